@@ -1,0 +1,3 @@
+from submitkit.cli import main
+
+main()

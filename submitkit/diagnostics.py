@@ -1,0 +1,363 @@
+"""Findings as data: stable diagnostic codes, severities and the diagnostic record.
+
+Codes never change meaning once published; each one is documented in the
+README (generated from the docstrings below by ``submitkit codes --markdown``).
+Code letters group them: L layout, Z zip container, N names, M mask content,
+J match.json, T method.txt, P protocol, D dataset and manifest.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Severity(str, Enum):
+    """How bad a finding is: errors fail the check, warnings fail only with --strict."""
+
+    error = "error"
+    warning = "warning"
+    info = "info"
+
+
+class Code(str, Enum):
+    """Every diagnostic submitkit can emit. The docstring of each member explains it."""
+
+    severity: Severity
+
+    def __new__(cls, value: str, severity: Severity, doc: str) -> Code:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.severity = severity
+        member.__doc__ = doc
+        return member
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def at(self, path: str, message: str, hint: str) -> Diagnostic:
+        """A diagnostic of this code about ``path`` (a file, zip member or ``""``)."""
+        return Diagnostic(
+            code=self, severity=self.severity, path=path, message=message, hint=hint
+        )
+
+    # --- layout -----------------------------------------------------------------
+    ENCLOSING_FOLDER = (
+        "L001",
+        Severity.error,
+        "Everything sits inside one enclosing folder (the folder was zipped instead of its "
+        "contents). The server expects the wnid folders, method.txt and match.json at the root.",
+    )
+    JUNK_FILE = (
+        "L002",
+        Severity.warning,
+        "Operating-system or editor junk (__MACOSX/, .DS_Store, Thumbs.db, desktop.ini, "
+        "backups ending in ~, other hidden files). It must not be uploaded; pack leaves it out.",
+    )
+    STRAY_FILE = (
+        "L003",
+        Severity.warning,
+        "A file outside the wnid folders that is neither method.txt nor match.json. "
+        "The server ignores it at best; pack leaves it out.",
+    )
+    BAD_EXTENSION = (
+        "L004",
+        Severity.error,
+        "A prediction whose name does not end in exactly `.png` (`.PNG`, `.jpg`, `.png.png`, "
+        "none). The server looks up `<wnid>/<stem>.png` and will not find it.",
+    )
+    METHOD_MISNAMED = (
+        "L005",
+        Severity.error,
+        "A file that is evidently meant to be method.txt but has another name "
+        "(`method.txt.txt`, `Method.txt`, `method`).",
+    )
+    MATCH_MISNAMED = (
+        "L006",
+        Severity.error,
+        "A file that is evidently meant to be match.json but has another name "
+        "(`match.json.txt`, `Match.json`, `match.txt`).",
+    )
+    UNKNOWN_FOLDER = (
+        "L007",
+        Severity.error,
+        "A top-level folder that is not a wnid of the track (or not shaped like a wnid, "
+        "`n` and eight digits, when no category list is known).",
+    )
+    NESTED_FILE = (
+        "L008",
+        Severity.error,
+        "A file deeper than `<wnid>/<stem>.png`: predictions must sit directly in their "
+        "wnid folder.",
+    )
+    EMPTY_SUBMISSION = (
+        "L009",
+        Severity.error,
+        "The submission holds no prediction at all.",
+    )
+    # --- zip container ----------------------------------------------------------
+    ZIP_UNSAFE_PATH = (
+        "Z001",
+        Severity.error,
+        "A zip member with an absolute path, a drive letter, a backslash or a `..` component. "
+        "Such archives are refused: they could write outside the target folder.",
+    )
+    ZIP_SYMLINK = (
+        "Z002",
+        Severity.error,
+        "A zip member that is a symbolic link. Symlinks are refused in uploads.",
+    )
+    ZIP_ENCRYPTED = (
+        "Z003",
+        Severity.error,
+        "A password-protected zip member: the server cannot read it.",
+    )
+    ZIP_UNSUPPORTED_COMPRESSION = (
+        "Z004",
+        Severity.error,
+        "A zip member compressed with a method other than stored or deflate (e.g. Deflate64, "
+        "bzip2, LZMA, zstd, as written by some archivers): the server's unzip cannot read it.",
+    )
+    ZIP_TOO_LARGE = (
+        "Z005",
+        Severity.error,
+        "A zip member or the whole archive declares an absurd uncompressed size or "
+        "compression ratio (a zip bomb, or not a submission).",
+    )
+    ZIP_CORRUPT = (
+        "Z006",
+        Severity.error,
+        "The file is not a readable zip archive, or a member fails its CRC check.",
+    )
+    ZIP_DUPLICATE_ENTRY = (
+        "Z007",
+        Severity.error,
+        "The same name appears twice in the zip: which copy is read depends on the unzipper.",
+    )
+    # --- names ------------------------------------------------------------------
+    MISSING_PREDICTION = (
+        "N001",
+        Severity.error,
+        "An expected image has no prediction.",
+    )
+    EXTRA_PREDICTION = (
+        "N002",
+        Severity.error,
+        "A prediction for an image that is not in the split's list (often: predictions of the "
+        "other split, or of another track).",
+    )
+    DUPLICATE_STEM = (
+        "N003",
+        Severity.error,
+        "The same image stem has predictions in more than one wnid folder.",
+    )
+    WRONG_FOLDER = (
+        "N004",
+        Severity.error,
+        "A prediction sits in another wnid folder than its source image.",
+    )
+    COUNT_MISMATCH = (
+        "N005",
+        Severity.error,
+        "The number of predictions differs from the official count of the track and split "
+        "(checked when no list of names is available).",
+    )
+    # --- mask content -----------------------------------------------------------
+    NOT_PNG = (
+        "M001",
+        Severity.error,
+        "The file is not a PNG at all (often a JPEG renamed .png, which also corrupts ids).",
+    )
+    CORRUPT_PNG = (
+        "M002",
+        Severity.error,
+        "The PNG is truncated or damaged and cannot be decoded.",
+    )
+    MODE_GRAYSCALE = (
+        "M003",
+        Severity.error,
+        "A single-channel PNG (mode 1, L, I or I;16). The official evaluator indexes "
+        "channel 1 and crashes on it; ids must be encoded as RGB.",
+    )
+    MODE_PALETTE = (
+        "M004",
+        Severity.error,
+        "A palette PNG (mode P): the evaluator would read palette indices as a 2-D array "
+        "and crash.",
+    )
+    MODE_ALPHA = (
+        "M005",
+        Severity.error,
+        "A PNG with an alpha channel (RGBA or LA). Masks must be plain 8-bit RGB.",
+    )
+    BIT_DEPTH_16 = (
+        "M006",
+        Severity.error,
+        "A 16-bit-per-channel RGB PNG. Masks must have 8 bits per channel.",
+    )
+    SIZE_MISMATCH = (
+        "M007",
+        Severity.error,
+        "The mask's width x height differs from its source image (a forgotten upscale of a "
+        "large image, swapped axes, a crop).",
+    )
+    BLUE_NONZERO = (
+        "M008",
+        Severity.error,
+        "The blue channel is not zero: the file is probably a colour visualisation, not an "
+        "id map.",
+    )
+    ID_OUT_OF_RANGE = (
+        "M009",
+        Severity.error,
+        "A mask uses an id above K (with no match.json to map it).",
+    )
+    ID_IGNORE = (
+        "M010",
+        Severity.error,
+        "A mask uses id 1000, the ground truth's ignore label, which a prediction must never "
+        "contain.",
+    )
+    # --- match.json ---------------------------------------------------------------
+    MATCH_INVALID_JSON = (
+        "J001",
+        Severity.error,
+        "match.json is not valid UTF-8 JSON.",
+    )
+    MATCH_SCHEMA = (
+        "J002",
+        Severity.error,
+        "match.json does not follow schemas/match.schema.json: an object with decimal "
+        "integer keys and integer values in 0..K.",
+    )
+    MATCH_ZERO = (
+        "J003",
+        Severity.error,
+        'match.json lacks `"0": 0`, or maps 0 to a class: "other" must stay "other".',
+    )
+    MATCH_UNMAPPED_ID = (
+        "J004",
+        Severity.error,
+        "A mask uses an id that match.json has no key for: the evaluator crashes on it.",
+    )
+    MATCH_UNUSED_KEY = (
+        "J005",
+        Severity.warning,
+        "A match.json key that no mask uses.",
+    )
+    MATCH_MANY_TO_ONE = (
+        "J006",
+        Severity.warning,
+        "Several predicted ids map to the same class (over-clustering). Allowed, but worth "
+        "knowing: boundaries are taken on the unmapped ids.",
+    )
+    # --- method.txt ---------------------------------------------------------------
+    METHOD_MISSING = (
+        "T001",
+        Severity.error,
+        "The submission has no method.txt at its root.",
+    )
+    METHOD_FIELD_MISSING = (
+        "T002",
+        Severity.error,
+        "One of the six official method.txt fields is missing.",
+    )
+    METHOD_FIELD_EMPTY = (
+        "T003",
+        Severity.error,
+        "An official method.txt field is present but empty.",
+    )
+    METHOD_PLACEHOLDER = (
+        "T004",
+        Severity.warning,
+        "A method.txt field holds a placeholder (`null`, `TODO`, `TBD`, `xxx`, `<...>`).",
+    )
+    METHOD_BAD_LINK = (
+        "T005",
+        Severity.warning,
+        "`Paper/Project link` is neither an http(s) URL nor `null`.",
+    )
+    METHOD_UNKNOWN_LINE = (
+        "T006",
+        Severity.warning,
+        "A method.txt line before `Method description:` that is not a known `Field: value` "
+        "line.",
+    )
+    METHOD_BAD_DECLARATION = (
+        "T007",
+        Severity.error,
+        "A declaration line (Protocol, Track or one of the rules-table rows) has a value "
+        "submitkit cannot read (rows take yes/no).",
+    )
+    METHOD_ENCODING = (
+        "T008",
+        Severity.error,
+        "method.txt is not UTF-8 text.",
+    )
+    METHOD_DUPLICATE_FIELD = (
+        "T009",
+        Severity.error,
+        "A method.txt field appears twice with different values.",
+    )
+    # --- protocol -----------------------------------------------------------------
+    PROTOCOL_VIOLATION = (
+        "P001",
+        Severity.error,
+        "A declaration in method.txt contradicts a rule of the chosen protocol; the message "
+        "cites the rule.",
+    )
+    PROTOCOL_SUPERVISED_SCHEME = (
+        "P002",
+        Severity.error,
+        "`Training scheme` names supervision (`Sup`) under the fully unsupervised or the "
+        "distance-matching protocol.",
+    )
+    PROTOCOL_NOTE1 = (
+        "P003",
+        Severity.error,
+        "Training data names ImageNet-S919 or the full ImageNet for the 50 or 300 track under "
+        "a protocol restricted to the track's own data (note 1 of the rules table).",
+    )
+    PROTOCOL_MISMATCH = (
+        "P004",
+        Severity.error,
+        "The protocol or track declared in method.txt differs from the one being checked.",
+    )
+    MATCH_OUTSIDE_UNSUPERVISED = (
+        "P005",
+        Severity.warning,
+        "match.json is shipped under a protocol other than fully unsupervised: the server "
+        "will remap the predictions with it.",
+    )
+    # --- dataset and manifest -------------------------------------------------------
+    NAMES_FROM_DATASET = (
+        "D001",
+        Severity.warning,
+        "The expected names come from a local dataset copy alone, which can be incomplete; "
+        "give --toolbox to verify against the official list.",
+    )
+    DATASET_INCOMPLETE = (
+        "D002",
+        Severity.warning,
+        "The local dataset copy lacks images of the official list, so their sizes could not "
+        "be verified.",
+    )
+    DATASET_UNREADABLE_IMAGE = (
+        "D003",
+        Severity.warning,
+        "A source JPEG of the dataset copy has no readable size in its header.",
+    )
+
+
+class Diagnostic(BaseModel):
+    """One finding about one file of a submission."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: Code
+    severity: Severity
+    path: str
+    """File or zip member, relative to the submission root; ``""`` for the submission."""
+    message: str
+    hint: str

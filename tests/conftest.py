@@ -1,0 +1,64 @@
+"""Shared fixtures: where the official lists are, and small submission builders."""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from submitkit.ids import encode
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def official_toolbox() -> Path | None:
+    """The official list files: $SUBMITKIT_TEST_TOOLBOX, else ../shared/imagenet-s."""
+    configured = os.environ.get("SUBMITKIT_TEST_TOOLBOX")
+    candidates = [Path(configured)] if configured else []
+    candidates.append(REPO.parent / "shared" / "imagenet-s")
+    for candidate in candidates:
+        if (candidate / "data" / "categories").is_dir():
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="session")
+def toolbox() -> Path:
+    found = official_toolbox()
+    if found is None:
+        pytest.skip("official ImageNet-S lists not available: set SUBMITKIT_TEST_TOOLBOX")
+    return found
+
+
+def write_mask(path: Path, ids: np.ndarray) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(encode(ids)).save(path)
+    return path
+
+
+def write_tree(root: Path, files: Mapping[str, bytes | str]) -> Path:
+    for name, data in files.items():
+        target = root / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data.encode() if isinstance(data, str) else data)
+    return root
+
+
+def write_zip(path: Path, files: Mapping[str, bytes | str]) -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return path
+
+
+def png_bytes(ids: np.ndarray) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    Image.fromarray(encode(ids)).save(buffer, format="PNG")
+    return buffer.getvalue()

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from submitkit.benchmark import Split
+from submitkit.config import load_settings
+from submitkit.errors import UsageError
+from submitkit.protocols import Protocol
+
+
+def write_pyproject(folder: Path, body: str) -> None:
+    (folder / "pyproject.toml").write_text(body, encoding="utf-8")
+
+
+def test_pyproject_then_env_then_flags(tmp_path: Path) -> None:
+    write_pyproject(
+        tmp_path,
+        '[tool.submitkit]\nsubmission = "out/sub"\ntrack = 50\nprotocol = "semi"\nquick = true\n',
+    )
+    settings = load_settings({}, cwd=tmp_path, environ={})
+    assert settings.submission == tmp_path / "out/sub"
+    assert (settings.track, settings.protocol, settings.quick) == (50, Protocol.semi, True)
+    settings = load_settings(
+        {}, cwd=tmp_path, environ={"SUBMITKIT_TRACK": "300", "SUBMITKIT_SPLIT": "test"}
+    )
+    assert (settings.track, settings.split) == (300, Split.test)
+    settings = load_settings({"track": 919, "quick": None}, cwd=tmp_path, environ={"SUBMITKIT_TRACK": "300"})
+    assert settings.track == 919 and settings.quick is True
+
+
+def test_pyproject_found_in_parent(tmp_path: Path) -> None:
+    write_pyproject(tmp_path, '[tool.submitkit]\ndataset = "data"\n')
+    inner = tmp_path / "src" / "pkg"
+    inner.mkdir(parents=True)
+    assert load_settings({}, cwd=inner, environ={}).dataset == tmp_path / "data"
+
+
+def test_bad_value_names_its_origin(tmp_path: Path) -> None:
+    write_pyproject(tmp_path, '[tool.submitkit]\nprotocol = "supervised"\n')
+    with pytest.raises(UsageError, match="pyproject.toml"):
+        load_settings({}, cwd=tmp_path, environ={})
+
+
+def test_unknown_key_is_refused(tmp_path: Path) -> None:
+    write_pyproject(tmp_path, "[tool.submitkit]\nprotocl = 1\n")
+    with pytest.raises(UsageError, match="protocl"):
+        load_settings({}, cwd=tmp_path, environ={})
+
+
+def test_track_words(tmp_path: Path) -> None:
+    assert load_settings({}, cwd=tmp_path, environ={"SUBMITKIT_TRACK": "ImageNet-S50"}).track == 50
+    with pytest.raises(UsageError):
+        load_settings({}, cwd=tmp_path, environ={"SUBMITKIT_TRACK": "51"})
+
+
+def test_broken_toml(tmp_path: Path) -> None:
+    write_pyproject(tmp_path, "[tool.submitkit\n")
+    with pytest.raises(UsageError):
+        load_settings({}, cwd=tmp_path, environ={})

@@ -1,0 +1,51 @@
+"""What is published must match what the code does: schemas, README, codes."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import jsonschema
+from typer.testing import CliRunner
+
+from submitkit.cli import app
+from submitkit.diagnostics import Code, Severity
+from submitkit.schemas import SCHEMAS, drifted, render
+
+REPO = Path(__file__).resolve().parent.parent
+runner = CliRunner()
+
+
+def test_committed_schemas_match_models() -> None:
+    assert drifted(REPO / "schemas") == [], "run `submitkit schemas` and commit the result"
+
+
+def test_schema_check_command_detects_drift(tmp_path: Path) -> None:
+    assert runner.invoke(app, ["schemas", "--out", str(tmp_path), "--check"]).exit_code == 1
+    assert runner.invoke(app, ["schemas", "--out", str(tmp_path)]).exit_code == 0
+    assert runner.invoke(app, ["schemas", "--out", str(tmp_path), "--check"]).exit_code == 0
+    (tmp_path / "match.schema.json").write_text("{}")
+    result = runner.invoke(app, ["schemas", "--out", str(tmp_path), "--check"])
+    assert result.exit_code == 1
+
+
+def test_schemas_are_valid_json_schema() -> None:
+    for factory in SCHEMAS.values():
+        jsonschema.Draft202012Validator.check_schema(json.loads(render(factory)))
+
+
+def test_readme_documents_every_code() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- codes:start -->")[1].split("<!-- codes:end -->")[0]
+    table = runner.invoke(app, ["codes", "--markdown"]).output
+    assert block.strip() == table.strip(), "paste `submitkit codes --markdown` into the README"
+
+
+def test_codes_are_unique_documented_and_stable_shaped() -> None:
+    values = [c.value for c in Code]
+    assert len(values) == len(set(values))
+    for code in Code:
+        assert re.fullmatch(r"[LZNMJTPD]\d{3}", code.value)
+        assert code.__doc__ and len(code.__doc__) > 20
+        assert isinstance(code.severity, Severity)
