@@ -36,10 +36,20 @@ class Code(str, Enum):
     def __str__(self) -> str:
         return str(self.value)
 
-    def at(self, path: str, message: str, hint: str) -> Diagnostic:
-        """A diagnostic of this code about ``path`` (a file, zip member or ``""``)."""
+    def at(
+        self, path: str, message: str, hint: str, severity: Severity | None = None
+    ) -> Diagnostic:
+        """A diagnostic of this code about ``path`` (a file, zip member or ``""``).
+
+        ``severity`` lowers the code's own severity where a rule makes the finding
+        legitimate (many-to-one matches under the fully unsupervised protocol).
+        """
         return Diagnostic(
-            code=self, severity=self.severity, path=path, message=message, hint=hint
+            code=self,
+            severity=severity or self.severity,
+            path=path,
+            message=message,
+            hint=hint,
         )
 
     # --- layout -----------------------------------------------------------------
@@ -243,14 +253,16 @@ class Code(str, Enum):
     )
     MATCH_UNUSED_KEY = (
         "J005",
-        Severity.warning,
-        "A match.json key that no mask uses.",
+        Severity.info,
+        "match.json keys that no mask uses. Informational: a Hungarian matching maps every "
+        "cluster, and a cluster need not appear in every set of masks.",
     )
     MATCH_MANY_TO_ONE = (
         "J006",
         Severity.warning,
-        "Several predicted ids map to the same class (over-clustering). Allowed, but worth "
-        "knowing: boundaries are taken on the unmapped ids.",
+        "Several predicted ids map to the same class (over-clustering). A warning, except "
+        "under the fully unsupervised protocol where it is legitimate (reported as info); "
+        "boundaries are taken on the unmapped ids.",
     )
     # --- method.txt ---------------------------------------------------------------
     METHOD_MISSING = (

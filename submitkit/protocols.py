@@ -24,7 +24,7 @@ class Protocol(str, Enum):
     free = "free"
 
     @property
-    def title(self) -> str:
+    def label(self) -> str:
         return PROTOCOL_TITLES[self]
 
 
@@ -66,8 +66,8 @@ class Rule(BaseModel):
     def explain(self, protocol: Protocol) -> str:
         """The rule in words, as cited in a P001 diagnostic."""
         if self.kind is RowKind.restriction:
-            return f'the {protocol.title} protocol requires "{self.text}"'
-        return f'the {protocol.title} protocol does not allow "{self.text}"'
+            return f'the {protocol.label} protocol requires "{self.text}"'
+        return f'the {protocol.label} protocol does not allow "{self.text}"'
 
 
 _U, _D, _S, _F = Protocol.unsupervised, Protocol.distance, Protocol.semi, Protocol.free

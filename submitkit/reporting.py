@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import posixpath
 from abc import ABC, abstractmethod
 from collections import defaultdict
 from typing import ClassVar
@@ -95,7 +96,56 @@ class JsonReporter(Reporter):
         self.console.out(text, highlight=False)
 
 
-REPORTERS: dict[str, type[Reporter]] = {r.name: r for r in (TextReporter, JsonReporter)}
+class GithubReporter(Reporter):
+    """One GitHub Actions workflow command per finding, so CI marks the files themselves.
+
+    Each line is ``::error file=…,title=CODE NAME::message — fix: hint``
+    (``::warning`` / ``::notice`` for the other severities), followed by the
+    plain status line. ``file`` is the submission path joined with the
+    finding's path, as the repository holding the submission names it.
+    """
+
+    name = "github"
+
+    def render(self, report: Report) -> None:
+        for diag in report.diagnostics:
+            title = f"{diag.code.value} {diag.code.name}"
+            properties = (
+                f"file={github_property(github_file(report.submission, diag.path))},"
+                f"title={github_property(title)}"
+            )
+            message = f"{diag.message} — fix: {diag.hint}" if diag.hint else diag.message
+            command = _GITHUB_COMMANDS[diag.severity]
+            self.console.out(f"::{command} {properties}::{github_data(message)}", highlight=False)
+        self.console.out(
+            f"{report.status.value}: {report.errors} error(s), {report.warnings} warning(s)",
+            highlight=False,
+        )
+
+
+_GITHUB_COMMANDS = {Severity.error: "error", Severity.warning: "warning", Severity.info: "notice"}
+
+
+def github_data(text: str) -> str:
+    """Escape a workflow command's message as the Actions runner decodes it."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def github_property(text: str) -> str:
+    """Escape a workflow command property: ``,`` and ``:`` would end it early."""
+    return github_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def github_file(submission: str, path: str) -> str:
+    """The submission path joined with a finding's path, with forward slashes."""
+    joined = "/".join(p.replace("\\", "/") for p in (submission, path) if p)
+    # normpath turns "./sub/" + "n01/" into "sub/n01", the form GitHub matches to a file.
+    return posixpath.normpath(joined) if joined else submission
+
+
+REPORTERS: dict[str, type[Reporter]] = {
+    r.name: r for r in (TextReporter, JsonReporter, GithubReporter)
+}
 
 
 def _code_order(code: Code) -> tuple[int, str]:
@@ -112,5 +162,5 @@ def _target_line(report: Report) -> Text:
         target = f"{info.name} (K={info.k}), {split} split"
         if report.target:
             target += f" [{report.target}]"
-    protocol = report.protocol.title if report.protocol else "no protocol given"
+    protocol = report.protocol.label if report.protocol else "no protocol given"
     return Text(f"  {target}; protocol: {protocol}")
