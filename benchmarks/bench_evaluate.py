@@ -1,0 +1,169 @@
+"""How fast is `evaluate` compared with merely decoding the masks?
+
+Builds, in a temporary folder, a synthetic validation set the size of
+ImageNet-S50's (752 images; mostly about 500x375, a few above 1000x1000) with
+blobby label maps and imperfect predictions, then times:
+
+* the floor: decoding every ground-truth and prediction PNG into ids;
+* ``evaluate`` with one process, and with one per core;
+* ``match_submission`` with one process.
+
+Target: ``evaluate`` with one process within 3x the floor, boundaries included.
+
+    python benchmarks/bench_evaluate.py [--images N] [--seed S] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image
+from scipy import ndimage
+
+if importlib.util.find_spec("submitkit") is None:  # run from a checkout, not installed
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from submitkit.evaluate import evaluate, match_submission
+from submitkit.ids import IGNORE, decode, encode
+
+K = 50
+VALIDATION_IMAGES = 752
+
+
+def _size(rng: np.random.Generator) -> tuple[int, int]:
+    """(H, W) distributed roughly like ImageNet validation images."""
+    r = rng.random()
+    if r < 0.03:  # a few large ones, as in the real set
+        h, w = (int(v) for v in rng.integers(1000, 2000, size=2))
+        return h, w
+    if r < 0.70:
+        return 375, 500
+    if r < 0.85:
+        return 500, 375
+    return int(rng.integers(250, 500)), 500
+
+
+def _field(rng: np.random.Generator, h: int, w: int, cells: int) -> npt.NDArray[np.float64]:
+    """A smooth random field: coarse noise, upsampled bilinearly."""
+    gh, gw = max(2, h * cells // max(h, w)), max(2, w * cells // max(h, w))
+    coarse = ndimage.gaussian_filter(rng.standard_normal((gh, gw)), 0.8)
+    out = ndimage.zoom(coarse, (h / gh, w / gw), order=1)
+    return np.asarray(out[:h, :w], dtype=np.float64)
+
+
+def _pair(
+    rng: np.random.Generator, cls: int
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]:
+    """A ground truth with 1-3 objects (and some ignore) and an imperfect prediction."""
+    h, w = _size(rng)
+    gt = np.zeros((h, w), dtype=np.int32)
+    pred = np.zeros((h, w), dtype=np.int32)
+    classes = [cls] + [int(c) for c in rng.integers(1, K + 1, size=int(rng.integers(0, 3)))]
+    for i, c in enumerate(classes):
+        base = _field(rng, h, w, 6)
+        level = np.quantile(base, 0.55 + 0.12 * i)
+        obj = base > level
+        gt[obj] = c
+        # The prediction: same blob, wobbly boundary, sometimes the wrong class.
+        noisy = base + 0.25 * _field(rng, h, w, 20)
+        guess = c if rng.random() < 0.8 else int(rng.integers(1, K + 1))
+        pred[noisy > level] = guess
+    if rng.random() < 0.3:  # ignore band along one object's edge
+        edge = ndimage.binary_dilation(gt != ndimage.grey_erosion(gt, size=3), iterations=2)
+        gt[edge] = IGNORE
+    return gt, pred
+
+
+def _write(path: Path, ids: npt.NDArray[np.int32]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(encode(ids), mode="RGB").save(path)
+
+
+def build(root: Path, images: int, seed: int) -> tuple[Path, Path, list[str]]:
+    """Write the synthetic set; returns (predictions, ground truth, names)."""
+    rng = np.random.default_rng(seed)
+    gt_root = root / "dataset" / f"ImageNetS{K}" / "validation-segmentation"
+    pred_root = root / "submission"
+    names = []
+    for i in range(images):
+        cls = i % K + 1
+        name = f"n{10000000 + cls:08d}/ILSVRC2012_val_{i + 1:08d}"
+        gt, pred = _pair(rng, cls)
+        _write(gt_root / f"{name}.png", gt)
+        _write(pred_root / f"{name}.png", pred)
+        names.append(name)
+    return pred_root, gt_root, names
+
+
+def decode_floor(pred_root: Path, gt_root: Path, names: list[str]) -> None:
+    """Decode every mask into ids and nothing else: the least any evaluator must do."""
+    for name in names:
+        for root in (gt_root, pred_root):
+            with Image.open(root / f"{name}.png") as im:
+                decode(np.asarray(im))
+
+
+def _timed(fn: Callable[[], object], repeat: int = 1) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=VALIDATION_IMAGES)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--keep", type=Path, help="build the set here and keep it")
+    args = parser.parse_args()
+
+    root = args.keep or Path(tempfile.mkdtemp(prefix="submitkit-bench-"))
+    try:
+        t = time.perf_counter()
+        pred_root, gt_root, names = build(root, args.images, args.seed)
+        built = time.perf_counter() - t
+        sizes = [Image.open(gt_root / f"{n}.png").size for n in names]
+        large = sum(1 for w, h in sizes if w * h > 1000 * 1000)
+        cores = os.cpu_count() or 1
+
+        decode_floor(pred_root, gt_root, names)  # warm the page cache
+        floor = _timed(lambda: decode_floor(pred_root, gt_root, names), repeat=2)
+        ev1 = _timed(lambda: evaluate(pred_root, gt_root, names, K, jobs=1))
+        evn = _timed(lambda: evaluate(pred_root, gt_root, names, K, jobs=0))
+        m1 = _timed(lambda: match_submission(pred_root, gt_root, names, K, jobs=1))
+        result = evaluate(pred_root, gt_root, names, K, jobs=0)
+        assert result.scores is not None and not result.diagnostics
+
+        n = len(names)
+        print(f"synthetic set: {n} images ({large} above 1000x1000), built in {built:.1f} s")
+        print(f"mIoU {result.scores.mIoU:.2f}  mBIoU {result.scores.mBIoU:.2f}  (sanity)")
+        print()
+        print(f"{'stage':<28}{'seconds':>9}{'ms/image':>10}{'x floor':>9}")
+        for label, secs in (
+            ("decode floor (GT + pred)", floor),
+            ("evaluate, jobs=1", ev1),
+            (f"evaluate, jobs=0 ({cores} cores)", evn),
+            ("match_submission, jobs=1", m1),
+        ):
+            print(f"{label:<28}{secs:>9.2f}{secs / n * 1000:>10.2f}{secs / floor:>9.2f}")
+        verdict = "met" if ev1 <= 3 * floor else "NOT met"
+        print(f"\ntarget evaluate(jobs=1) <= 3x floor: {verdict}")
+    finally:
+        if args.keep is None:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
