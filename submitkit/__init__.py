@@ -4,10 +4,10 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from submitkit.checker import check  # noqa: E402
-from submitkit.diagnostics import Code, Diagnostic, Severity  # noqa: E402
-from submitkit.errors import SubmitkitError  # noqa: E402
-from submitkit.report import Report, Status  # noqa: E402
+from submitkit.checker import check
+from submitkit.diagnostics import Code, Diagnostic, Severity
+from submitkit.errors import SubmitkitError
+from submitkit.report import Report, Status
 
 __all__ = [
     "Code",

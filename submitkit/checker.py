@@ -8,7 +8,7 @@ from pathlib import Path
 
 from submitkit.benchmark import TRACKS, Split
 from submitkit.diagnostics import Code, Diagnostic
-from submitkit.errors import UsageError
+from submitkit.errors import EnvironmentProblem, UsageError
 from submitkit.layout import Layout, folder_findings, read_layout
 from submitkit.manifest import Manifest, ManifestSources
 from submitkit.masks import MaskResult, MaskTask, id_findings, inspect_masks
@@ -39,9 +39,9 @@ class CheckRun:
 def check(
     path: Path | str,
     *,
-    toolbox: Path | None = None,
-    dataset: Path | None = None,
-    manifest: Path | None = None,
+    toolbox: Path | str | None = None,
+    dataset: Path | str | None = None,
+    manifest: Path | str | None = None,
     track: int | None = None,
     split: Split | str | None = None,
     protocol: Protocol | str | None = None,
@@ -53,7 +53,7 @@ def check(
     """Check a submission folder or zip; the public entry point of the library."""
     return run_check(
         Path(path),
-        sources=ManifestSources(toolbox, dataset, manifest),
+        sources=ManifestSources(_path(toolbox), _path(dataset), _path(manifest)),
         track=track,
         split=Split(split) if split is not None else None,
         protocol=Protocol(protocol) if protocol is not None else None,
@@ -62,6 +62,10 @@ def check(
         strict=strict,
         progress=progress,
     ).report
+
+
+def _path(value: Path | str | None) -> Path | None:
+    return None if value is None else Path(value)
 
 
 def run_check(
@@ -75,8 +79,13 @@ def run_check(
     jobs: int = 0,
     strict: bool = False,
     progress: ProgressSink | None = None,
+    match_file: Path | None = None,
 ) -> CheckRun:
-    """Run every stage; raises SubmitkitError only for unusable options or inputs."""
+    """Run every stage; raises SubmitkitError only for unusable options or inputs.
+
+    ``match_file`` is a match.json outside the submission (``evaluate --match``);
+    it replaces the submission's own.
+    """
     sink = progress or NoProgress()
     source = open_source(path)
     report = Report(
@@ -122,36 +131,6 @@ def run_check(
             diags += count_findings(len(layout.predictions), target[0], target[1])
 
     shown = layout.enclosing
-    if layout.match is not None:
-        run.match, match_diags = load_match(source_read(layout, layout.match), shown + layout.match, k)
-        diags += match_diags
-
-    sizes = run.manifest.images if run.manifest is not None else {}
-    tasks = [
-        MaskTask(layout.source.ref(name), shown + name, sizes.get(key))
-        for key, name in layout.predictions.items()
-    ]
-    label = "Reading PNG headers" if quick else "Checking masks"
-    run.masks = inspect_masks(tasks, quick=quick, jobs=jobs, progress=sink.stage(label, len(tasks)))
-    report.counts.masks_inspected = len(run.masks)
-    for result in run.masks:
-        diags += result.diagnostics
-    if not quick and k is not None:
-        keys = frozenset(run.match) if run.match is not None else None
-        diags += id_findings(run.masks, k=k, match_keys=keys)
-    if run.match is not None and layout.match is not None and not quick:
-        used: set[int] = set()
-        for result in run.masks:
-            used.update(result.ids or ())
-        diags += match_usage_findings(run.match, used, shown + layout.match, protocol)
-    elif run.match is not None and layout.match is not None:
-        # Without pixels only the protocol question about match.json can be answered.
-        diags += [
-            d
-            for d in match_usage_findings(run.match, set(run.match), shown + layout.match, protocol)
-            if d.code is Code.MATCH_OUTSIDE_UNSUPERVISED
-        ]
-
     if layout.method is None:
         diags.append(
             Code.METHOD_MISSING.at(
@@ -168,10 +147,52 @@ def run_check(
         if run.method is not None:
             diags += protocol_findings(run.method, protocol, k, shown + layout.method)
             if protocol is None and run.method.protocol is not None:
-                report.protocol = run.method.protocol
+                # Later stages hold the submission to the protocol it declares.
+                protocol = report.protocol = run.method.protocol
+
+    match_shown: str | None = None
+    if match_file is not None:
+        match_shown = str(match_file)
+        try:
+            match_bytes = match_file.read_bytes()
+        except OSError as exc:
+            raise EnvironmentProblem(f"cannot read {match_file}: {exc.strerror}") from exc
+    elif layout.match is not None:
+        match_shown = shown + layout.match
+        match_bytes = source_read(layout, layout.match)
+    if match_shown is not None:
+        run.match, match_diags = load_match(match_bytes, match_shown, k)
+        diags += match_diags
+
+    sizes = run.manifest.images if run.manifest is not None else {}
+    tasks = [
+        MaskTask(layout.source.ref(name), shown + name, sizes.get(key))
+        for key, name in layout.predictions.items()
+    ]
+    label = "Reading PNG headers" if quick else "Checking masks"
+    run.masks = inspect_masks(tasks, quick=quick, jobs=jobs, progress=sink.stage(label, len(tasks)))
+    report.counts.masks_inspected = len(run.masks)
+    for result in run.masks:
+        diags += result.diagnostics
+    if not quick and k is not None:
+        # A missing "0" key is J003 already; id 0 in every mask need not repeat it.
+        keys = frozenset(run.match) | {0} if run.match is not None else None
+        diags += id_findings(run.masks, k=k, match_keys=keys)
+    if run.match is not None and match_shown is not None:
+        used: set[int] = set()
+        for result in run.masks:
+            used.update(result.ids or ())
+        usage = match_usage_findings(run.match, used, match_shown, protocol)
+        if quick:
+            # Without pixels, which keys are used is unknown: keep the protocol finding only.
+            usage = [d for d in usage if d.code is Code.MATCH_OUTSIDE_UNSUPERVISED]
+        diags += usage
+
     if report.protocol is None:
         report.unverified.append(
-            Unverified(what="the protocol's rules", flag="--protocol unsupervised|distance|semi|free")
+            Unverified(
+                what="the protocol's rules", flag="--protocol unsupervised|distance|semi|free"
+            )
         )
     report.diagnostics = diags
     return run
@@ -210,7 +231,9 @@ def _describe_sources(report: Report, manifest: Manifest | None, sources: Manife
             report.unverified.append(Unverified(what="mask sizes", flag="--dataset DIR"))
     if report.mode == "quick":
         report.unverified.append(
-            Unverified(what="pixel content (blue channel, ids, match.json use)", flag="drop --quick")
+            Unverified(
+                what="pixel content (blue channel, ids, match.json use)", flag="drop --quick"
+            )
         )
     else:
         report.verified.append("pixel content of every mask")
@@ -257,8 +280,7 @@ def resolve_target(
     close = [
         (k, s)
         for k, s in pairs
-        if abs(n - TRACKS[k].count(s)) <= COUNT_TOLERANCE * TRACKS[k].count(s)
-        and len(folders) <= k
+        if abs(n - TRACKS[k].count(s)) <= COUNT_TOLERANCE * TRACKS[k].count(s) and len(folders) <= k
     ]
     if len(close) == 1:
         return (*close[0], "count")

@@ -126,7 +126,9 @@ def official_names(data: Path, track: Track, split: Split) -> list[str]:
 def dataset_split_dir(dataset: Path, track: Track, split: Split) -> Path | None:
     """``<root>/ImageNetS{K}/<split>``; the track folder itself is accepted as root."""
     for candidate in (dataset / track.folder / split.value, dataset / split.value):
-        if candidate.is_dir() and (candidate != dataset / split.value or _is_track_dir(dataset, track)):
+        if candidate.is_dir() and (
+            candidate != dataset / split.value or _is_track_dir(dataset, track)
+        ):
             return candidate
     return None
 
@@ -160,7 +162,7 @@ def read_sizes(
     unreadable: list[str] = []
     # Header reads are I/O bound, so threads beat processes here.
     with ThreadPoolExecutor(max_workers=8) as pool:
-        for key, size in zip(keys, pool.map(jpeg_size, (paths[k] for k in keys))):
+        for key, size in zip(keys, pool.map(jpeg_size, (paths[k] for k in keys)), strict=True):
             sizes[key] = size
             if size is None:
                 unreadable.append(key)
@@ -300,7 +302,7 @@ class ManifestSources:
                     )
                 )
         manifest = Manifest(
-            track=k,  # type: ignore[arg-type]
+            track=k,
             split=split,
             categories=categories,
             images={n: sizes.get(n) for n in names},
@@ -310,17 +312,21 @@ class ManifestSources:
 
 
 def manifest_from_names(
-    k: int, split: Split, names: Iterable[str], sizes: dict[str, ImageSize] | None = None,
-    categories: Sequence[str] | None = None, source: str = "",
+    k: int,
+    split: Split,
+    names: Iterable[str],
+    sizes: dict[str, ImageSize] | None = None,
+    categories: Sequence[str] | None = None,
+    source: str = "",
 ) -> Manifest:
     """A manifest from explicit lists (tests, benchmarks, the golden cases)."""
     names = list(names)
     return Manifest(
-        track=k,  # type: ignore[arg-type]
+        track=k,
         split=split,
-        categories=list(categories) if categories is not None else sorted(
-            {n.split("/", 1)[0] for n in names}
-        ),
+        categories=list(categories)
+        if categories is not None
+        else sorted({n.split("/", 1)[0] for n in names}),
         images={n: (sizes or {}).get(n) for n in names},
         sources=[source] if source else [],
     )
@@ -330,4 +336,3 @@ def manifest_json_schema() -> dict[str, object]:
     schema = Manifest.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     return schema
-

@@ -52,9 +52,10 @@ def name_findings(
         if key in expected_set:
             continue
         right = home.get(_stem(key))
+        if right is not None and right in predictions:
+            continue  # a second copy beside the right one: DUPLICATE_STEM says it all
         if right is not None:
-            if right not in predictions:
-                placed_elsewhere.add(right)
+            placed_elsewhere.add(right)
             diags.append(
                 Code.WRONG_FOLDER.at(
                     path,

@@ -64,12 +64,25 @@ class MemberRef:
             return _open_zip(self.container).read(self.name)
         return (Path(self.container) / self.name).read_bytes()
 
+    def read_head(self, n: int) -> bytes:
+        """The first ``n`` bytes; a zip member is inflated only that far."""
+        if self.in_zip:
+            with _open_zip(self.container).open(self.name) as member:
+                return member.read(n)
+        with open(Path(self.container) / self.name, "rb") as handle:
+            return handle.read(n)
+
 
 @lru_cache(maxsize=4)
 def _open_zip(path: str) -> zipfile.ZipFile:
     # One handle per process and archive: reopening for each of 27k members
     # would re-read the central directory every time.
     return zipfile.ZipFile(path)
+
+
+def forget_open_zips() -> None:
+    """Drop cached zip handles (a worker process must never reuse its parent's)."""
+    _open_zip.cache_clear()
 
 
 @dataclass
@@ -102,9 +115,7 @@ class Source:
 def open_source(path: Path) -> Source:
     """List a submission folder or zip; raises EnvironmentProblem if it is neither."""
     if not path.exists():
-        raise EnvironmentProblem(
-            f"{path} does not exist", "give the submission folder or its .zip"
-        )
+        raise EnvironmentProblem(f"{path} does not exist", "give the submission folder or its .zip")
     if path.is_dir():
         return _folder_source(path)
     if path.is_file():

@@ -26,7 +26,9 @@ def test_pyproject_then_env_then_flags(tmp_path: Path) -> None:
         {}, cwd=tmp_path, environ={"SUBMITKIT_TRACK": "300", "SUBMITKIT_SPLIT": "test"}
     )
     assert (settings.track, settings.split) == (300, Split.test)
-    settings = load_settings({"track": 919, "quick": None}, cwd=tmp_path, environ={"SUBMITKIT_TRACK": "300"})
+    settings = load_settings(
+        {"track": 919, "quick": None}, cwd=tmp_path, environ={"SUBMITKIT_TRACK": "300"}
+    )
     assert settings.track == 919 and settings.quick is True
 
 
@@ -39,7 +41,7 @@ def test_pyproject_found_in_parent(tmp_path: Path) -> None:
 
 def test_bad_value_names_its_origin(tmp_path: Path) -> None:
     write_pyproject(tmp_path, '[tool.submitkit]\nprotocol = "supervised"\n')
-    with pytest.raises(UsageError, match="pyproject.toml"):
+    with pytest.raises(UsageError, match=r"pyproject\.toml"):
         load_settings({}, cwd=tmp_path, environ={})
 
 

@@ -27,7 +27,10 @@ def test_clean_layout(tmp_path: Path) -> None:
     )
     layout = layout_of(tmp_path)
     assert codes(layout) == []
-    assert layout.predictions == {"n01443537/a": "n01443537/a.png", "n01443537/b": "n01443537/b.png"}
+    assert layout.predictions == {
+        "n01443537/a": "n01443537/a.png",
+        "n01443537/b": "n01443537/b.png",
+    }
     assert layout.method == "method.txt" and layout.match == "match.json"
     assert layout.shipped == ["match.json", "method.txt", "n01443537/a.png", "n01443537/b.png"]
 
@@ -73,7 +76,9 @@ def test_bad_extensions(tmp_path: Path) -> None:
     bad = sorted(d.path for d in layout.diagnostics if d.code is Code.BAD_EXTENSION)
     assert bad == ["n01443537/a.PNG", "n01443537/b.png.png", "n01443537/c.jpg", "n01443537/d"]
     assert set(layout.misnamed) == {"n01443537/a", "n01443537/b", "n01443537/c", "n01443537/d"}
-    assert [d.path for d in layout.diagnostics if d.code is Code.STRAY_FILE] == ["n01443537/notes.txt"]
+    assert [d.path for d in layout.diagnostics if d.code is Code.STRAY_FILE] == [
+        "n01443537/notes.txt"
+    ]
     assert layout.predictions == {}
 
 
@@ -91,7 +96,9 @@ def test_nested_and_stray(tmp_path: Path) -> None:
         {"n01443537/a.png": MASK, "n01443537/sub/b.png": MASK, "README.txt": "hi", "c.png": MASK},
     )
     layout = layout_of(tmp_path)
-    assert [d.path for d in layout.diagnostics if d.code is Code.NESTED_FILE] == ["n01443537/sub/b.png"]
+    assert [d.path for d in layout.diagnostics if d.code is Code.NESTED_FILE] == [
+        "n01443537/sub/b.png"
+    ]
     assert sorted(d.path for d in layout.diagnostics if d.code is Code.STRAY_FILE) == [
         "README.txt",
         "c.png",

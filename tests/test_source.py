@@ -101,3 +101,10 @@ def test_duplicate_entries(tmp_path: Path) -> None:
         archive.writestr("n1/a.png", b"2")
     assert zip_codes(path) == [(Code.ZIP_DUPLICATE_ENTRY, "n1/a.png")]
     assert [e.name for e in open_source(path).entries] == ["n1/a.png"]
+
+
+def test_read_head_of_folder_file_and_zip_member(tmp_path: Path) -> None:
+    write_tree(tmp_path / "f", {"n1/a.png": b"0123456789"})
+    zpath = write_zip(tmp_path / "s.zip", {"n1/a.png": b"0123456789" * 1000})
+    assert open_source(tmp_path / "f").ref("n1/a.png").read_head(4) == b"0123"
+    assert open_source(zpath).ref("n1/a.png").read_head(4) == b"0123"
