@@ -109,7 +109,9 @@ def load_settings(
     layers: list[tuple[str, dict[str, Any]]] = []
     if pyproject is not None:
         layers.append((f"[tool.submitkit] in {pyproject}", _from_pyproject(pyproject)))
-    layers.append(("the environment", _from_environment(dict(os.environ if environ is None else environ))))
+    layers.append(
+        ("the environment", _from_environment(dict(os.environ if environ is None else environ)))
+    )
     layers.append(("the command line", {k: v for k, v in flags.items() if v is not None}))
     for where, values in layers:
         for key, value in values.items():

@@ -215,8 +215,7 @@ class Code(str, Enum):
     BLUE_NONZERO = (
         "M008",
         Severity.error,
-        "The blue channel is not zero: the file is probably a colour visualisation, not an "
-        "id map.",
+        "The blue channel is not zero: the file is probably a colour visualisation, not an id map.",
     )
     ID_OUT_OF_RANGE = (
         "M009",
@@ -293,8 +292,7 @@ class Code(str, Enum):
     METHOD_UNKNOWN_LINE = (
         "T006",
         Severity.warning,
-        "A method.txt line before `Method description:` that is not a known `Field: value` "
-        "line.",
+        "A method.txt line before `Method description:` that is not a known `Field: value` line.",
     )
     METHOD_BAD_DECLARATION = (
         "T007",

@@ -181,13 +181,19 @@ def _root_file(layout: Layout, name: str, diags: list[Diagnostic]) -> None:
     elif name == MATCH_FILE:
         layout.match = name
     elif lower.startswith("method") and lower.rstrip("~") in {
-        "method", "method.txt.txt", "method.txt", "method.md", "method.text", "method.rtf",
+        "method",
+        "method.txt.txt",
+        "method.txt",
+        "method.md",
+        "method.text",
+        "method.rtf",
     }:
         layout.method = layout.method or name
         layout.left_out.append(name)
         diags.append(
             Code.METHOD_MISNAMED.at(
-                name, f"{name} looks like method.txt but is named differently",
+                name,
+                f"{name} looks like method.txt but is named differently",
                 f"rename it to exactly {METHOD_FILE}",
             )
         )
@@ -196,7 +202,8 @@ def _root_file(layout: Layout, name: str, diags: list[Diagnostic]) -> None:
         layout.left_out.append(name)
         diags.append(
             Code.MATCH_MISNAMED.at(
-                name, f"{name} looks like match.json but is named differently",
+                name,
+                f"{name} looks like match.json but is named differently",
                 f"rename it to exactly {MATCH_FILE}",
             )
         )

@@ -404,9 +404,7 @@ def match_usage_findings(
             )
         legitimate = protocol in MANY_TO_ONE_PROTOCOLS
         diags.append(
-            Code.MATCH_MANY_TO_ONE.at(
-                path, message, hint, Severity.info if legitimate else None
-            )
+            Code.MATCH_MANY_TO_ONE.at(path, message, hint, Severity.info if legitimate else None)
         )
 
     if protocol is not None and protocol not in MATCH_JSON_PROTOCOLS:

@@ -133,8 +133,7 @@ RULES: tuple[Rule, ...] = (
 )
 
 NOTE_1 = (
-    "note 1: pre-training on ImageNet-S (919) and fine-tuning on ImageNet-S300/50 is not "
-    "allowed"
+    "note 1: pre-training on ImageNet-S (919) and fine-tuning on ImageNet-S300/50 is not allowed"
 )
 """Applies wherever the "ImageNet-S data only" restriction is ticked."""
 
