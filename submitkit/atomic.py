@@ -21,6 +21,10 @@ def atomic_output(path: Path) -> Iterator[BinaryIO]:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     tmp = Path(tmp_name)
     try:
+        # mkstemp creates the file private (0600); a result file gets the usual
+        # permissions, as if it had been opened plainly.
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()
@@ -30,6 +34,13 @@ def atomic_output(path: Path) -> Iterator[BinaryIO]:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
+
+
+def _umask() -> int:
+    # The umask can only be read by setting it; put it straight back.
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:

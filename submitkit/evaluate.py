@@ -39,6 +39,7 @@ from submitkit.errors import EnvironmentProblem, UsageError
 from submitkit.ids import IGNORE, decode
 from submitkit.matching import MatchStatistics
 from submitkit.metrics import Accumulator, Scores, count_image, match_table
+from submitkit.workers import pool_context, start_worker
 
 Progress = Callable[[int], None]
 """Called with the number of images just finished."""
@@ -324,6 +325,7 @@ _WORKER_CONTEXT: _Context | None = None
 
 def _init_worker(ctx: _Context) -> None:
     global _WORKER_CONTEXT
+    start_worker()
     _WORKER_CONTEXT = ctx
 
 
@@ -359,7 +361,10 @@ def _run(
             finished(i, _run_chunk(ctx, chunk))
     else:
         with ProcessPoolExecutor(
-            max_workers=min(workers, len(chunks)), initializer=_init_worker, initargs=(ctx,)
+            max_workers=min(workers, len(chunks)),
+            mp_context=pool_context(),
+            initializer=_init_worker,
+            initargs=(ctx,),
         ) as pool:
             pending: dict[Future[_ChunkResult], int] = {
                 pool.submit(_worker_chunk, chunk): i for i, chunk in enumerate(chunks)

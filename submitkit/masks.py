@@ -13,7 +13,6 @@ diagnostic in the file's ``MaskResult``.
 from __future__ import annotations
 
 import io
-import multiprocessing
 import os
 import struct
 import zipfile
@@ -31,7 +30,8 @@ from PIL import Image
 from submitkit.diagnostics import Code, Diagnostic
 from submitkit.errors import EnvironmentProblem
 from submitkit.ids import IGNORE
-from submitkit.source import MemberRef, forget_open_zips
+from submitkit.source import MemberRef
+from submitkit.workers import pool_context, start_worker
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 HEAD_BYTES = 64
@@ -511,7 +511,7 @@ def inspect_masks(
     chunks = [list(tasks[i : i + chunk]) for i in range(0, len(tasks), chunk)]
     try:
         with ProcessPoolExecutor(
-            max_workers=workers, mp_context=_mp_context(), initializer=_worker_init
+            max_workers=workers, mp_context=pool_context(), initializer=start_worker
         ) as pool:
             return _gather(pool, chunks, quick, progress)
     except BrokenProcessPool as exc:
@@ -566,23 +566,6 @@ def _gather(
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     return [r for part in done for r in part]
-
-
-def _mp_context() -> multiprocessing.context.BaseContext:
-    # Not fork: a parent may hold threads (progress display) and an open zip
-    # handle whose file offset a forked child would share. forkserver forks
-    # workers from a clean process that has already imported NumPy and PIL.
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["submitkit.masks"])
-        return ctx
-    return multiprocessing.get_context("spawn")
-
-
-def _worker_init() -> None:
-    # Defensive: whatever the start method, never reuse a zip handle opened
-    # by another process.
-    forget_open_zips()
 
 
 # --- ids against K or match.json ------------------------------------------------------

@@ -44,7 +44,11 @@ class TextReporter(Reporter):
 
     def render(self, report: Report) -> None:
         out = self.console
-        out.print(Text.assemble(("submitkit check ", "bold"), report.submission, f"  ({report.container})"))
+        out.print(
+            Text.assemble(
+                ("submitkit check ", "bold"), report.submission, f"  ({report.container})"
+            )
+        )
         out.print(_target_line(report))
         for line in report.verified:
             out.print(Text.assemble(("  verified      ", "green"), line))
@@ -65,7 +69,9 @@ class TextReporter(Reporter):
         summary = f"{report.errors} error(s), {report.warnings} warning(s)"
         if report.strict and report.warnings and not report.errors:
             summary += " (--strict: warnings fail)"
-        out.print(Text.assemble((report.status.value, _STATUS_STYLE[report.status]), f": {summary}"))
+        out.print(
+            Text.assemble((report.status.value, _STATUS_STYLE[report.status]), f": {summary}")
+        )
 
     def _render_group(self, code: Code, diags: list[Diagnostic]) -> None:
         out = self.console

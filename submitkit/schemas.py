@@ -10,6 +10,7 @@ from typing import Any
 from submitkit.atomic import write_text_atomic
 from submitkit.manifest import manifest_json_schema
 from submitkit.matchfile import match_schema
+from submitkit.pack import pack_schema
 from submitkit.report import Report
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -24,6 +25,7 @@ def report_schema() -> dict[str, Any]:
 SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
     "manifest.schema.json": manifest_json_schema,
     "match.schema.json": match_schema,
+    "pack.schema.json": pack_schema,
     "report.schema.json": report_schema,
 }
 

@@ -31,6 +31,7 @@ from submitkit.masks import (
     used_ids,
 )
 from submitkit.source import MemberRef, _open_zip
+from submitkit.workers import pool_context, start_worker
 
 NAME = "n01443537/ILSVRC2012_val_00047396.png"
 
@@ -515,7 +516,7 @@ def _zip_cache_info() -> tuple[int, int]:
 
 def test_workers_open_the_zip_once(tmp_path: Path) -> None:
     tasks = zip_tasks(tmp_path / "s.zip", {f"n0/{i}.png": mask_png(blobs()) for i in range(20)})
-    with ProcessPoolExecutor(1, mp_context=masks._mp_context()) as pool:
+    with ProcessPoolExecutor(1, mp_context=pool_context(), initializer=start_worker) as pool:
         results = pool.submit(masks._run_chunk, tasks, False).result()
         hits, misses = pool.submit(_zip_cache_info).result()
     assert all(r.diagnostics == [] for r in results)
