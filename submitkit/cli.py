@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from enum import Enum
@@ -10,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
+from rich.text import Text
 
 from submitkit import __version__
 from submitkit.atomic import write_text_atomic
@@ -17,17 +17,34 @@ from submitkit.benchmark import TRACKS, Split
 from submitkit.checker import run_check
 from submitkit.config import Settings, load_settings
 from submitkit.console import RichProgress, stderr_console, stdout_console
-from submitkit.diagnostics import Code
+from submitkit.diagnostics import Code, Severity
 from submitkit.errors import SubmitkitError, UsageError
 from submitkit.evaluate import per_image_csv
+from submitkit.fix import fix_submission, summary_lines
+from submitkit.hooks import validate_files
 from submitkit.manifest import ManifestSources
 from submitkit.matchfile import write_match
-from submitkit.preview import plot_class_iou
+from submitkit.pack import MB, default_output, ensure_writable, plan_pack, refused, write_pack
+from submitkit.pack import dry_run as pack_dry_run
+from submitkit.preview import plot_class_iou, preview_sheet
 from submitkit.protocols import Protocol
 from submitkit.reporting import REPORTERS
 from submitkit.schemas import drifted, write_schemas
 from submitkit.scoreboard import render_candidates, render_scores
-from submitkit.scoring import EvaluationOutput, class_scores, run_evaluate, run_match, synset_names
+from submitkit.scoring import (
+    EvaluationOutput,
+    MatchOutput,
+    class_scores,
+    run_evaluate,
+    run_match,
+    synset_names,
+)
+from submitkit.views import (
+    render_findings_json,
+    render_findings_text,
+    render_pack_json,
+    render_pack_text,
+)
 
 app = typer.Typer(
     name="submitkit",
@@ -83,6 +100,14 @@ ProtocolOpt = Annotated[
 JobsOpt = Annotated[
     int | None, typer.Option(help="Worker processes for masks (0 = all cores).", show_default="0")
 ]
+SubmissionArg = Annotated[
+    Path | None,
+    typer.Argument(
+        help="Submission folder or .zip (default: `submission` from the config).",
+        show_default=False,
+    ),
+]
+ExamplesOpt = Annotated[int, typer.Option(help="Examples shown per diagnostic code.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
 FormatOpt = Annotated[Format, typer.Option("--format", help="Output format on stdout.")]
 
@@ -99,6 +124,15 @@ def _settings(**flags: Any) -> Settings:
     if isinstance(flags.get("track"), TrackChoice):
         flags["track"] = int(flags["track"].value)
     return load_settings(flags)
+
+
+def _submission(settings: Settings) -> Path:
+    if settings.submission is None:
+        raise UsageError(
+            "no submission given",
+            "pass its folder or zip, or set `submission` in [tool.submitkit] of pyproject.toml",
+        )
+    return settings.submission
 
 
 def _version(value: bool) -> None:
@@ -118,13 +152,7 @@ def _root(
 
 @app.command()
 def check(
-    path: Annotated[
-        Path | None,
-        typer.Argument(
-            help="Submission folder or .zip (default: `submission` from the config).",
-            show_default=False,
-        ),
-    ] = None,
+    path: SubmissionArg = None,
     toolbox: ToolboxOpt = None,
     dataset: DatasetOpt = None,
     manifest: ManifestOpt = None,
@@ -143,7 +171,7 @@ def check(
     ] = None,
     jobs: JobsOpt = None,
     output_format: FormatOpt = Format.text,
-    examples: Annotated[int, typer.Option(help="Examples shown per diagnostic code.")] = 5,
+    examples: ExamplesOpt = 5,
     quiet: QuietOpt = False,
 ) -> None:
     """Find every fault of a submission: exit 0 passed, 1 findings, 2 usage error."""
@@ -160,14 +188,10 @@ def check(
             strict=strict,
             jobs=jobs,
         )
-        if settings.submission is None:
-            raise UsageError(
-                "no submission given",
-                "pass its folder or zip, or set `submission` in [tool.submitkit] of pyproject.toml",
-            )
+        submission = _submission(settings)
         with RichProgress(quiet) as progress:
             run = run_check(
-                settings.submission,
+                submission,
                 sources=ManifestSources(settings.toolbox, settings.dataset, settings.manifest),
                 track=settings.track,
                 split=settings.split,
@@ -215,10 +239,6 @@ def fix_command(
     quiet: QuietOpt = False,
 ) -> None:
     """Write a repaired copy of a submission, then check it: exit 0 only if the copy passes."""
-    from rich.text import Text
-
-    from submitkit.fix import fix_submission, summary_lines
-
     try:
         settings = _settings(
             toolbox=toolbox,
@@ -272,8 +292,6 @@ def preview_command(
     ] = 0,
 ) -> None:
     """Draw sampled predictions over their source images (and ground truth) into a PNG."""
-    from submitkit.preview import preview_sheet
-
     try:
         settings = _settings(
             toolbox=toolbox, dataset=dataset, manifest=manifest, track=track, split=split
@@ -299,13 +317,7 @@ def preview_command(
 
 @app.command()
 def pack(
-    path: Annotated[
-        Path | None,
-        typer.Argument(
-            help="Submission folder or .zip (default: `submission` from the config).",
-            show_default=False,
-        ),
-    ] = None,
+    path: SubmissionArg = None,
     protocol: ProtocolOpt = None,
     output: Annotated[
         Path | None,
@@ -351,17 +363,13 @@ def pack(
     ] = None,
     jobs: JobsOpt = None,
     output_format: FormatOpt = Format.text,
-    examples: Annotated[int, typer.Option(help="Examples shown per diagnostic code.")] = 5,
+    examples: ExamplesOpt = 5,
     quiet: QuietOpt = False,
 ) -> None:
     """Check, then write the upload zip: exit 0 written, 1 check failed (nothing written), 2 usage.
 
     The zip has the official layout and is byte-identical for the same submission.
     """
-    from submitkit.pack import MB, default_output, ensure_writable, plan_pack, refused, write_pack
-    from submitkit.pack import dry_run as dry_run_result
-    from submitkit.views import render_pack_json, render_pack_text
-
     try:
         settings = _settings(
             submission=path,
@@ -374,26 +382,20 @@ def pack(
             strict=strict,
             jobs=jobs,
         )
-        if settings.submission is None:
-            raise UsageError(
-                "no submission given",
-                "pass its folder or zip, or set `submission` in [tool.submitkit] of pyproject.toml",
-            )
+        submission = _submission(settings)
         if settings.protocol is None:
             raise UsageError(
                 "pack needs the leaderboard the zip is for",
                 "give --protocol unsupervised|distance|semi|free, "
                 "or set `protocol` in [tool.submitkit]",
             )
-        out = (
-            output if output is not None else default_output(settings.submission, settings.protocol)
-        )
+        out = output if output is not None else default_output(submission, settings.protocol)
         if not dry_run:
             # Refuse before the long check rather than after it.
-            ensure_writable(out, settings.submission, overwrite)
+            ensure_writable(out, submission, overwrite)
         with RichProgress(quiet) as progress:
             plan = plan_pack(
-                settings.submission,
+                submission,
                 protocol=settings.protocol,
                 sources=ManifestSources(settings.toolbox, settings.dataset, settings.manifest),
                 track=settings.track,
@@ -407,7 +409,7 @@ def pack(
             if plan.blocked:
                 result = refused(plan)
             elif dry_run:
-                result = dry_run_result(plan, out, overwrite=overwrite)
+                result = pack_dry_run(plan, out, overwrite=overwrite)
             else:
                 result = write_pack(
                     plan,
@@ -444,10 +446,6 @@ def validate_files_command(
     output_format: FormatOpt = Format.text,
 ) -> None:
     """Validate method.txt and match.json files on their own (pre-commit): exit 1 on errors."""
-    from submitkit.diagnostics import Severity
-    from submitkit.hooks import validate_files
-    from submitkit.views import render_findings_json, render_findings_text
-
     try:
         settings = _settings(protocol=protocol, track=track, strict=strict)
         diagnostics = validate_files(files, protocol=settings.protocol, track=settings.track)
@@ -638,30 +636,25 @@ def match(
                 jobs=settings.jobs,
                 progress=progress,
             )
-        if matched.chosen is None:
+        if matched.chosen is None or matched.mapping is None:
             REPORTERS[output_format.value](stdout_console()).render(matched.check.report)
             raise typer.Exit(1)
-        write_text_atomic(output, write_match(matched.chosen.mapping))
+        write_text_atomic(output, write_match(matched.mapping))
     except SubmitkitError as error:
         _fail(error)
     out = stdout_console()
     if output_format is Format.json:
-        out.out(
-            json.dumps(
-                {
-                    "output": str(output),
-                    "mapping": matched.chosen.json_object(),
-                    "candidates": [c.model_dump() for c in matched.candidates],
-                },
-                indent=2,
-            ),
-            highlight=False,
+        document = MatchOutput(
+            output=str(output),
+            mapping={str(i): c for i, c in sorted(matched.mapping.items())},
+            candidates=matched.candidates,
         )
+        out.out(document.model_dump_json(indent=2), highlight=False)
         return
     render_candidates(out, matched.candidates)
     if matched.chosen.many_to_one:
         out.print("many-to-one matching: admitted only under the fully unsupervised protocol")
-    out.print(f"wrote {output} ({len(matched.chosen.mapping)} ids)")
+    out.print(f"wrote {output} ({len(matched.mapping)} ids)")
 
 
 @app.command("manifest")

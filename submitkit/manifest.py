@@ -330,9 +330,3 @@ def manifest_from_names(
         images={n: (sizes or {}).get(n) for n in names},
         sources=[source] if source else [],
     )
-
-
-def manifest_json_schema() -> dict[str, object]:
-    schema = Manifest.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    return schema

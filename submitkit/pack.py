@@ -710,13 +710,6 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def pack_schema() -> dict[str, object]:
-    """JSON Schema of `submitkit pack --format json` output."""
-    schema = PackResult.model_json_schema(mode="serialization")
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    return schema
-
-
 __all__ = [
     "DEFAULT_MAX_SIZE",
     "MethodSource",
@@ -727,7 +720,6 @@ __all__ = [
     "dry_run",
     "ensure_writable",
     "human_size",
-    "pack_schema",
     "plan_pack",
     "refused",
     "with_declarations",

@@ -7,26 +7,40 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode
+
 from submitkit.atomic import write_text_atomic
-from submitkit.manifest import manifest_json_schema
+from submitkit.manifest import Manifest
 from submitkit.matchfile import match_schema
-from submitkit.pack import pack_schema
+from submitkit.pack import PackResult
 from submitkit.report import Report
+from submitkit.scoring import EvaluationOutput, MatchOutput
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
-def report_schema() -> dict[str, Any]:
-    schema = Report.model_json_schema(mode="serialization")
-    schema["$schema"] = SCHEMA_DIALECT
-    return schema
+def model_schema(
+    model: type[BaseModel], mode: JsonSchemaMode = "serialization"
+) -> Callable[[], dict[str, Any]]:
+    """A schema factory for a model: "serialization" for what submitkit prints,
+    "validation" for files it reads."""
+
+    def factory() -> dict[str, Any]:
+        schema = model.model_json_schema(mode=mode)
+        schema["$schema"] = SCHEMA_DIALECT
+        return schema
+
+    return factory
 
 
 SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
-    "manifest.schema.json": manifest_json_schema,
+    "evaluation.schema.json": model_schema(EvaluationOutput),
+    "match-run.schema.json": model_schema(MatchOutput),
+    "manifest.schema.json": model_schema(Manifest, "validation"),
     "match.schema.json": match_schema,
-    "pack.schema.json": pack_schema,
-    "report.schema.json": report_schema,
+    "pack.schema.json": model_schema(PackResult),
+    "report.schema.json": model_schema(Report),
 }
 
 

@@ -77,6 +77,17 @@ def scorable(run: CheckRun) -> bool:
     return not any(blocks_scoring(d) for d in run.report.diagnostics)
 
 
+class MatchOutput(BaseModel):
+    """What `submitkit match --format json` prints."""
+
+    schema_version: int = 1
+    output: str
+    """The match.json written."""
+    mapping: dict[str, int]
+    """Its content: predicted id (decimal string) -> class."""
+    candidates: list[MatchCandidate]
+
+
 @dataclass
 class Scored:
     """The check that ran first, and the evaluation when the check passed."""
@@ -190,6 +201,8 @@ class Matched:
     check: CheckRun
     candidates: list[MatchCandidate]
     chosen: Matching | None = None
+    mapping: dict[int, int] | None = None
+    """The chosen matching over every id 0..clusters: what was scored and is written."""
 
 
 def run_match(
@@ -240,20 +253,22 @@ def run_match(
     chosen_option = (level, many)
     candidates: list[MatchCandidate] = []
     chosen: Matching | None = None
+    chosen_mapping: dict[int, int] | None = None
     for option_level, option_many in options:
         matching = solve(stats, level=option_level, many=option_many)
+        total = _total(matching.mapping, clusters or k)
         scored = evaluate(
             run.layout.source,
             gt,
             names,
             k,
-            match=_total(matching.mapping, clusters or k),
+            match=total,
             jobs=jobs,
             progress=sink.stage(f"Scoring the {option_level}-level matching", len(names)),
         )
         is_chosen = (option_level, option_many) == chosen_option
         if is_chosen:
-            chosen = matching
+            chosen, chosen_mapping = matching, total
         candidates.append(
             MatchCandidate(
                 level=option_level,
@@ -263,7 +278,7 @@ def run_match(
                 chosen=is_chosen,
             )
         )
-    return Matched(check=run, candidates=candidates, chosen=chosen)
+    return Matched(check=run, candidates=candidates, chosen=chosen, mapping=chosen_mapping)
 
 
 def _total(mapping: dict[int, int], top: int) -> dict[int, int]:
