@@ -28,7 +28,7 @@ from submitkit.pack import MB, default_output, ensure_writable, plan_pack, refus
 from submitkit.pack import dry_run as pack_dry_run
 from submitkit.preview import plot_class_iou, preview_sheet
 from submitkit.protocols import Protocol
-from submitkit.reporting import REPORTERS
+from submitkit.reporting import REPORTERS, github_annotation
 from submitkit.schemas import drifted, write_schemas
 from submitkit.scoreboard import render_candidates, render_scores
 from submitkit.scoring import (
@@ -456,8 +456,12 @@ def validate_files_command(
         for d in diagnostics
     )
     names = [f.as_posix() for f in files]
-    render = render_findings_json if output_format is Format.json else render_findings_text
-    render(stdout_console(), names, diagnostics, failed)
+    if output_format is Format.github:
+        for diag in diagnostics:
+            stdout_console().out(github_annotation(diag, diag.path), highlight=False)
+    else:
+        render = render_findings_json if output_format is Format.json else render_findings_text
+        render(stdout_console(), names, diagnostics, failed)
     raise typer.Exit(1 if failed else 0)
 
 

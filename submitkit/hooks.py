@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from pydantic import BaseModel
+
 from submitkit.diagnostics import Code, Diagnostic
 from submitkit.errors import EnvironmentProblem, UsageError
 from submitkit.layout import MATCH_FILE, METHOD_FILE
@@ -51,3 +53,12 @@ def validate_files(
 ) -> list[Diagnostic]:
     """``validate_file`` over several files, findings in file order."""
     return [d for path in paths for d in validate_file(path, protocol=protocol, track=track)]
+
+
+class FilesReport(BaseModel):
+    """What `submitkit validate-files --format json` prints."""
+
+    schema_version: int = 1
+    files: list[str]
+    failed: bool
+    diagnostics: list[Diagnostic]

@@ -115,14 +115,10 @@ class GithubReporter(Reporter):
 
     def render(self, report: Report) -> None:
         for diag in report.diagnostics:
-            title = f"{diag.code.value} {diag.code.name}"
-            properties = (
-                f"file={github_property(github_file(report.submission, diag.path))},"
-                f"title={github_property(title)}"
+            self.console.out(
+                github_annotation(diag, github_file(report.submission, diag.path)),
+                highlight=False,
             )
-            message = f"{diag.message} — fix: {diag.hint}" if diag.hint else diag.message
-            command = _GITHUB_COMMANDS[diag.severity]
-            self.console.out(f"::{command} {properties}::{github_data(message)}", highlight=False)
         self.console.out(
             f"{report.status.value}: {report.errors} error(s), {report.warnings} warning(s)",
             highlight=False,
@@ -130,6 +126,14 @@ class GithubReporter(Reporter):
 
 
 _GITHUB_COMMANDS = {Severity.error: "error", Severity.warning: "warning", Severity.info: "notice"}
+
+
+def github_annotation(diag: Diagnostic, file: str) -> str:
+    """The workflow command that marks ``file`` with one finding."""
+    title = f"{diag.code.value} {diag.code.name}"
+    properties = f"file={github_property(file)},title={github_property(title)}"
+    message = f"{diag.message} — fix: {diag.hint}" if diag.hint else diag.message
+    return f"::{_GITHUB_COMMANDS[diag.severity]} {properties}::{github_data(message)}"
 
 
 def github_data(text: str) -> str:

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode
 
 from submitkit.atomic import write_text_atomic
+from submitkit.hooks import FilesReport
 from submitkit.manifest import Manifest
 from submitkit.matchfile import match_schema
 from submitkit.pack import PackResult
@@ -36,6 +37,7 @@ def model_schema(
 
 SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
     "evaluation.schema.json": model_schema(EvaluationOutput),
+    "files.schema.json": model_schema(FilesReport),
     "match-run.schema.json": model_schema(MatchOutput),
     "manifest.schema.json": model_schema(Manifest, "validation"),
     "match.schema.json": match_schema,

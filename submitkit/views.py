@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from submitkit.diagnostics import Diagnostic, Severity
+from submitkit.hooks import FilesReport
 from submitkit.pack import MethodSource, PackResult, human_size
 from submitkit.preview_stats import ClassStat, Preview
 from submitkit.reporting import TextReporter
@@ -151,9 +152,5 @@ def render_findings_text(
 def render_findings_json(
     console: Console, files: Sequence[str], diagnostics: Sequence[Diagnostic], failed: bool
 ) -> None:
-    document = {
-        "files": list(files),
-        "failed": failed,
-        "diagnostics": [d.model_dump(mode="json") for d in diagnostics],
-    }
-    console.out(json.dumps(document, indent=2), highlight=False)
+    document = FilesReport(files=list(files), failed=failed, diagnostics=list(diagnostics))
+    console.out(document.model_dump_json(indent=2), highlight=False)

@@ -49,3 +49,20 @@ def test_codes_are_unique_documented_and_stable_shaped() -> None:
         assert re.fullmatch(r"[LZNMJTPD]\d{3}", code.value)
         assert code.__doc__ and len(code.__doc__) > 20
         assert isinstance(code.severity, Severity)
+
+
+def test_validate_files_json_follows_its_schema() -> None:
+    broken = next((REPO / "examples/submissions/broken").glob("T002-*")) / "method.txt"
+    result = runner.invoke(app, ["validate-files", str(broken), "--format", "json"])
+    assert result.exit_code == 1
+    schema = json.loads((REPO / "schemas" / "files.schema.json").read_text())
+    document = json.loads(result.stdout)
+    jsonschema.validate(document, schema)
+    assert [d["code"] for d in document["diagnostics"]] == ["T002"]
+
+
+def test_every_json_output_has_a_published_schema() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for name in SCHEMAS:
+        assert (REPO / "schemas" / name).is_file()
+        assert f"schemas/{name}" in readme, f"README does not mention schemas/{name}"

@@ -156,3 +156,11 @@ def test_pack_format_github_annotates_what_blocks_packing(tmp_path: Path) -> Non
     annotations = [line for line in result.output.splitlines() if line.startswith("::")]
     assert len(annotations) == 1 and "title=M003 MODE_GRAYSCALE::" in annotations[0]
     assert not (tmp_path / "s.zip").exists()
+
+
+def test_validate_files_github_annotations() -> None:
+    broken = next((EXAMPLES / "submissions" / "broken").glob("T002-*")) / "method.txt"
+    result = CliRunner().invoke(app, ["validate-files", str(broken), "--format", "github"])
+    assert result.exit_code == 1
+    (line,) = result.stdout.splitlines()
+    assert line.startswith(f"::error file={broken.as_posix()},title=T002 METHOD_FIELD_MISSING::")
