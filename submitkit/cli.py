@@ -126,6 +126,10 @@ def _settings(**flags: Any) -> Settings:
     return load_settings(flags)
 
 
+def _sources(settings: Settings) -> ManifestSources:
+    return ManifestSources(settings.toolbox, settings.dataset, settings.manifest)
+
+
 def _submission(settings: Settings) -> Path:
     if settings.submission is None:
         raise UsageError(
@@ -192,7 +196,7 @@ def check(
         with RichProgress(quiet) as progress:
             run = run_check(
                 submission,
-                sources=ManifestSources(settings.toolbox, settings.dataset, settings.manifest),
+                sources=_sources(settings),
                 track=settings.track,
                 split=settings.split,
                 protocol=settings.protocol,
@@ -253,7 +257,7 @@ def fix_command(
             result = fix_submission(
                 path,
                 output,
-                sources=ManifestSources(settings.toolbox, settings.dataset, settings.manifest),
+                sources=_sources(settings),
                 track=settings.track,
                 split=settings.split,
                 protocol=settings.protocol,
@@ -299,7 +303,7 @@ def preview_command(
         result = preview_sheet(
             path,
             output,
-            sources=ManifestSources(settings.toolbox, settings.dataset, settings.manifest),
+            sources=_sources(settings),
             track=settings.track,
             split=settings.split,
             count=count,
@@ -397,7 +401,7 @@ def pack(
             plan = plan_pack(
                 submission,
                 protocol=settings.protocol,
-                sources=ManifestSources(settings.toolbox, settings.dataset, settings.manifest),
+                sources=_sources(settings),
                 track=settings.track,
                 split=settings.split,
                 jobs=settings.jobs,
@@ -519,7 +523,7 @@ def evaluate(
             protocol=protocol,
             jobs=jobs,
         )
-        sources = ManifestSources(settings.toolbox, settings.dataset, settings.manifest)
+        sources = _sources(settings)
         with RichProgress(quiet) as progress:
             scored = run_evaluate(
                 path,
@@ -628,7 +632,7 @@ def match(
             protocol=protocol,
             jobs=jobs,
         )
-        sources = ManifestSources(settings.toolbox, settings.dataset, settings.manifest)
+        sources = _sources(settings)
         with RichProgress(quiet) as progress:
             matched = run_match(
                 path,

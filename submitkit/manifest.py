@@ -71,8 +71,9 @@ def load_manifest(path: Path) -> Manifest:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
+        detail = f"{where}: {first['msg']}" if where else first["msg"]
         raise EnvironmentProblem(
-            f"{path} is not a submitkit manifest ({where}: {first['msg']})",
+            f"{path} is not a submitkit manifest ({detail})",
             "rebuild it with `submitkit manifest`",
         ) from exc
 

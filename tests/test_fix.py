@@ -587,8 +587,7 @@ _UNREPAIRABLE = {
 
 def _example(name: str) -> Path:
     path = EXAMPLES / "submissions" / name
-    if not path.exists():
-        pytest.skip(f"example {name} not generated")
+    assert path.exists(), f"example {name} missing: run examples/make_examples.py"
     return path
 
 

@@ -6,7 +6,6 @@ import io
 import re
 from pathlib import Path
 
-import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
@@ -81,8 +80,7 @@ def test_registered_for_the_format_option() -> None:
 
 def _example(name: str) -> Path:
     path = EXAMPLES / "submissions" / name
-    if not path.exists():
-        pytest.skip(f"example {name} not generated")
+    assert path.exists(), f"example {name} missing: run examples/make_examples.py"
     return path
 
 

@@ -30,8 +30,7 @@ VARIANTS = ("submission", "submission-unsup", "submission-overcluster")
 
 
 def _case_dir(case: str) -> Path:
-    if GOLDEN is None:
-        pytest.skip(f"golden cases not found in {' or '.join(map(str, CANDIDATES))}")
+    assert GOLDEN is not None, f"golden cases not found in {' or '.join(map(str, CANDIDATES))}"
     return GOLDEN / case
 
 
