@@ -130,6 +130,26 @@ def _sources(settings: Settings) -> ManifestSources:
     return ManifestSources(settings.toolbox, settings.dataset, settings.manifest)
 
 
+def _validation_inputs(
+    dataset: Path | None,
+    toolbox: Path | None,
+    manifest: Path | None,
+    track: TrackChoice | None,
+    protocol: Protocol | None,
+    jobs: int | None,
+) -> tuple[Settings, ManifestSources]:
+    """Settings and lists for the commands that score against validation ground truth."""
+    settings = _settings(
+        dataset=dataset,
+        toolbox=toolbox,
+        manifest=manifest,
+        track=track,
+        protocol=protocol,
+        jobs=jobs,
+    )
+    return settings, _sources(settings)
+
+
 def _submission(settings: Settings) -> Path:
     if settings.submission is None:
         raise UsageError(
@@ -515,15 +535,7 @@ def evaluate(
 ) -> None:
     """The official validation metrics, locally: the check runs first; errors mean no score."""
     try:
-        settings = _settings(
-            dataset=dataset,
-            toolbox=toolbox,
-            manifest=manifest,
-            track=track,
-            protocol=protocol,
-            jobs=jobs,
-        )
-        sources = _sources(settings)
+        settings, sources = _validation_inputs(dataset, toolbox, manifest, track, protocol, jobs)
         with RichProgress(quiet) as progress:
             scored = run_evaluate(
                 path,
@@ -624,15 +636,7 @@ def match(
     try:
         if output.exists() and not overwrite:
             raise UsageError(f"{output} exists", "pass --overwrite to replace it")
-        settings = _settings(
-            dataset=dataset,
-            toolbox=toolbox,
-            manifest=manifest,
-            track=track,
-            protocol=protocol,
-            jobs=jobs,
-        )
-        sources = _sources(settings)
+        settings, sources = _validation_inputs(dataset, toolbox, manifest, track, protocol, jobs)
         with RichProgress(quiet) as progress:
             matched = run_match(
                 path,

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from rich.console import Console
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from submitkit.cli import app
 from submitkit.diagnostics import Code
@@ -84,22 +84,14 @@ def _example(name: str) -> Path:
     return path
 
 
+def check_github(sub: Path, *extra: str) -> Result:
+    args = ["check", str(sub), "--manifest", str(EXAMPLES / "manifest.json")]
+    return runner.invoke(app, [*args, "--protocol", "semi", "--format", "github", *extra])
+
+
 def test_check_format_github_marks_the_file() -> None:
     sub = _example("broken/M003-grayscale")
-    result = runner.invoke(
-        app,
-        [
-            "check",
-            str(sub),
-            "--manifest",
-            str(EXAMPLES / "manifest.json"),
-            "--protocol",
-            "semi",
-            "--format",
-            "github",
-            "--quiet",
-        ],
-    )
+    result = check_github(sub, "--quiet")
     assert result.exit_code == 1
     lines = result.output.splitlines()
     annotations = [line for line in lines if line.startswith("::")]
@@ -114,19 +106,7 @@ def test_check_format_github_marks_the_file() -> None:
 
 def test_check_format_github_warnings_and_passing_exit_code() -> None:
     sub = _example("warn/L002-ds-store")
-    result = runner.invoke(
-        app,
-        [
-            "check",
-            str(sub),
-            "--manifest",
-            str(EXAMPLES / "manifest.json"),
-            "--protocol",
-            "semi",
-            "--format",
-            "github",
-        ],
-    )
+    result = check_github(sub)
     assert result.exit_code == 0
     annotations = [line for line in result.output.splitlines() if line.startswith("::")]
     assert len(annotations) == 1 and annotations[0].startswith("::warning file=")
