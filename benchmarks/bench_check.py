@@ -30,10 +30,10 @@ import numpy as np
 from bench_masks import COMMON_SIZES, LARGE_SHARE, blobby_ids
 from PIL import Image
 
-from submitkit.benchmark import TRACKS, Split
-from submitkit.checker import run_check
-from submitkit.ids import encode
-from submitkit.manifest import ManifestSources, official_names, toolbox_data_dir
+from submitkit.benchmark.ids import encode
+from submitkit.benchmark.tracks import TRACKS, Split
+from submitkit.checks.staged import run_check
+from submitkit.inputs.manifest import ManifestSources, official_names, toolbox_data_dir
 
 
 def default_toolbox() -> Path | None:

@@ -29,9 +29,9 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from submitkit.ids import encode
-from submitkit.masks import MaskTask, inspect_masks
-from submitkit.source import MemberRef
+from submitkit.benchmark.ids import encode
+from submitkit.checks.masks import MaskTask, inspect_masks
+from submitkit.inputs.source import MemberRef
 
 FULL_TEST_SET = 27_423
 COMMON_SIZES = [(375, 500), (500, 375), (333, 500), (500, 333), (500, 500), (281, 500)]

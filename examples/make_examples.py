@@ -41,10 +41,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from submitkit.benchmark import Split
-from submitkit.ids import IGNORE, encode
-from submitkit.manifest import manifest_from_names
-from submitkit.matchfile import write_match
+from submitkit.benchmark.ids import IGNORE, encode
+from submitkit.benchmark.tracks import Split
+from submitkit.inputs.manifest import manifest_from_names
+from submitkit.inputs.match_json import write_match
 
 SEED = 20240611
 K = 50

@@ -1,13 +1,32 @@
-"""submitkit: check, pack and score ImageNet-S submissions before uploading them."""
+"""submitkit: check, pack and score ImageNet-S submissions before uploading them.
+
+The names below are imported on first use, so ``import submitkit`` (and every
+command that needs none of them, such as ``submitkit --version``) does not pay
+for NumPy, Pillow or SciPy.
+"""
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from submitkit.checker import check
-from submitkit.diagnostics import Code, Diagnostic, Severity
-from submitkit.errors import SubmitkitError
-from submitkit.report import Report, Status
+from submitkit._version import __version__
+
+if TYPE_CHECKING:
+    from submitkit.checks.report import Report, Status
+    from submitkit.checks.staged import check
+    from submitkit.core.diagnostics import Code, Diagnostic, Severity
+    from submitkit.core.errors import SubmitkitError
+
+_LAZY = {
+    "check": "submitkit.checks.staged",
+    "Code": "submitkit.core.diagnostics",
+    "Diagnostic": "submitkit.core.diagnostics",
+    "Severity": "submitkit.core.diagnostics",
+    "SubmitkitError": "submitkit.core.errors",
+    "Report": "submitkit.checks.report",
+    "Status": "submitkit.checks.report",
+}
 
 __all__ = [
     "Code",
@@ -19,3 +38,9 @@ __all__ = [
     "__version__",
     "check",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'submitkit' has no attribute {name!r}")

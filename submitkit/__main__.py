@@ -1,3 +1,3 @@
-from submitkit.cli import main
+from submitkit.cli.app import main
 
 main()

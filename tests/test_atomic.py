@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from submitkit.atomic import atomic_output, write_text_atomic
+from submitkit.core.atomic import atomic_output, write_text_atomic
 
 
 def test_written_file_has_ordinary_permissions(tmp_path: Path) -> None:

@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from submitkit.benchmark import Split
-from submitkit.config import load_settings
-from submitkit.errors import UsageError
-from submitkit.protocols import Protocol
+from submitkit.benchmark.protocols import Protocol
+from submitkit.benchmark.tracks import Split
+from submitkit.core.errors import UsageError
+from submitkit.inputs.config import load_settings
 
 
 def write_pyproject(folder: Path, body: str) -> None:

@@ -9,9 +9,9 @@ from pathlib import Path
 import jsonschema
 from typer.testing import CliRunner
 
-from submitkit.cli import app
-from submitkit.diagnostics import Code, Severity
-from submitkit.schemas import SCHEMAS, drifted, render
+from submitkit.cli.app import app
+from submitkit.core.diagnostics import Code, Severity
+from submitkit.render.schemas import SCHEMAS, drifted, render
 
 REPO = Path(__file__).resolve().parent.parent
 runner = CliRunner()

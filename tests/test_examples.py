@@ -22,8 +22,8 @@ import pytest
 from typer.testing import CliRunner
 
 import submitkit
-from submitkit.cli import app
-from submitkit.diagnostics import Code, Severity
+from submitkit.cli.app import app
+from submitkit.core.diagnostics import Code, Severity
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"

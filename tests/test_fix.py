@@ -15,15 +15,21 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-import submitkit.fix as fixmod
-from submitkit.benchmark import Split
-from submitkit.cli import app
-from submitkit.diagnostics import Code
-from submitkit.errors import SubmitkitError, UsageError
-from submitkit.fix import ChangeKind, FixResult, fix_submission, read_label_map, resize_nearest
-from submitkit.ids import decode, encode
-from submitkit.manifest import ManifestSources, manifest_from_names
-from submitkit.report import Status
+import submitkit.workflows.fix as fixmod
+from submitkit.benchmark.ids import decode, encode
+from submitkit.benchmark.tracks import Split
+from submitkit.checks.report import Status
+from submitkit.cli.app import app
+from submitkit.core.diagnostics import Code
+from submitkit.core.errors import SubmitkitError, UsageError
+from submitkit.inputs.manifest import ManifestSources, manifest_from_names
+from submitkit.workflows.fix import (
+    ChangeKind,
+    FixResult,
+    fix_submission,
+    read_label_map,
+    resize_nearest,
+)
 from tests.conftest import png_bytes, write_tree
 
 REPO = Path(__file__).resolve().parent.parent

@@ -9,10 +9,10 @@ from pathlib import Path
 from rich.console import Console
 from typer.testing import CliRunner, Result
 
-from submitkit.cli import app
-from submitkit.diagnostics import Code
-from submitkit.report import Report
-from submitkit.reporting import (
+from submitkit.checks.report import Report
+from submitkit.cli.app import app
+from submitkit.core.diagnostics import Code
+from submitkit.render.reporting import (
     REPORTERS,
     GithubReporter,
     github_data,

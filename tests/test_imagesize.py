@@ -1,4 +1,4 @@
-"""Tests of submitkit.imagesize: sizes from headers must agree with PIL's."""
+"""Tests of submitkit.inputs.imagesize: sizes from headers must agree with PIL's."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from submitkit import imagesize
-from submitkit.imagesize import jpeg_size, jpeg_sizes, png_size
+from submitkit.inputs import imagesize
+from submitkit.inputs.imagesize import jpeg_size, jpeg_sizes, png_size
 
 
 def jpeg(width: int, height: int, mode: str = "RGB", **params: Any) -> bytes:

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import numpy as np
 
-from submitkit.diagnostics import Code
-from submitkit.layout import folder_findings, is_junk, read_layout
-from submitkit.source import open_source
+from submitkit.core.diagnostics import Code
+from submitkit.inputs.layout import folder_findings, is_junk, read_layout
+from submitkit.inputs.source import open_source
 from tests.conftest import png_bytes, write_tree, write_zip
 
 MASK = png_bytes(np.zeros((3, 4), dtype=np.int32))

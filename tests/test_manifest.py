@@ -5,10 +5,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from submitkit.benchmark import TRACKS, Split
-from submitkit.diagnostics import Code
-from submitkit.errors import EnvironmentProblem
-from submitkit.manifest import (
+from submitkit.benchmark.tracks import TRACKS, Split
+from submitkit.core.diagnostics import Code
+from submitkit.core.errors import EnvironmentProblem
+from submitkit.inputs.manifest import (
     Manifest,
     ManifestSources,
     load_manifest,

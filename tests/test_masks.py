@@ -1,4 +1,4 @@
-"""Tests of submitkit.masks: one prediction PNG, and many of them in parallel."""
+"""Tests of submitkit.checks.masks: one prediction PNG, and many of them in parallel."""
 
 from __future__ import annotations
 
@@ -17,11 +17,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays
 from PIL import Image
 
-from submitkit import masks
-from submitkit.diagnostics import Code
-from submitkit.errors import EnvironmentProblem
-from submitkit.ids import encode
-from submitkit.masks import (
+from submitkit.benchmark.ids import encode
+from submitkit.checks import masks
+from submitkit.checks.masks import (
     MaskResult,
     MaskTask,
     id_findings,
@@ -30,8 +28,10 @@ from submitkit.masks import (
     parse_png_header,
     used_ids,
 )
-from submitkit.source import MemberRef, _open_zip
-from submitkit.workers import pool_context, start_worker
+from submitkit.core.diagnostics import Code
+from submitkit.core.errors import EnvironmentProblem
+from submitkit.core.workers import pool_context, start_worker
+from submitkit.inputs.source import MemberRef, _open_zip
 
 NAME = "n01443537/ILSVRC2012_val_00047396.png"
 

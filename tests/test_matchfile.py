@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped, unused-ignore]
 
-from submitkit.diagnostics import Code, Diagnostic, Severity
-from submitkit.matchfile import (
+from submitkit.benchmark.protocols import Protocol
+from submitkit.core.diagnostics import Code, Diagnostic, Severity
+from submitkit.inputs.match_json import (
     MAX_SCHEMA_DIAGNOSTICS,
     load_match,
     match_model,
@@ -18,7 +19,6 @@ from submitkit.matchfile import (
     match_usage_findings,
     write_match,
 )
-from submitkit.protocols import Protocol
 
 PATH = "match.json"
 

@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
-from submitkit.diagnostics import Code, Diagnostic, Severity
-from submitkit.errors import SubmitkitError, UsageError
-from submitkit.method import (
+from submitkit.benchmark.protocols import NOTE_1, RULES, Protocol, RowKind
+from submitkit.core.diagnostics import Code, Diagnostic, Severity
+from submitkit.core.errors import SubmitkitError, UsageError
+from submitkit.inputs.method_txt import (
     OFFICIAL_FIELDS,
     MethodInfo,
     load_method_fields,
@@ -22,7 +23,6 @@ from submitkit.method import (
     protocol_findings,
     render_method,
 )
-from submitkit.protocols import NOTE_1, RULES, Protocol, RowKind
 
 PATH = "method.txt"
 

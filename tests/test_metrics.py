@@ -12,12 +12,12 @@ import pytest
 from PIL import Image
 from scipy import ndimage
 
-from submitkit.diagnostics import Code
-from submitkit.errors import EnvironmentProblem, UsageError
-from submitkit.evaluate import evaluate, match_submission, per_image_csv
-from submitkit.ids import IGNORE, encode
-from submitkit.matching import MatchStatistics, hungarian, many_to_one, solve
-from submitkit.metrics import (
+from submitkit.benchmark.ids import IGNORE, encode
+from submitkit.core.diagnostics import Code
+from submitkit.core.errors import EnvironmentProblem, UsageError
+from submitkit.scoring.engine import evaluate, match_submission, per_image_csv
+from submitkit.scoring.matching import MatchStatistics, hungarian, many_to_one, solve
+from submitkit.scoring.metrics import (
     Accumulator,
     Scores,
     boundary_mask,

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from submitkit.benchmark import Split
-from submitkit.diagnostics import Code
-from submitkit.names import count_findings, duplicate_findings, name_findings
+from submitkit.benchmark.tracks import Split
+from submitkit.checks.names import count_findings, duplicate_findings, name_findings
+from submitkit.core.diagnostics import Code
 
 EXPECTED = ["n1/a", "n1/b", "n2/c", "n2/d"]
 

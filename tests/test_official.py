@@ -27,11 +27,11 @@ from PIL import Image
 from typer.testing import CliRunner
 
 import submitkit
-from submitkit.benchmark import MERGED_919_CLASSES, TRACKS, Split
-from submitkit.checker import resolve_target
-from submitkit.cli import app
-from submitkit.ids import encode
-from submitkit.manifest import ManifestSources
+from submitkit.benchmark.ids import encode
+from submitkit.benchmark.tracks import MERGED_919_CLASSES, TRACKS, Split
+from submitkit.checks.staged import resolve_target
+from submitkit.cli.app import app
+from submitkit.inputs.manifest import ManifestSources
 
 pytestmark = pytest.mark.official
 

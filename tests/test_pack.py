@@ -18,19 +18,19 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner, Result
 
-from submitkit.cli import app
-from submitkit.ids import encode
-from submitkit.manifest import ManifestSources
-from submitkit.method import parse_method
-from submitkit.pack import (
+from submitkit.benchmark.ids import encode
+from submitkit.benchmark.protocols import Protocol
+from submitkit.cli.app import app
+from submitkit.inputs.manifest import ManifestSources
+from submitkit.inputs.method_txt import parse_method
+from submitkit.workflows.pack import (
     PACK_DATE_TIME,
     MethodSource,
     plan_pack,
     with_declarations,
     write_pack,
 )
-from submitkit.preview_stats import ImageStats, build_preview
-from submitkit.protocols import Protocol
+from submitkit.workflows.preview_stats import ImageStats, build_preview
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
@@ -257,7 +257,7 @@ def test_output_inside_the_submission_or_replacing_it_is_refused(tmp_path: Path)
 def test_interrupted_write_leaves_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, existing: bool
 ) -> None:
-    import submitkit.pack as pack_module
+    import submitkit.workflows.pack as pack_module
 
     out = tmp_path / "out.zip"
     if existing:
@@ -290,8 +290,8 @@ def test_interrupted_write_leaves_nothing(
 
 
 def test_failed_read_back_deletes_the_zip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import submitkit.pack as pack_module
-    from submitkit.errors import EnvironmentProblem
+    import submitkit.workflows.pack as pack_module
+    from submitkit.core.errors import EnvironmentProblem
 
     out = tmp_path / "out.zip"
     plan = plan_pack(

@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 from scipy.optimize import linear_sum_assignment
 
-from submitkit.evaluate import Evaluation, MatchRun, evaluate, match_submission
-from submitkit.matching import agreement_of, hungarian
+from submitkit.scoring.engine import Evaluation, MatchRun, evaluate, match_submission
+from submitkit.scoring.matching import agreement_of, hungarian
 
 GOLDEN = Path(__file__).parent / "fixtures" / "golden"
 TOLERANCE = 1e-3

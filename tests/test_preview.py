@@ -11,12 +11,12 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from submitkit.benchmark import Split
-from submitkit.cli import app
-from submitkit.errors import UsageError
-from submitkit.ids import IGNORE
-from submitkit.manifest import ManifestSources
-from submitkit.preview import (
+from submitkit.benchmark.ids import IGNORE
+from submitkit.benchmark.tracks import Split
+from submitkit.cli.app import app
+from submitkit.core.errors import UsageError
+from submitkit.inputs.manifest import ManifestSources
+from submitkit.workflows.preview import (
     class_colour,
     colourize,
     fit,

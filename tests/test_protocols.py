@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from submitkit.protocols import RULES, Protocol, RowKind
+from submitkit.benchmark.protocols import RULES, Protocol, RowKind
 
 # The official rules table, transcribed row by row: a tick per protocol.
 TABLE = {

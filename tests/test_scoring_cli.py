@@ -12,8 +12,8 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from submitkit.cli import app
-from submitkit.matchfile import load_match
+from submitkit.cli.app import app
+from submitkit.inputs.match_json import load_match
 
 GOLDEN = Path(__file__).parent / "fixtures" / "golden"
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"

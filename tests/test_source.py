@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from submitkit.diagnostics import Code
-from submitkit.errors import EnvironmentProblem
-from submitkit.source import MAX_MEMBER_BYTES, open_source
+from submitkit.core.diagnostics import Code
+from submitkit.core.errors import EnvironmentProblem
+from submitkit.inputs.source import MAX_MEMBER_BYTES, open_source
 from tests.conftest import write_tree, write_zip
 
 

@@ -1,0 +1,64 @@
+"""Checks of single method.txt and match.json files, for the pre-commit hook.
+
+A research repository commits its method.txt and match.json long before the
+masks exist; the hook judges each file as the full check would inside a
+submission, from the file alone, in milliseconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from submitkit.benchmark.protocols import Protocol
+from submitkit.core.diagnostics import Code, Diagnostic
+from submitkit.core.errors import EnvironmentProblem, UsageError
+from submitkit.inputs.layout import MATCH_FILE, METHOD_FILE
+from submitkit.inputs.match_json import load_match, match_usage_findings
+from submitkit.inputs.method_txt import parse_method, protocol_findings
+
+
+def validate_file(path: Path, *, protocol: Protocol | None, track: int | None) -> list[Diagnostic]:
+    """Findings about one method.txt or match.json, named by the path as given."""
+    if path.name not in (METHOD_FILE, MATCH_FILE):
+        raise UsageError(
+            f"{path}: only files named {METHOD_FILE} or {MATCH_FILE} can be validated",
+            "pass method.txt and match.json files (the pre-commit hook selects them by name)",
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise EnvironmentProblem(f"cannot read {path}: {exc.strerror}") from exc
+    shown = path.as_posix()
+    if path.name == METHOD_FILE:
+        info, diags = parse_method(data, shown)
+        if info is not None:
+            diags += protocol_findings(info, protocol, track, shown)
+        return diags
+    match, diags = load_match(data, shown, track)
+    if match is not None and protocol is not None:
+        # Without masks only the protocol's view of match.json can be judged.
+        diags += [
+            d
+            for d in match_usage_findings(match, set(match), shown, protocol)
+            if d.code is Code.MATCH_OUTSIDE_UNSUPERVISED
+        ]
+    return diags
+
+
+def validate_files(
+    paths: Sequence[Path], *, protocol: Protocol | None = None, track: int | None = None
+) -> list[Diagnostic]:
+    """``validate_file`` over several files, findings in file order."""
+    return [d for path in paths for d in validate_file(path, protocol=protocol, track=track)]
+
+
+class FilesReport(BaseModel):
+    """What `submitkit validate-files --format json` prints."""
+
+    schema_version: int = 1
+    files: list[str]
+    failed: bool
+    diagnostics: list[Diagnostic]

@@ -1,0 +1,75 @@
+"""The command line: the typer app, its commands registered, and the entry point."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from submitkit.cli import check as _check
+from submitkit.cli import codes as _codes
+from submitkit.cli import evaluate as _evaluate
+from submitkit.cli import fix as _fix
+from submitkit.cli import manifest as _manifest
+from submitkit.cli import match as _match
+from submitkit.cli import pack as _pack
+from submitkit.cli import preview as _preview
+from submitkit.cli import schemas as _schemas
+from submitkit.cli import validate_files as _validate_files
+from submitkit.cli.options import (
+    show_version,
+)
+from submitkit.render.console import stderr_console
+
+app = typer.Typer(
+    name="submitkit",
+    help="Check, pack and score ImageNet-S submissions before uploading them.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=show_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Check, pack and score ImageNet-S submissions before uploading them."""
+
+
+app.command("check")(_check.check)
+app.command("fix")(_fix.fix_command)
+app.command("preview")(_preview.preview_command)
+app.command("pack")(_pack.pack)
+app.command("validate-files")(_validate_files.validate_files_command)
+app.command("evaluate")(_evaluate.evaluate)
+app.command("match")(_match.match)
+app.command("manifest")(_manifest.manifest_command)
+app.command("schemas")(_schemas.schemas)
+app.command("codes")(_codes.codes)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        stderr_console().print("interrupted")
+        sys.exit(130)
+    except Exception as exc:
+        # A bug in submitkit, not in the submission: one line, not a traceback,
+        # unless the user asks for it to report the bug.
+        if os.environ.get("SUBMITKIT_DEBUG"):
+            raise
+        stderr_console().print(
+            f"[bold red]internal error:[/] {type(exc).__name__}: {exc}\n"
+            "  this is a submitkit bug: please report it with the output of the same "
+            "command run with SUBMITKIT_DEBUG=1",
+            highlight=False,
+        )
+        sys.exit(2)

@@ -1,0 +1,25 @@
+"""`submitkit codes`: the diagnostic catalogue."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from submitkit.core.diagnostics import Code
+from submitkit.render.console import stdout_console
+
+
+def codes(
+    markdown: Annotated[bool, typer.Option(help="As the README's Markdown table.")] = False,
+) -> None:
+    """List every diagnostic code with its severity and meaning."""
+    out = stdout_console()
+    if markdown:
+        out.print("| code | name | severity | meaning |\n|---|---|---|---|")
+    for code in Code:
+        doc = " ".join((code.__doc__ or "").split())
+        if markdown:
+            out.print(f"| `{code.value}` | `{code.name}` | {code.severity.value} | {doc} |")
+        else:
+            out.print(f"{code.value}  {code.severity.value:<7}  {code.name}\n    {doc}")

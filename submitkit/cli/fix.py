@@ -1,0 +1,91 @@
+"""`submitkit fix`: a repaired copy of a submission."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.text import Text
+
+from submitkit.cli.options import (
+    DatasetOpt,
+    JobsOpt,
+    ManifestOpt,
+    ProtocolOpt,
+    QuietOpt,
+    SplitOpt,
+    ToolboxOpt,
+    TrackOpt,
+    fail,
+    settings_from,
+    sources_of,
+)
+from submitkit.core.errors import SubmitkitError
+from submitkit.render.console import RichProgress, stdout_console
+from submitkit.render.reporting import REPORTERS
+from submitkit.workflows.fix import fix_submission, summary_lines
+
+
+def fix_command(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="Submission folder or .zip to repair; never modified.", show_default=False
+        ),
+    ],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "-o",
+            "--output",
+            help="New folder (or .zip) for the repaired copy; must not exist.",
+            show_default=False,
+        ),
+    ],
+    toolbox: ToolboxOpt = None,
+    dataset: DatasetOpt = None,
+    manifest: ManifestOpt = None,
+    track: TrackOpt = None,
+    split: SplitOpt = None,
+    protocol: ProtocolOpt = None,
+    apply_match: Annotated[
+        bool,
+        typer.Option("--apply-match", help="Map the masks' ids through match.json and drop it."),
+    ] = False,
+    jobs: JobsOpt = None,
+    examples: Annotated[int, typer.Option(help="Examples shown per kind of change.")] = 5,
+    quiet: QuietOpt = False,
+) -> None:
+    """Write a repaired copy of a submission, then check it: exit 0 only if the copy passes."""
+    try:
+        settings = settings_from(
+            toolbox=toolbox,
+            dataset=dataset,
+            manifest=manifest,
+            track=track,
+            split=split,
+            protocol=protocol,
+            jobs=jobs,
+        )
+        with RichProgress(quiet) as progress:
+            result = fix_submission(
+                path,
+                output,
+                sources=sources_of(settings),
+                track=settings.track,
+                split=settings.split,
+                protocol=settings.protocol,
+                apply_match=apply_match,
+                jobs=settings.jobs,
+                progress=progress,
+            )
+    except SubmitkitError as error:
+        fail(error)
+    out = stdout_console()
+    for line in summary_lines(result, examples):
+        out.print(Text(line))
+    out.print()
+    if result.report is not None:
+        REPORTERS["text"](out, examples=examples).render(result.report)
+    raise typer.Exit(result.exit_code)

@@ -1,0 +1,127 @@
+"""What the commands share: option types, settings resolution and the usage-error exit."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from submitkit._version import __version__
+from submitkit.benchmark.protocols import Protocol
+from submitkit.benchmark.tracks import Split
+from submitkit.core.errors import SubmitkitError, UsageError
+from submitkit.inputs.config import Settings, load_settings
+from submitkit.inputs.manifest import ManifestSources
+from submitkit.render.console import stderr_console
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+    github = "github"
+
+
+class TrackChoice(str, Enum):
+    t50 = "50"
+    t300 = "300"
+    t919 = "919"
+
+
+ToolboxOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="Clone of the official ImageNet-S toolbox (its data/ lists).", show_default=False
+    ),
+]
+DatasetOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="Your ImageNet-S copy: <DIR>/ImageNetS{50,300,919}/<split>/<wnid>/*.JPEG.",
+        show_default=False,
+    ),
+]
+ManifestOpt = Annotated[
+    Path | None,
+    typer.Option(help="A manifest JSON written by `submitkit manifest`.", show_default=False),
+]
+TrackOpt = Annotated[
+    TrackChoice | None,
+    typer.Option(help="Track (number of classes); detected when omitted.", show_default=False),
+]
+SplitOpt = Annotated[
+    Split | None, typer.Option(help="Split; detected when omitted.", show_default=False)
+]
+ProtocolOpt = Annotated[
+    Protocol | None,
+    typer.Option(
+        help="Leaderboard the submission is for; its rules are checked.", show_default=False
+    ),
+]
+JobsOpt = Annotated[
+    int | None, typer.Option(help="Worker processes for masks (0 = all cores).", show_default="0")
+]
+SubmissionArg = Annotated[
+    Path | None,
+    typer.Argument(
+        help="Submission folder or .zip (default: `submission` from the config).",
+        show_default=False,
+    ),
+]
+ExamplesOpt = Annotated[int, typer.Option(help="Examples shown per diagnostic code.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+FormatOpt = Annotated[Format, typer.Option("--format", help="Output format on stdout.")]
+
+
+def fail(error: SubmitkitError) -> NoReturn:
+    err = stderr_console()
+    err.print(f"[bold red]error:[/] {error.message}", highlight=False)
+    if error.hint:
+        err.print(f"  {error.hint}", highlight=False)
+    raise typer.Exit(2)
+
+
+def settings_from(**flags: Any) -> Settings:
+    if isinstance(flags.get("track"), TrackChoice):
+        flags["track"] = int(flags["track"].value)
+    return load_settings(flags)
+
+
+def sources_of(settings: Settings) -> ManifestSources:
+    return ManifestSources(settings.toolbox, settings.dataset, settings.manifest)
+
+
+def validation_inputs(
+    dataset: Path | None,
+    toolbox: Path | None,
+    manifest: Path | None,
+    track: TrackChoice | None,
+    protocol: Protocol | None,
+    jobs: int | None,
+) -> tuple[Settings, ManifestSources]:
+    """Settings and lists for the commands that score against validation ground truth."""
+    settings = settings_from(
+        dataset=dataset,
+        toolbox=toolbox,
+        manifest=manifest,
+        track=track,
+        protocol=protocol,
+        jobs=jobs,
+    )
+    return settings, sources_of(settings)
+
+
+def submission_of(settings: Settings) -> Path:
+    if settings.submission is None:
+        raise UsageError(
+            "no submission given",
+            "pass its folder or zip, or set `submission` in [tool.submitkit] of pyproject.toml",
+        )
+    return settings.submission
+
+
+def show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"submitkit {__version__}")
+        raise typer.Exit()

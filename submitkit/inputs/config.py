@@ -1,0 +1,128 @@
+"""Settings from flags, environment variables and ``[tool.submitkit]`` in pyproject.toml.
+
+A research repository configures its submission once in pyproject.toml so the
+pre-commit hook runs with no flags; environment variables override that (CI
+machines), and flags override both.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from submitkit.benchmark.protocols import Protocol
+from submitkit.benchmark.tracks import Split
+from submitkit.core.errors import UsageError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+ENV_PREFIX = "SUBMITKIT_"
+PATH_KEYS = ("submission", "toolbox", "dataset", "manifest")
+
+
+class Settings(BaseModel):
+    """Every setting a command can take from the configuration."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    submission: Path | None = None
+    toolbox: Path | None = None
+    dataset: Path | None = None
+    manifest: Path | None = None
+    track: Literal[50, 300, 919] | None = None
+    split: Split | None = None
+    protocol: Protocol | None = None
+    jobs: int = 0
+    strict: bool = False
+    quick: bool = False
+    method: dict[str, str] | None = None
+    """The six method.txt fields, for `pack` to write method.txt from."""
+
+    @field_validator("track", mode="before")
+    @classmethod
+    def _track_number(cls, value: object) -> object:
+        # Environment variables and flags arrive as text; "ImageNet-S50" is fine too.
+        if isinstance(value, str):
+            word = value.strip().lower().replace("-", "").replace("_", "")
+            if word in ("imagenets", "imagenets919"):
+                return 919
+            digits = word.removeprefix("imagenets")
+            return int(digits) if digits.isdigit() else value
+        return value
+
+
+def find_pyproject(start: Path) -> Path | None:
+    """The nearest pyproject.toml at or above ``start``."""
+    for folder in (start, *start.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _from_pyproject(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise UsageError(f"cannot read {path}: {exc}", "fix the TOML syntax") from exc
+    table = data.get("tool", {}).get("submitkit", {})
+    if not isinstance(table, dict):
+        raise UsageError(f"[tool.submitkit] in {path} is not a table")
+    values = dict(table)
+    for key in PATH_KEYS:
+        if isinstance(values.get(key), str):
+            # Paths in pyproject.toml are relative to the file, not to the caller's cwd.
+            values[key] = str(path.parent / values[key])
+    return values
+
+
+def _from_environment(environ: dict[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name in Settings.model_fields:
+        raw = environ.get(ENV_PREFIX + name.upper())
+        if raw is None or raw == "" or name == "method":
+            continue
+        if name in ("strict", "quick"):
+            values[name] = raw.strip().lower() in ("1", "true", "yes", "on")
+        else:
+            values[name] = raw
+    return values
+
+
+def load_settings(
+    flags: dict[str, Any],
+    cwd: Path | None = None,
+    environ: dict[str, str] | None = None,
+) -> Settings:
+    """Merge pyproject.toml < environment < flags (``None`` flags are unset)."""
+    cwd = cwd or Path.cwd()
+    merged: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+    pyproject = find_pyproject(cwd)
+    layers: list[tuple[str, dict[str, Any]]] = []
+    if pyproject is not None:
+        layers.append((f"[tool.submitkit] in {pyproject}", _from_pyproject(pyproject)))
+    layers.append(
+        ("the environment", _from_environment(dict(os.environ if environ is None else environ)))
+    )
+    layers.append(("the command line", {k: v for k, v in flags.items() if v is not None}))
+    for where, values in layers:
+        for key, value in values.items():
+            merged[key] = value
+            origin[key] = where
+    try:
+        return Settings.model_validate(merged)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = str(first["loc"][0]) if first["loc"] else "?"
+        raise UsageError(
+            f"setting {key!r} from {origin.get(key, 'the configuration')}: {first['msg']}",
+            "see `submitkit check --help` for the accepted values",
+        ) from exc

@@ -1,0 +1,758 @@
+"""method.txt: the six official fields, our declaration lines, and the protocol checks.
+
+The official PASS scripts write six ``Field: value`` lines, the last one
+(``Method description``) free text that may run to the end of the file.
+submitkit adds optional declaration lines before the description: the
+protocol, the track, and one yes/no line per row of the rules table. Those
+make the protocol rules checkable as a table lookup (see protocols.py).
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import json
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from submitkit.benchmark.protocols import (
+    NOTE_1,
+    NOTE_1_PROTOCOLS,
+    PROTOCOL_TITLES,
+    RULES,
+    UNSUPERVISED_SCHEME_PROTOCOLS,
+    Protocol,
+    Rule,
+)
+from submitkit.benchmark.tracks import TRACKS
+from submitkit.core.diagnostics import Code, Diagnostic, Severity
+from submitkit.core.errors import EnvironmentProblem, UsageError
+
+METHOD_NAME = "Method name"
+TRAINING_DATA = "Training data"
+TRAINING_SCHEME = "Training scheme"
+NETWORKS = "Networks"
+LINK = "Paper/Project link"
+DESCRIPTION = "Method description"
+
+OFFICIAL_FIELDS: tuple[str, ...] = (
+    METHOD_NAME,
+    TRAINING_DATA,
+    TRAINING_SCHEME,
+    NETWORKS,
+    LINK,
+    DESCRIPTION,
+)
+"""The six method.txt fields, in the order the official scripts write them."""
+
+PROTOCOL_FIELD = "Protocol"
+TRACK_FIELD = "Track"
+
+FIELD_ALIASES: dict[str, str] = {
+    "method_name": METHOD_NAME,
+    "name": METHOD_NAME,
+    "training_data": TRAINING_DATA,
+    "data": TRAINING_DATA,
+    "training_scheme": TRAINING_SCHEME,
+    "scheme": TRAINING_SCHEME,
+    "networks": NETWORKS,
+    "network": NETWORKS,
+    "link": LINK,
+    "paper_project_link": LINK,
+    "paper_link": LINK,
+    "project_link": LINK,
+    "description": DESCRIPTION,
+    "method_description": DESCRIPTION,
+}
+"""snake_case names a configuration file may use for the official fields."""
+
+_EXAMPLES: dict[str, str] = {
+    METHOD_NAME: "Method name: PASS",
+    TRAINING_DATA: "Training data: ImageNet-S50 train",
+    TRAINING_SCHEME: "Training scheme: SSL",
+    NETWORKS: "Networks: ResNet-50",
+    LINK: "Paper/Project link: https://arxiv.org/abs/2106.03149",
+    DESCRIPTION: "Method description: <one or more sentences on how the masks were made>",
+}
+"""What a researcher could write for each field, quoted in hints."""
+
+_WHAT: dict[str, str] = {
+    METHOD_NAME: "the method's name (e.g. `Method name: PASS`)",
+    TRAINING_DATA: "the data used for training (e.g. `Training data: ImageNet-S50 train`)",
+    TRAINING_SCHEME: "the training scheme: SSL, Sup or SSL+Sup (e.g. `Training scheme: SSL`)",
+    NETWORKS: "the architecture (e.g. `Networks: ResNet-50`)",
+    LINK: "an http(s) URL of the paper or project, or `null` if it is unpublished",
+    DESCRIPTION: "a few sentences on how the masks were made",
+}
+
+_YES = frozenset({"yes", "y", "true"})
+_NO = frozenset({"no", "n", "false"})
+
+_PROTOCOL_NAMES: dict[str, Protocol] = {
+    "unsupervised": Protocol.unsupervised,
+    "fully unsupervised": Protocol.unsupervised,
+    "distance": Protocol.distance,
+    "distance matching": Protocol.distance,
+    "semi": Protocol.semi,
+    "semi supervised": Protocol.semi,
+    "semisupervised": Protocol.semi,
+    "free": Protocol.free,
+}
+
+_TRACK_NAMES: dict[str, int] = {
+    **{str(k): k for k in TRACKS},
+    **{f"s{k}": k for k in TRACKS},
+    **{f"imagenets{k}": k for k in TRACKS},
+    "imagenets": 919,
+}
+
+
+def _norm_name(name: str) -> str:
+    """A field name compared case- and spacing-insensitively."""
+    collapsed = " ".join(name.casefold().split())
+    return re.sub(r"\s*([/-])\s*", r"\1", collapsed)
+
+
+_OFFICIAL_BY_NORM = {_norm_name(f): f for f in OFFICIAL_FIELDS}
+_RULE_BY_NORM = {_norm_name(r.declaration): r for r in RULES}
+_DECLARATION_NAMES = (PROTOCOL_FIELD, TRACK_FIELD, *(r.declaration for r in RULES))
+_KNOWN_NAMES = (*OFFICIAL_FIELDS, *_DECLARATION_NAMES)
+
+
+class MethodInfo(BaseModel):
+    """What a method.txt says: the official fields and the declarations."""
+
+    model_config = ConfigDict(frozen=True)
+
+    fields: dict[str, str | None]
+    """Each of OFFICIAL_FIELDS: its stripped value, or ``None`` when the line is missing."""
+    protocol: Protocol | None = None
+    """The protocol declared by a ``Protocol:`` line."""
+    track: int | None = None
+    """The K of the track declared by a ``Track:`` line."""
+    declarations: dict[str, bool] = Field(default_factory=dict)
+    """Rules-table rows declared yes/no, by ``Rule.key``."""
+
+
+# --- reading ---------------------------------------------------------------------
+
+
+def _parse_protocol(value: str) -> Protocol | None:
+    text = " ".join(re.sub(r"[-_]", " ", value.casefold()).split())
+    text = text.removesuffix(" protocol")
+    return _PROTOCOL_NAMES.get(text)
+
+
+def _parse_track(value: str) -> int | None:
+    return _TRACK_NAMES.get(re.sub(r"[\s_-]", "", value.casefold()))
+
+
+def _parse_bool(value: str) -> bool | None:
+    text = value.strip().casefold()
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    return None
+
+
+def _yes_no(value: int | bool) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _declaration_hint(name: str) -> str:
+    if name == PROTOCOL_FIELD:
+        return "write one of `Protocol: unsupervised`, `distance`, `semi` or `free`"
+    if name == TRACK_FIELD:
+        return "write `Track: 50`, `Track: 300` or `Track: 919`"
+    return f"write `{name}: yes` or `{name}: no`"
+
+
+@dataclass
+class _Line:
+    number: int
+    name: str
+    """The canonical field name, or the raw text before ':' for an unknown line."""
+    value: str
+    known: bool
+
+
+def _field_line(number: int, line: str) -> _Line:
+    raw_name, sep, value = line.partition(":")
+    norm = _norm_name(raw_name)
+    if sep:
+        if norm in _OFFICIAL_BY_NORM:
+            return _Line(number, _OFFICIAL_BY_NORM[norm], value.strip(), True)
+        if norm in _RULE_BY_NORM:
+            return _Line(number, _RULE_BY_NORM[norm].declaration, value.strip(), True)
+        for name in (PROTOCOL_FIELD, TRACK_FIELD):
+            if norm == _norm_name(name):
+                return _Line(number, name, value.strip(), True)
+    return _Line(number, raw_name.strip(), value.strip(), False)
+
+
+def _declared_value(line: _Line) -> Protocol | int | bool | None:
+    """The parsed value of a declaration line; ``None`` when unreadable."""
+    if line.name == PROTOCOL_FIELD:
+        return _parse_protocol(line.value)
+    if line.name == TRACK_FIELD:
+        return _parse_track(line.value)
+    return _parse_bool(line.value)
+
+
+def _split_lines(text: str) -> list[str]:
+    # Not str.splitlines: form feeds or U+2028 inside the description are text.
+    return re.split(r"\r\n|\r|\n", text)
+
+
+def parse_method(data: bytes, path: str) -> tuple[MethodInfo | None, list[Diagnostic]]:
+    """Read method.txt; ``None`` only when it is not UTF-8 text at all.
+
+    A UTF-8 byte order mark and CRLF line ends are accepted. Every problem of
+    the official fields and the declaration lines is a diagnostic (T002-T009);
+    the protocol itself is judged by :func:`protocol_findings`.
+    """
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        bad_line = data[: exc.start].count(b"\n") + 1
+        # Windows editors write UTF-16 with a byte order mark when told "Unicode".
+        utf16 = data[:2] in (b"\xff\xfe", b"\xfe\xff")
+        return None, [
+            Code.METHOD_ENCODING.at(
+                path,
+                f"method.txt is not UTF-8 text (byte 0x{data[exc.start]:02x} on line {bad_line})"
+                + (": it is saved as UTF-16" if utf16 else ""),
+                "save method.txt as UTF-8 (in most editors: Save As, encoding UTF-8)",
+            )
+        ]
+
+    lines = _split_lines(text)
+    parsed = [_field_line(i + 1, line) for i, line in enumerate(lines)]
+    # Line numbers are 1-based: line n is lines[n - 1] and parsed[n - 1].
+    start = next((p.number for p in parsed if p.known and p.name == DESCRIPTION), None)
+    diags: list[Diagnostic] = []
+    values: dict[str, str] = {}
+    where: dict[str, int] = {}
+    declared: dict[str, Protocol | int | bool] = {}
+    if start is None:
+        head, trailing = parsed, []
+    else:
+        head = parsed[: start - 1]
+        trailing = _trailing_declarations(parsed[start:])
+        end = trailing[0].number - 1 if trailing else len(lines)
+        values[DESCRIPTION] = "\n".join([parsed[start - 1].value, *lines[start:end]]).strip()
+        where[DESCRIPTION] = start
+
+    for line in [*head, *trailing]:
+        if not line.known:
+            if lines[line.number - 1].strip():
+                diags.append(_unknown_line(path, line, lines[line.number - 1]))
+            continue
+        if line.name in OFFICIAL_FIELDS:
+            if line.name in values and values[line.name] != line.value:
+                diags.append(_duplicate(path, line, where[line.name], values[line.name]))
+            elif line.name not in values:
+                values[line.name], where[line.name] = line.value, line.number
+            continue
+        value = _declared_value(line)
+        if value is None:
+            diags.append(
+                Code.METHOD_BAD_DECLARATION.at(
+                    path,
+                    f'line {line.number}: "{line.name}: {line.value}" cannot be read',
+                    _declaration_hint(line.name),
+                )
+            )
+        elif line.name in declared and declared[line.name] != value:
+            first = declared[line.name]
+            shown = first.value if isinstance(first, Protocol) else _yes_no(first)
+            diags.append(_duplicate(path, line, where[line.name], shown))
+        elif line.name not in declared:
+            declared[line.name], where[line.name] = value, line.number
+
+    description = values.get(DESCRIPTION, "")
+    for name in OFFICIAL_FIELDS:
+        diags += _field_findings(path, name, values.get(name), where.get(name), description)
+
+    protocol = declared.get(PROTOCOL_FIELD)
+    track = declared.get(TRACK_FIELD)
+    info = MethodInfo(
+        fields={name: values.get(name) for name in OFFICIAL_FIELDS},
+        protocol=protocol if isinstance(protocol, Protocol) else None,
+        track=track if isinstance(track, int) and not isinstance(track, bool) else None,
+        declarations={
+            r.key: bool(declared[r.declaration]) for r in RULES if r.declaration in declared
+        },
+    )
+    return info, diags
+
+
+def _trailing_declarations(tail: list[_Line]) -> list[_Line]:
+    """Readable declaration lines that end the file, after the description.
+
+    The official scripts put the description last, so a researcher adding
+    declarations naturally appends them; reading them back keeps that from being
+    silently ignored. Only a closing run of such lines counts: prose inside the
+    description is never reinterpreted.
+    """
+    run: list[_Line] = []
+    for line in reversed(tail):
+        if not line.value and not line.known and not line.name:
+            continue  # blank line
+        if line.known and line.name in _DECLARATION_NAMES and _declared_value(line) is not None:
+            run.append(line)
+            continue
+        break
+    return list(reversed(run))
+
+
+def _unknown_line(path: str, line: _Line, raw: str) -> Diagnostic:
+    known = canonical_field(line.name) if ":" in raw else None
+    if known is None and ":" in raw:
+        close = difflib.get_close_matches(
+            _norm_name(line.name), [_norm_name(n) for n in _KNOWN_NAMES], n=1, cutoff=0.6
+        )
+        known = next((n for n in _KNOWN_NAMES if close and _norm_name(n) == close[0]), None)
+    if known is not None:
+        hint = f'if this is the "{known}" field, write `{known}: {line.value}`'
+    else:
+        hint = (
+            "put free text after `Method description:` (it may span several lines); above it "
+            "only `Field: value` lines belong: " + ", ".join(OFFICIAL_FIELDS)
+        )
+    shown = raw.strip()
+    if len(shown) > 80:
+        shown = shown[:77] + "..."
+    return Code.METHOD_UNKNOWN_LINE.at(
+        path, f'line {line.number} is not a known method.txt field: "{shown}"', hint
+    )
+
+
+def _duplicate(path: str, line: _Line, first_line: int, first_value: str) -> Diagnostic:
+    return Code.METHOD_DUPLICATE_FIELD.at(
+        path,
+        f'"{line.name}" appears twice with different values (line {first_line}: '
+        f'"{first_value}", line {line.number}: "{line.value}")',
+        f"keep one `{line.name}:` line, with the value you mean",
+    )
+
+
+_PLACEHOLDER_VALUE = re.compile(
+    r"(?:null|none|nil|n/?a|todo|tbd|tba|fixme|x{3,}|\.{2,}|…|-+|\?+|<[^<>]*>)", re.IGNORECASE
+)
+_PLACEHOLDER_WORD = re.compile(r"\b(?:TODO|TBD|FIXME|XXX)\b")
+_TEMPLATE = re.compile(r"<[A-Za-z][^<>\n]{0,40}>")
+
+
+def _placeholder(name: str, value: str) -> bool:
+    if _PLACEHOLDER_VALUE.fullmatch(value) or _PLACEHOLDER_WORD.search(value):
+        return True
+    # Angle brackets are ordinary text in a description (`<mask>` tokens, a < b).
+    return name != DESCRIPTION and _TEMPLATE.search(value) is not None
+
+
+def _is_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.netloc)
+        and value.isprintable()
+        and (not any(ch.isspace() for ch in value))
+    )
+
+
+def _link_hint(value: str) -> str:
+    arxiv = re.fullmatch(r"(?i)arxiv:\s*(\d{4}\.\d{4,5}(?:v\d+)?)", value)
+    if arxiv:
+        return f"write `{LINK}: https://arxiv.org/abs/{arxiv.group(1)}`"
+    if re.fullmatch(r"[\w.-]+\.[a-z]{2,}(?:/\S*)?", value, re.IGNORECASE):
+        return f"write the full URL: `{LINK}: https://{value}`"
+    if any(ch.isspace() for ch in value):
+        return f"give a single URL (`{LINK}: https://...`), or `{LINK}: null` if unpublished"
+    return f"write an http(s) URL, or `{LINK}: null` if the work is unpublished"
+
+
+def _field_findings(
+    path: str, name: str, value: str | None, number: int | None, description: str
+) -> list[Diagnostic]:
+    if value is None:
+        lost = re.search(rf"(?im)^\s*{re.escape(name)}\s*:", description)
+        if lost:
+            hint = (
+                f"a `{name}:` line follows `Method description:` and is read as part of the "
+                "description: move it above the `Method description:` line"
+            )
+        elif name == DESCRIPTION:
+            hint = f"end method.txt with `{_EXAMPLES[DESCRIPTION]}`"
+        elif name == LINK:
+            hint = (
+                f"add `{LINK}: https://...` (the paper or project URL) above `Method "
+                f"description:`, or `{LINK}: null` if the work is unpublished"
+            )
+        else:
+            hint = f"add `{_EXAMPLES[name]}` (with your value) above `Method description:`"
+        return [Code.METHOD_FIELD_MISSING.at(path, f'method.txt has no "{name}:" line', hint)]
+    at = f"line {number}: " if number is not None else ""
+    if not value:
+        return [
+            Code.METHOD_FIELD_EMPTY.at(
+                path, f'{at}"{name}" is empty', f"write {_WHAT[name]} after `{name}:`"
+            )
+        ]
+    if name == LINK:
+        if value.casefold() == "null":
+            return []  # what the official scripts write for unpublished work
+        if _placeholder(name, value):
+            return [
+                Code.METHOD_PLACEHOLDER.at(
+                    path,
+                    f'{at}"{name}" holds the placeholder "{value}"',
+                    f"write the paper or project URL, or exactly `{LINK}: null` if unpublished",
+                )
+            ]
+        if not _is_url(value):
+            return [
+                Code.METHOD_BAD_LINK.at(
+                    path, f'{at}"{name}" is not an http(s) URL: "{value}"', _link_hint(value)
+                )
+            ]
+        return []
+    if _placeholder(name, value):
+        shown = value.split("\n", 1)[0]
+        if len(shown) > 60 or shown != value:
+            shown = shown[:57] + "..."
+        return [
+            Code.METHOD_PLACEHOLDER.at(
+                path,
+                f'{at}"{name}" holds the placeholder "{shown}"',
+                f"replace it with {_WHAT[name]}",
+            )
+        ]
+    return []
+
+
+# --- protocol rules -----------------------------------------------------------------
+
+_NEGATIONS = frozenset({"no", "non", "not", "un", "without"})
+_SUPERVISION_WORDS = frozenset({"sup", "supervised", "supervision"})
+
+
+def supervision_word(scheme: str) -> str | None:
+    """The word of ``scheme`` that names supervision, if any.
+
+    "Sup", "SSL+Sup", "supervised", "semi-supervised" name it; "unsupervised",
+    "Unsup", "self-supervised", "SSL" and "no supervision" do not.
+    """
+    text = scheme.casefold()
+    # Self-supervision is the unsupervised protocols' own tool: fold it away first.
+    text = re.sub(r"self[\s_-]*sup(?:ervised|ervision)?\b", "ssl", text)
+    text = text.replace("w/o", "without")
+    words: list[str] = re.findall(r"[a-z]+", text)
+    for i, word in enumerate(words):
+        if word in _SUPERVISION_WORDS and (i == 0 or words[i - 1] not in _NEGATIONS):
+            return word
+    return None
+
+
+_IMAGENET_S = re.compile(r"\bimagenet[\s_-]?s(?:[\s_-]?(\d+))?(?![a-z0-9])", re.IGNORECASE)
+_OUTSIDE_DATA = re.compile(
+    r"\bimagenet[\s_-]?(?:1k|1000|2[12]k)\b"
+    r"|\bin[_-]?(?:1k|2[12]k)\b"
+    r"|\b(?:full|whole|entire)\s+imagenet\b"
+    r"|\bilsvrc[\s_-]?(?:20)?1[0-7]\b(?![\s_-]*val)"
+    r"|\bilsvrc\b(?![\s_-]*(?:20)?1[0-7])",
+    re.IGNORECASE,
+)
+_BARE_IMAGENET = re.compile(r"\bimagenet(?![\s_-]?(?:s(?![a-z])|s?\d))\b", re.IGNORECASE)
+
+
+def note1_datasets(training_data: str, track: int) -> list[str]:
+    """The datasets named in ``training_data`` that note 1 forbids on a 50/300 track."""
+    found: list[str] = []
+    for m in _IMAGENET_S.finditer(training_data):
+        if m.group(1) not in ("50", "300"):
+            found.append(m.group(0))
+    found += [m.group(0) for m in _OUTSIDE_DATA.finditer(training_data)]
+    # "ImageNet" alone means the full dataset unless the track's own data is named,
+    # as in "ImageNet-S50 (a subset of ImageNet)".
+    own = re.search(rf"\bimagenet[\s_-]?s[\s_-]?{track}(?!\d)", training_data, re.IGNORECASE)
+    if own is None and not found:
+        found += [m.group(0) for m in _BARE_IMAGENET.finditer(training_data)]
+    return list(dict.fromkeys(found))
+
+
+def fitting_protocols(declarations: Mapping[str, bool]) -> list[Protocol]:
+    """The protocols whose rules every declared rules-table row satisfies."""
+    rules = {r.key: r for r in RULES}
+    return [
+        p
+        for p in Protocol
+        if not any(rules[key].violated_by(p, value) for key, value in declarations.items())
+    ]
+
+
+def protocol_findings(
+    info: MethodInfo, protocol: Protocol | None, track: int | None, path: str
+) -> list[Diagnostic]:
+    """Judge method.txt against a protocol's rules (P001-P004).
+
+    The protocol checked is ``protocol`` when given, else the one method.txt
+    declares; with neither there is nothing to check. ``track`` likewise falls
+    back to the declared one.
+    """
+    effective = protocol if protocol is not None else info.protocol
+    if effective is None:
+        return []
+    diags: list[Diagnostic] = []
+    if protocol is not None and info.protocol is not None and info.protocol is not protocol:
+        diags.append(
+            Code.PROTOCOL_MISMATCH.at(
+                path,
+                f'method.txt declares "{PROTOCOL_FIELD}: {info.protocol.value}" '
+                f"({PROTOCOL_TITLES[info.protocol]}) but the submission is checked for the "
+                f"{PROTOCOL_TITLES[protocol]} protocol",
+                "a submission on the wrong leaderboard is deleted: write "
+                f"`{PROTOCOL_FIELD}: {protocol.value}` if that is the leaderboard, or check "
+                f"it for the {PROTOCOL_TITLES[info.protocol]} protocol",
+            )
+        )
+    if track is not None and info.track is not None and info.track != track:
+        checked = f"{TRACKS[track].name} (K = {track})" if track in TRACKS else f"K = {track}"
+        diags.append(
+            Code.PROTOCOL_MISMATCH.at(
+                path,
+                f'method.txt declares "{TRACK_FIELD}: {info.track}" but the submission is '
+                f"checked for the {checked} track",
+                f"write `{TRACK_FIELD}: {track}`, or check the submission against the "
+                f"{info.track} track if that is the one it was made for",
+            )
+        )
+    effective_track = track if track is not None else info.track
+
+    fits = fitting_protocols(info.declarations)
+    for rule in RULES:
+        if rule.key in info.declarations:
+            declared = info.declarations[rule.key]
+            if rule.violated_by(effective, declared):
+                diags.append(_violation(path, rule, effective, declared, fits))
+
+    scheme = info.fields.get(TRAINING_SCHEME)
+    if effective in UNSUPERVISED_SCHEME_PROTOCOLS and scheme:
+        word = supervision_word(scheme)
+        if word is not None:
+            diags.append(
+                Code.PROTOCOL_SUPERVISED_SCHEME.at(
+                    path,
+                    f'"{TRAINING_SCHEME}: {scheme}" names supervision ("{word}"), which the '
+                    f"{PROTOCOL_TITLES[effective]} protocol does not allow",
+                    f"if no human labels were used write `{TRAINING_SCHEME}: SSL`; if they "
+                    "were, the submission belongs to the semi-supervised or free protocol",
+                )
+            )
+
+    data = info.fields.get(TRAINING_DATA)
+    if effective in NOTE_1_PROTOCOLS and effective_track in (50, 300) and data:
+        named = note1_datasets(data, effective_track)
+        if named:
+            diags.append(
+                Code.PROTOCOL_NOTE1.at(
+                    path,
+                    f'"{TRAINING_DATA}: {data}" names {", ".join(map(repr, named))}, but on '
+                    f"the ImageNet-S{effective_track} track the {PROTOCOL_TITLES[effective]} "
+                    "protocol "
+                    f"allows only ImageNet-S{effective_track} data ({NOTE_1})",
+                    f"train on the track's own data only and write `{TRAINING_DATA}: "
+                    f"ImageNet-S{effective_track} train`, or submit to the free protocol",
+                )
+            )
+    return diags
+
+
+def _violation(
+    path: str, rule: Rule, protocol: Protocol, declared: bool, fits: list[Protocol]
+) -> Diagnostic:
+    answer = "yes" if declared else "no"
+    others = [p for p in fits if p is not protocol]
+    if others:
+        where = " or ".join(PROTOCOL_TITLES[p] for p in others)
+        move = f"if the line is true, the submission belongs to the {where} protocol"
+    else:
+        move = "if the line is true, no leaderboard accepts the submission"
+    return Code.PROTOCOL_VIOLATION.at(
+        path,
+        f'method.txt declares "{rule.declaration}: {answer}", but {rule.explain(protocol)}',
+        f"{move}; if it is not, write `{rule.declaration}: {'no' if declared else 'yes'}`",
+    )
+
+
+# --- writing ---------------------------------------------------------------------
+
+
+def canonical_field(key: str) -> str | None:
+    """The official field a configuration key names (official or snake_case), if any."""
+    official = _OFFICIAL_BY_NORM.get(_norm_name(key))
+    if official is not None:
+        return official
+    return FIELD_ALIASES.get(re.sub(r"[\s-]+", "_", key.strip().casefold()))
+
+
+def _accepted_keys() -> str:
+    return ", ".join(dict.fromkeys([*OFFICIAL_FIELDS, *FIELD_ALIASES]))
+
+
+def render_method(
+    fields: Mapping[str, str],
+    protocol: Protocol,
+    track: int,
+    declarations: Mapping[str, bool] | None = None,
+) -> str:
+    """A method.txt that :func:`parse_method` and :func:`protocol_findings` accept.
+
+    ``fields`` holds the official fields by official or snake_case name; a
+    missing link becomes ``null``. Line breaks inside single-line fields are
+    folded into spaces. ``declarations`` are rules-table rows by ``Rule.key``.
+    Raises ``UsageError`` when the result would still carry an error (a missing
+    field, a declaration the protocol forbids, a supervised scheme under an
+    unsupervised protocol, ...), naming what to change.
+    """
+    if track not in TRACKS:
+        raise UsageError(f"unknown track {track}", "use 50, 300 or 919")
+    values: dict[str, str] = {}
+    for key, value in fields.items():
+        name = canonical_field(key)
+        if name is None:
+            raise UsageError(
+                f'"{key}" is not a method.txt field', f"use one of: {_accepted_keys()}"
+            )
+        values[name] = value
+    if not values.get(LINK, "").strip():
+        values[LINK] = "null"
+    missing = [name for name in OFFICIAL_FIELDS if not values.get(name, "").strip()]
+    if missing:
+        snake = {v: k for k, v in reversed(FIELD_ALIASES.items())}
+        raise UsageError(
+            "cannot write method.txt: no value for " + ", ".join(f'"{m}"' for m in missing),
+            "give " + "; ".join(f"{snake[m]} ({_WHAT[m]})" for m in missing),
+        )
+    rules = {r.key: r for r in RULES}
+    for key in declarations or {}:
+        if key not in rules:
+            raise UsageError(f'"{key}" is not a rules-table row', f"use one of: {', '.join(rules)}")
+
+    out: list[str] = []
+    for name in OFFICIAL_FIELDS[:-1]:
+        out.append(f"{name}: {' '.join(values.get(name, '').split())}")
+    out.append(f"{PROTOCOL_FIELD}: {protocol.value}")
+    out.append(f"{TRACK_FIELD}: {track}")
+    for r in RULES:
+        if declarations is not None and r.key in declarations:
+            out.append(f"{r.declaration}: {'yes' if declarations[r.key] else 'no'}")
+    body = values[DESCRIPTION].strip()
+    description = "\n".join(line.rstrip() for line in _split_lines(body))
+    out.append(f"{DESCRIPTION}: {description}")
+    text = "\n".join(out) + "\n"
+
+    # The writer promises a file the checker passes: verify rather than trust.
+    info, diags = parse_method(text.encode("utf-8"), "method.txt")
+    if info is not None:
+        diags += protocol_findings(info, protocol, track, "method.txt")
+    errors = [d for d in diags if d.severity is Severity.error]
+    if errors:
+        raise UsageError(
+            "cannot write method.txt: " + "; ".join(f"{d.message} [{d.code}]" for d in errors),
+            "; ".join(dict.fromkeys(d.hint for d in errors)),
+        )
+    return text
+
+
+def _toml_loads(text: str) -> Any:
+    if sys.version_info >= (3, 11):
+        import tomllib
+
+        return tomllib.loads(text)
+    try:
+        tomli = importlib.import_module("tomli")
+    except ModuleNotFoundError as exc:  # pragma: no cover - Python 3.10 without tomli
+        raise UsageError(
+            "reading TOML on Python 3.10 needs the tomli package",
+            "pip install tomli, or give the method fields as a JSON file",
+        ) from exc
+    return tomli.loads(text)
+
+
+def _yaml_loads(text: str) -> Any:
+    try:
+        yaml = importlib.import_module("yaml")
+    except ModuleNotFoundError as exc:
+        raise UsageError(
+            "reading YAML needs PyYAML, which is not installed",
+            "write the method fields as TOML (method.toml) or JSON (method.json) instead",
+        ) from exc
+    return yaml.safe_load(text)
+
+
+def load_method_fields(path: Path) -> dict[str, str]:
+    """The official method.txt fields from a TOML, JSON or YAML file.
+
+    Keys are official names ("Training data") or snake_case ("training_data",
+    "link", "description"); a single ``[method]`` table is looked into. The
+    result is keyed by official name. A JSON ``null`` link becomes ``"null"``.
+    """
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError as exc:
+        raise EnvironmentProblem(f"{path} does not exist", "give the path of the file") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EnvironmentProblem(f"cannot read {path}: {exc}", "save it as UTF-8 text") from exc
+
+    suffix = path.suffix.casefold()
+    try:
+        if suffix == ".toml":
+            data = _toml_loads(text)
+        elif suffix == ".json":
+            data = json.loads(text)
+        elif suffix in (".yaml", ".yml"):
+            data = _yaml_loads(text)
+        else:
+            raise UsageError(
+                f"{path}: cannot tell the format from the extension {path.suffix!r}",
+                "name the file method.toml or method.json",
+            )
+    except UsageError:
+        raise
+    except Exception as exc:  # the parsers' error classes differ; all mean bad syntax
+        raise UsageError(
+            f"{path} is not valid {suffix.lstrip('.').upper()}: {exc}", "fix its syntax"
+        ) from exc
+
+    if isinstance(data, dict) and set(data) == {"method"} and isinstance(data["method"], dict):
+        data = data["method"]
+    if not isinstance(data, dict):
+        raise UsageError(
+            f"{path} must hold a table of method fields",
+            'e.g. method_name = "PASS" / training_data = "ImageNet-S50 train" / ...',
+        )
+    result: dict[str, str] = {}
+    for key, value in data.items():
+        name = canonical_field(str(key))
+        if name is None:
+            raise UsageError(f'{path}: unknown key "{key}"', f"use one of: {_accepted_keys()}")
+        if value is None and name == LINK:
+            value = "null"
+        if not isinstance(value, str):
+            raise UsageError(
+                f'{path}: "{key}" must be text, not {type(value).__name__}',
+                f'quote the value: {key} = "{value}"',
+            )
+        result[name] = value
+    return result

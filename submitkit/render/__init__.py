@@ -1,0 +1,1 @@
+"""Turning results into text, JSON, GitHub annotations, tables and charts; the consoles."""

@@ -1,0 +1,69 @@
+"""The JSON Schemas published in schemas/, generated from the pydantic models."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode
+
+from submitkit.checks.files import FilesReport
+from submitkit.checks.report import Report
+from submitkit.core.atomic import write_text_atomic
+from submitkit.inputs.manifest import Manifest
+from submitkit.inputs.match_json import match_schema
+from submitkit.workflows.pack import PackResult
+from submitkit.workflows.score import EvaluationOutput, MatchOutput
+
+SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+def model_schema(
+    model: type[BaseModel], mode: JsonSchemaMode = "serialization"
+) -> Callable[[], dict[str, Any]]:
+    """A schema factory for a model: "serialization" for what submitkit prints,
+    "validation" for files it reads."""
+
+    def factory() -> dict[str, Any]:
+        schema = model.model_json_schema(mode=mode)
+        schema["$schema"] = SCHEMA_DIALECT
+        return schema
+
+    return factory
+
+
+SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
+    "evaluation.schema.json": model_schema(EvaluationOutput),
+    "files.schema.json": model_schema(FilesReport),
+    "match-run.schema.json": model_schema(MatchOutput),
+    "manifest.schema.json": model_schema(Manifest, "validation"),
+    "match.schema.json": match_schema,
+    "pack.schema.json": model_schema(PackResult),
+    "report.schema.json": model_schema(Report),
+}
+
+
+def render(factory: Callable[[], dict[str, Any]]) -> str:
+    return json.dumps(factory(), indent=2, sort_keys=True) + "\n"
+
+
+def write_schemas(folder: Path) -> list[Path]:
+    written = []
+    for name, factory in SCHEMAS.items():
+        path = folder / name
+        write_text_atomic(path, render(factory))
+        written.append(path)
+    return written
+
+
+def drifted(folder: Path) -> list[str]:
+    """Names of committed schemas that differ from what the models generate now."""
+    stale = []
+    for name, factory in SCHEMAS.items():
+        path = folder / name
+        if not path.is_file() or path.read_text(encoding="utf-8") != render(factory):
+            stale.append(name)
+    return stale

@@ -1,0 +1,71 @@
+"""Scores as text tables for people (JSON output is the models themselves)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.table import Table
+
+from submitkit.scoring.metrics import Scores
+from submitkit.workflows.score import ClassScore, MatchCandidate
+
+SUMMARY_ROWS: tuple[tuple[str, str], ...] = (
+    ("mIoU", "mean IoU over classes 0..K"),
+    ("Acc", "image-level accuracy"),
+    ("FMeasure", "foreground F-measure"),
+    ("mBIoU", "mean boundary IoU"),
+    ("S", "mIoU, small objects (<=5%)"),
+    ("MS", "mIoU, medium-small (<=25%)"),
+    ("ML", "mIoU, medium-large (<=50%)"),
+    ("L", "mIoU, large objects (>50%)"),
+    ("BS", "boundary IoU, small"),
+    ("BMS", "boundary IoU, medium-small"),
+    ("BML", "boundary IoU, medium-large"),
+    ("BL", "boundary IoU, large"),
+)
+
+
+def _value(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def render_scores(
+    console: Console, title: str, scores: Scores, classes: Sequence[ClassScore], shown: int
+) -> None:
+    summary = Table(title=title, title_justify="left", show_edge=False)
+    summary.add_column("metric")
+    summary.add_column("value", justify="right")
+    summary.add_column("meaning", style="dim")
+    for key, meaning in SUMMARY_ROWS:
+        summary.add_row(key, _value(getattr(scores, key)), meaning)
+    console.print(summary)
+    console.print()
+    count = len(classes) if shown <= 0 else min(shown, len(classes))
+    per_class = Table(
+        title=f"per-class IoU, worst first ({count} of {len(classes)}; --classes N for more)",
+        title_justify="left",
+        show_edge=False,
+    )
+    for column in ("id", "wnid", "name"):
+        per_class.add_column(column)
+    per_class.add_column("IoU", justify="right")
+    per_class.add_column("BIoU", justify="right")
+    for row in classes[:count]:
+        per_class.add_row(
+            str(row.id), row.wnid or "", row.name or "", f"{row.IoU:.2f}", f"{row.BIoU:.2f}"
+        )
+    console.print(per_class)
+
+
+def render_candidates(console: Console, candidates: Sequence[MatchCandidate]) -> None:
+    table = Table(title="validation mIoU of each matching", title_justify="left", show_edge=False)
+    for column in ("matching", "agreement", "mIoU", ""):
+        table.add_column(column, justify="right" if column in ("agreement", "mIoU") else "left")
+    for c in candidates:
+        kind = "many-to-one" if c.many_to_one else "Hungarian"
+        name = f"{c.level}-level {kind}" + (
+            " (official default)" if c.level == "image" and not c.many_to_one else ""
+        )
+        table.add_row(name, f"{c.agreement:,}", f"{c.mIoU:.2f}", "written" if c.chosen else "")
+    console.print(table)

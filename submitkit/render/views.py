@@ -1,0 +1,156 @@
+"""Text views for the CLI of `pack` and `validate-files` (the library never prints)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
+
+from submitkit.checks.files import FilesReport
+from submitkit.core.diagnostics import Diagnostic, Severity
+from submitkit.render.reporting import TextReporter
+from submitkit.workflows.pack import MethodSource, PackResult, human_size
+from submitkit.workflows.preview_stats import ClassStat, Preview
+
+_METHOD_ORIGIN = {
+    MethodSource.submission: "the submission's own",
+    MethodSource.submission_declared: "the submission's own, with the Protocol/Track lines added",
+    MethodSource.method_file: "written from --method",
+    MethodSource.config: "written from [tool.submitkit.method] in pyproject.toml",
+}
+_LISTED = 10
+_TOP_SHOWN = 8
+
+
+def _row(console: Console, label: str, value: str, style: str = "green") -> None:
+    console.print(Text.assemble((f"  {label:<16}", style), value), highlight=False)
+
+
+def render_pack_json(console: Console, result: PackResult) -> None:
+    console.out(json.dumps(result.model_dump(mode="json"), indent=2), highlight=False)
+
+
+def render_pack_text(console: Console, result: PackResult, examples: int = 5) -> None:
+    """The pre-check report, then what was (or would be) written, then the preview."""
+    TextReporter(console, examples=examples).render(result.report)
+    console.print()
+    if result.status == "refused":
+        console.print(
+            Text.assemble(
+                ("nothing written", "bold red"),
+                ": the check failed; fix the findings above and pack again",
+            )
+        )
+        return
+    console.print(Text.assemble(("submitkit pack ", "bold"), result.submission))
+    by_code: dict[str, list[Diagnostic]] = {}
+    for diag in result.repaired:
+        by_code.setdefault(diag.code.value, []).append(diag)
+    for code, diags in by_code.items():
+        first = diags[0].message
+        text = first if len(diags) == 1 else f"{len(diags)} findings, e.g. {first}"
+        _row(console, f"fixed {code}", text)
+    if result.left_out:
+        shown = ", ".join(result.left_out[:_LISTED])
+        hidden = len(result.left_out) - _LISTED
+        more = f" and {hidden} more" if hidden > 0 else ""
+        _row(console, "left out", f"{len(result.left_out)} file(s): {shown}{more}", "yellow")
+    if result.method_source is not None:
+        _row(console, "method.txt", _METHOD_ORIGIN[result.method_source])
+    masks = sum(1 for name in result.entries if name.endswith(".png"))
+    texts = [name for name in result.entries if not name.endswith(".png")]
+    listing = f"{len(result.entries)} entries ({', '.join([f'{masks} masks', *texts])})"
+    if result.status == "dry-run":
+        _row(console, "would write", f"{result.path}: {listing}", "cyan")
+        if result.method_txt is not None:
+            console.print(Text("  method.txt as it would be packed:", style="cyan"))
+            for line in result.method_txt.splitlines():
+                console.print(f"    {escape(line)}", highlight=False)
+    else:
+        _row(console, "wrote", f"{result.path}: {human_size(result.size or 0)}, {listing}")
+        _row(console, "sha256", result.sha256 or "")
+        if result.verification is not None:
+            check = result.verification.check_status.value
+            _row(
+                console,
+                "verified",
+                f"read back {result.verification.entries} entries, every CRC OK, "
+                f"check --quick {check}",
+            )
+        if result.optimized and result.optimize_saved is not None:
+            saved = human_size(result.optimize_saved)
+            _row(console, "optimized", f"masks re-encoded losslessly, {saved} saved")
+    for warning in result.warnings:
+        console.print(Text.assemble(("  warning: ", "bold yellow"), warning), highlight=False)
+    if result.preview is not None:
+        render_preview(console, result.preview)
+    if result.status == "dry-run":
+        console.print(Text("dry run: nothing written", style="bold cyan"))
+
+
+def _class_line(stat: ClassStat) -> str:
+    share = f"{100 * stat.pixel_share:6.2f}%" if stat.pixel_share is not None else "      -"
+    return f"    {stat.id:>5}  {stat.wnid or '-':<10} {share}  {stat.images:>6}"
+
+
+def render_preview(console: Console, preview: Preview) -> None:
+    console.print()
+    head = f"preview: {preview.images} images, {preview.classes_predicted} classes predicted"
+    if preview.k is not None:
+        head += f" (of K = {preview.k})"
+    if preview.mapped:
+        head += ", ids mapped through match.json"
+    console.print(Text(head, style="bold"))
+    if preview.other_share is not None:
+        console.print(f'  "other" (id 0): {100 * preview.other_share:.2f}% of all pixels')
+    # Ranked by pixels once they were counted (packing), else by images (dry run).
+    ranked = preview.top_by_pixels or preview.top_by_images
+    if ranked:
+        order = "pixel share" if preview.top_by_pixels else "images"
+        console.print(f"  top classes by {order}:")
+        console.print("       id  wnid        pixels  images", style="dim")
+        for stat in ranked[:_TOP_SHOWN]:
+            console.print(_class_line(stat), highlight=False)
+    examples = ", ".join(preview.all_other_examples)
+    console.print(
+        f'  images entirely "other": {preview.all_other_images}'
+        + (f" (e.g. {examples})" if examples else ""),
+        highlight=False,
+    )
+    if preview.duplicate_masks:
+        console.print(f"  masks identical to another: {preview.duplicate_masks}", highlight=False)
+    for warning in preview.warnings:
+        console.print(Text.assemble(("  warning: ", "bold yellow"), warning), highlight=False)
+
+
+def render_findings_text(
+    console: Console, files: Sequence[str], diagnostics: Sequence[Diagnostic], failed: bool
+) -> None:
+    """`validate-files`: one block per finding, then a summary line."""
+    for diag in diagnostics:
+        style = {Severity.error: "red", Severity.warning: "yellow"}.get(diag.severity, "blue")
+        console.print(
+            Text.assemble(
+                f"{diag.path}: ",
+                (f"{diag.code.value} {diag.severity.value}", f"bold {style}"),
+                f" {diag.message}",
+            ),
+            highlight=False,
+        )
+        console.print(Text(f"    fix: {diag.hint}", style="dim"), highlight=False)
+    errors = sum(1 for d in diagnostics if d.severity is Severity.error)
+    warnings = sum(1 for d in diagnostics if d.severity is Severity.warning)
+    status = Text("FAILED", "bold red") if failed else Text("PASSED", "bold green")
+    console.print(
+        Text.assemble(status, f": {len(files)} file(s), {errors} error(s), {warnings} warning(s)")
+    )
+
+
+def render_findings_json(
+    console: Console, files: Sequence[str], diagnostics: Sequence[Diagnostic], failed: bool
+) -> None:
+    document = FilesReport(files=list(files), failed=failed, diagnostics=list(diagnostics))
+    console.out(document.model_dump_json(indent=2), highlight=False)

@@ -1,0 +1,1 @@
+"""The official metrics and matchings, computed exactly on CPU."""

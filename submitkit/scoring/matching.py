@@ -1,0 +1,191 @@
+"""Matching a method's own ids (clusters) to ground-truth classes.
+
+Fully unsupervised methods predict ids of their own and must say which class
+each one stands for (baked into the masks, or shipped as match.json). Three
+ways to find that map, all from statistics gathered in one pass over the
+validation set (:class:`MatchStatistics`):
+
+* ``hungarian(stats.images)``: the official default (``evaluation/match.py``).
+  A one-to-one assignment of predicted ids 1..K to classes 1..K maximising the
+  number of images in which the id and the class both appear, ``0 -> 0`` fixed.
+* ``hungarian(stats.pixels, level="pixel")``: the same assignment, maximising
+  the number of pixels on which id and class agree instead.
+* ``many_to_one(stats.pixels)``: for over-clustering (more predicted ids than
+  classes), every id goes to the class it overlaps most. Several ids may share
+  a class, which turns a fine clustering into a good score without any
+  one-to-one constraint; the rules therefore admit it only under the fully
+  unsupervised protocol (:data:`submitkit.benchmark.protocols.MANY_TO_ONE_PROTOCOLS`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict
+from scipy.optimize import linear_sum_assignment
+
+MatchLevel = Literal["image", "pixel"]
+"""What agreement counts: images in which id and class co-occur, or pixels they share."""
+
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass
+class MatchStatistics:
+    """Agreement between predicted ids 0..``clusters`` and classes 0..``k``.
+
+    ``images[i, c]`` counts images whose prediction uses id ``i`` and whose
+    ground truth holds class ``c``; ``pixels[i, c]`` counts pixels predicted
+    ``i`` with ground truth ``c``. Both look at scored pixels only (ground
+    truth not 1000), as the official matching does. Predicted ids above
+    ``clusters`` are left out, as the official matching leaves out ids above K.
+    """
+
+    k: int
+    clusters: int
+    count: int = 0
+    """Images added."""
+    images: IntArray = field(init=False)
+    pixels: IntArray = field(init=False)
+
+    def __post_init__(self) -> None:
+        if self.k < 1 or self.clusters < 1:
+            raise ValueError("k and clusters must be positive")
+        shape = (self.clusters + 1, self.k + 1)
+        self.images = np.zeros(shape, dtype=np.int64)
+        self.pixels = np.zeros(shape, dtype=np.int64)
+
+    def add(self, gt: npt.NDArray[np.integer], pred: npt.NDArray[np.integer]) -> None:
+        """Fold in one image, given as H x W ground-truth and predicted ids."""
+        g = np.asarray(gt).astype(np.int32, copy=False)
+        p = np.asarray(pred).astype(np.int32, copy=False)
+        if g.shape != p.shape:
+            raise ValueError(f"shape mismatch: ground truth {g.shape}, prediction {p.shape}")
+        k, n = self.k, self.clusters
+        gcls = np.minimum(g, k + 1).ravel()  # ignore -> k+1
+        pcls = np.minimum(p, n + 1).ravel()  # ids above `clusters` -> n+1, dropped
+        present = np.bincount(gcls, minlength=k + 2)
+        rows = np.flatnonzero(present[: k + 1])
+        if len(rows) == 0:
+            self.count += 1
+            return
+        # Index by present classes only: an image holds a handful of K+1 classes.
+        compact = np.full(k + 2, len(rows), dtype=np.int32)
+        compact[rows] = np.arange(len(rows), dtype=np.int32)
+        ncol = n + 2
+        idx = np.take(compact, gcls) * np.int32(ncol) + pcls
+        conf = np.bincount(idx, minlength=(len(rows) + 1) * ncol).reshape(len(rows) + 1, ncol)
+        conf = conf[: len(rows), : n + 1].T  # (id, present class); ignore row dropped
+        self.pixels[:, rows] += conf
+        used = np.flatnonzero(conf.sum(axis=1))
+        self.images[np.ix_(used, rows)] += 1
+        self.count += 1
+
+    def merge(self, other: MatchStatistics) -> None:
+        """Add another set of statistics (from a parallel worker) into this one."""
+        if (other.k, other.clusters) != (self.k, self.clusters):
+            raise ValueError("cannot merge statistics of different shapes")
+        self.images += other.images
+        self.pixels += other.pixels
+        self.count += other.count
+
+
+class Matching(BaseModel):
+    """A map from predicted id to class, and how much agreement it achieves."""
+
+    model_config = ConfigDict(frozen=True)
+
+    mapping: dict[int, int]
+    """Predicted id -> class in 0..K, with ``0 -> 0``; every id 0..clusters has a key."""
+    level: MatchLevel
+    many_to_one: bool
+    agreement: int
+    """Sum of the agreement matrix over the pairs ``id -> mapping[id]`` for ids >= 1."""
+
+    @property
+    def cost(self) -> int:
+        """The objective the official matching minimises (its Munkres cost): ``-agreement``."""
+        return -self.agreement
+
+    def json_object(self) -> dict[str, int]:
+        """The mapping as match.json writes it: decimal string keys, in id order."""
+        return {str(i): self.mapping[i] for i in sorted(self.mapping)}
+
+
+def _check(agreement: npt.ArrayLike) -> IntArray:
+    a = np.asarray(agreement)
+    if a.ndim != 2 or a.shape[0] < 2 or a.shape[1] < 2:
+        raise ValueError(f"expected an (ids+1) x (K+1) agreement matrix, got shape {a.shape}")
+    return a.astype(np.int64, copy=False)
+
+
+def agreement_of(agreement: npt.ArrayLike, mapping: Mapping[int, int]) -> int:
+    """Total agreement of ``mapping`` (ids >= 1 only) under an agreement matrix.
+
+    Ids outside the matrix contribute nothing, so an official match.json can be
+    scored against our statistics whatever its extra keys.
+    """
+    a = _check(agreement)
+    total = 0
+    for i, c in mapping.items():
+        if 1 <= i < a.shape[0] and 0 <= c < a.shape[1]:
+            total += int(a[i, c])
+    return total
+
+
+def hungarian(agreement: npt.ArrayLike, *, level: MatchLevel = "image") -> Matching:
+    """One-to-one matching of ids 1.. to classes 1..K maximising total agreement.
+
+    With the image co-occurrence matrix and as many ids as classes this is the
+    official ``match.py`` (which minimises the negated counts with Munkres).
+    Where several assignments are optimal any of them may come back; compare
+    :attr:`Matching.agreement`, not the dictionaries. With more ids than classes
+    the ids left over map to 0 ("other"), so that every id has a key.
+    """
+    a = _check(agreement)
+    rows, cols = linear_sum_assignment(a[1:, 1:], maximize=True)
+    mapping = dict.fromkeys(range(a.shape[0]), 0)
+    for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
+        mapping[r + 1] = c + 1
+    return Matching(
+        mapping=mapping,
+        level=level,
+        many_to_one=False,
+        agreement=agreement_of(a, mapping),
+    )
+
+
+def many_to_one(agreement: npt.ArrayLike, *, level: MatchLevel = "pixel") -> Matching:
+    """Each id 1.. to the class 0..K it agrees with most (lowest class on ties).
+
+    Background clusters may legitimately map to 0; an id never seen maps to 0.
+    Legitimate only under the fully unsupervised protocol (see the module notes).
+    """
+    a = _check(agreement)
+    best = np.argmax(a, axis=1)
+    mapping = {i: int(best[i]) for i in range(a.shape[0])}
+    mapping[0] = 0
+    return Matching(
+        mapping=mapping,
+        level=level,
+        many_to_one=True,
+        agreement=agreement_of(a, mapping),
+    )
+
+
+def solve(
+    stats: MatchStatistics, *, level: MatchLevel = "image", many: bool | None = None
+) -> Matching:
+    """Pick the matching for ``stats``: many-to-one when there are more ids than classes.
+
+    ``many`` forces the choice either way; ``level`` selects the agreement matrix.
+    """
+    agreement = stats.images if level == "image" else stats.pixels
+    use_many = stats.clusters > stats.k if many is None else many
+    if use_many:
+        return many_to_one(agreement, level=level)
+    return hungarian(agreement, level=level)

@@ -1,0 +1,504 @@
+"""The official ImageNet-S metrics, computed exactly with integer histograms.
+
+This reproduces what ``evaluation/evaluator.py`` of the official toolbox
+reports (Acc, mIoU, per-class IoU, FMeasure, mBIoU and the size buckets
+S/MS/ML/L and BS/BMS/BML/BL), including its quirks:
+
+* classes absent from every ground truth *and* every prediction still count,
+  with IoU 0, in the mean over all K+1 classes (class 0 "other" included);
+* boundaries are computed on the full masks (ignore region included) and the
+  ignore pixels are dropped afterwards;
+* with a match, prediction boundaries come from the *unmapped* ids and are
+  relabelled afterwards, so over-clustering changes mBIoU but not mIoU;
+* a predicted id above K without a match is foreground for FMeasure but falls
+  outside every IoU histogram.
+
+Work per image is a single ``np.bincount`` over a combined index (ground-truth
+class, predicted class, boundary flags), so what survives an image is a few
+small histograms: memory stays flat in the number of images. Counts are int64
+where the original used float32 on the GPU; the two agree to far decimals on
+sets of validation size.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict
+
+from submitkit.benchmark.ids import MAX_ENCODABLE
+
+BOUNDARY_RATIO = 0.03
+"""Boundary width as a fraction of the image diagonal (the toolbox's ``dilation_ratio``)."""
+
+BUCKET_NAMES: tuple[str, ...] = ("S", "MS", "ML", "L")
+"""Object-size buckets, smallest first."""
+
+BUCKET_LIMITS: tuple[int, ...] = (5, 25, 50)
+"""Upper bounds (inclusive, in whole percent of the scored pixels) of S, MS and ML."""
+
+_BETA = 0.3
+_EPS_F = 1e-20
+_EPS_IOU = 1e-10
+
+# Above this many (gt class x predicted column x flag) bins a per-image dense
+# histogram costs more to allocate than compacting the ground-truth rows first.
+_DENSE_BINS_LIMIT = 1 << 15
+
+IntArray = npt.NDArray[np.int64]
+
+
+# --- boundaries ------------------------------------------------------------------
+
+
+def boundary_width(height: int, width: int, ratio: float = BOUNDARY_RATIO) -> int:
+    """Number d of 3x3 erosions that define an image's boundary band.
+
+    ``d = max(1, round(ratio * sqrt(H^2 + W^2)))`` with Python's round (half to
+    even), as the toolbox computes it.
+    """
+    return max(1, round(ratio * math.sqrt(height * height + width * width)))
+
+
+def _window_any(x: npt.NDArray[np.bool_], lo: int, hi: int, axis: int) -> npt.NDArray[np.bool_]:
+    """``out[i] = any(x[i+lo .. i+hi])`` along ``axis``; positions outside count as False.
+
+    A running OR by doubling: O(log(hi-lo)) whole-array passes instead of one
+    pass per offset, which is what keeps boundaries cheap for wide bands.
+    """
+    n = x.shape[axis]
+
+    def sl(start: int, stop: int) -> tuple[slice, ...]:
+        return (slice(None),) * axis + (slice(start, stop),)
+
+    size = hi - lo + 1
+    cur = x.copy()
+    span = 1  # invariant: cur[i] = any(x[i .. i+span-1])
+    while 2 * span <= size:
+        if span < n:
+            cur[sl(0, n - span)] |= cur[sl(span, n)]
+        span *= 2
+    rest = size - span
+    if 0 < rest < n:
+        # Two overlapping windows of length `span` cover exactly `size`.
+        cur[sl(0, n - rest)] |= cur[sl(rest, n)]
+    out = np.zeros_like(x)
+    if lo >= 0:
+        if lo < n:
+            out[sl(0, n - lo)] = cur[sl(lo, n)]
+    elif -lo < n:
+        out[sl(-lo, n)] = cur[sl(0, n + lo)]
+    return out
+
+
+def boundary_mask(ids: npt.NDArray[np.integer], width: int | None = None) -> npt.NDArray[np.bool_]:
+    """Pixels on the boundary of their own class, for every class at once.
+
+    The toolbox takes, for each id v, ``mask_v`` minus its erosion by a 3x3
+    square repeated d times with the image surrounded by zeros. Iterated 3x3
+    erosion equals one erosion by a (2d+1) square, so a pixel is on the boundary
+    exactly when its (2d+1) x (2d+1) window leaves the image or holds another
+    id. The window is non-constant iff it holds a pair of 4-neighbours that
+    differ, which splits into: a horizontal change within the window's rows,
+    or a vertical change in the pixel's own column (once every row of the
+    window is constant, the rows can only differ along that column).
+    """
+    arr = np.asarray(ids)
+    if arr.ndim != 2:
+        raise ValueError(f"expected a 2-D id array, got shape {arr.shape}")
+    h, w = arr.shape
+    d = boundary_width(h, w) if width is None else width
+    if d < 1:
+        raise ValueError("boundary width must be at least 1")
+    if h <= 2 * d or w <= 2 * d:
+        return np.ones((h, w), dtype=bool)
+    changes_h = np.zeros((h, w), dtype=bool)
+    np.not_equal(arr[:, 1:], arr[:, :-1], out=changes_h[:, :-1])  # between column j and j+1
+    changes_v = np.zeros((h, w), dtype=bool)
+    np.not_equal(arr[1:], arr[:-1], out=changes_v[:-1])  # between row i and i+1
+    row_varies = _window_any(changes_h, -d, d - 1, axis=1)
+    out = _window_any(row_varies, -d, d, axis=0)
+    out |= _window_any(changes_v, -d, d - 1, axis=0)
+    out[:d] = True
+    out[-d:] = True
+    out[:, :d] = True
+    out[:, -d:] = True
+    return out
+
+
+# --- object sizes ----------------------------------------------------------------
+
+
+def size_percent(counts: npt.ArrayLike, total: int) -> IntArray:
+    """``ceil(100 * count / total)`` in exact integer arithmetic.
+
+    The toolbox evaluates this in float32; for any image below 2^24 pixels the
+    float32 result cannot cross an integer the exact one does not, so exact
+    arithmetic gives the same buckets.
+    """
+    c = np.asarray(counts, dtype=np.int64)
+    if total <= 0:
+        raise ValueError("total must be positive")
+    return -((-100 * c) // total)
+
+
+def size_bucket(percent: npt.ArrayLike) -> IntArray:
+    """Bucket index (0=S, 1=MS, 2=ML, 3=L) of sizes in whole percent: <=5, <=25, <=50, else."""
+    return np.searchsorted(np.asarray(BUCKET_LIMITS), np.asarray(percent), side="left").astype(
+        np.int64
+    )
+
+
+# --- match tables ----------------------------------------------------------------
+
+
+def match_table(mapping: Mapping[int, int], k: int) -> npt.NDArray[np.int32]:
+    """A lookup table from raw predicted id to class, for :func:`count_image`.
+
+    Ids without a key map to the sentinel ``k + 2`` ("unmapped"); the table has
+    one extra last entry so that ids beyond the encodable range (clipped onto it)
+    are unmapped too. Raises ``ValueError`` for keys or values out of range.
+    """
+    table = np.full(MAX_ENCODABLE + 2, k + 2, dtype=np.int32)
+    for key, value in mapping.items():
+        if not 0 <= key <= MAX_ENCODABLE:
+            raise ValueError(f"match key {key} is not an encodable id (0..{MAX_ENCODABLE})")
+        if not 0 <= value <= k:
+            raise ValueError(f"match maps {key} to {value}, outside 0..{k}")
+        table[key] = value
+    return table
+
+
+# --- one image -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImageCounts:
+    """Everything one image contributes, as a small sparse histogram.
+
+    ``conf[r, p, f]`` counts pixels whose ground-truth class is ``rows[r]``,
+    whose predicted class is ``p`` and whose boundary flags are ``f`` (bit 0:
+    on a ground-truth boundary, bit 1: on a predicted boundary). ``rows`` holds
+    0..K, plus ``k + 1`` for ignored pixels (id 1000 exceeds K+1 on every track;
+    any other ground-truth id above K, which no official mask holds, is treated
+    as ignored too); the predicted columns are 0..K,
+    ``k + 1`` for an id above K (no match) and ``k + 2`` for an id the match
+    does not map.
+    """
+
+    k: int
+    height: int
+    width: int
+    rows: IntArray
+    conf: IntArray
+
+    @property
+    def _valid(self) -> npt.NDArray[np.bool_]:
+        return self.rows <= self.k
+
+    def region(self) -> tuple[IntArray, IntArray]:
+        """Scored ground-truth classes and their (class x predicted column) counts."""
+        valid = self._valid
+        return self.rows[valid], self.conf[valid].sum(axis=2)
+
+    @property
+    def unmapped_pixels(self) -> int:
+        """Scored pixels whose predicted id the match has no key for."""
+        return int(self.conf[self._valid, self.k + 2, :].sum())
+
+    def fmeasure(self) -> float:
+        """The toolbox's per-image F-measure (beta^2 = 0.3) of foreground (id > 0)."""
+        rows, c = self.region()
+        fg = rows > 0
+        t = float(c[fg].sum())
+        p = float(c[:, 1:].sum())
+        tp = float(c[fg][:, 1:].sum())
+        recall = tp / (t + _EPS_F)
+        precision = tp / (p + _EPS_F)
+        return (1 + _BETA) * precision * recall / (_BETA * precision + recall + _EPS_F)
+
+    def image_label(self) -> int:
+        """The class with most predicted pixels among 1..K (lowest id on ties; 1 if none)."""
+        _, c = self.region()
+        pred = c.sum(axis=0)[1 : self.k + 1]
+        return int(np.argmax(pred)) + 1
+
+    def accurate(self) -> bool:
+        """Image-level accuracy: the image label has pixels in both ground truth and prediction."""
+        rows, c = self.region()
+        label = self.image_label()
+        pred_count = int(c[:, label].sum())
+        gt_count = int(c[rows == label].sum())
+        return pred_count > 0 and gt_count > 0
+
+    def miou(self) -> float:
+        """Mean IoU (x100) over the classes 0..K in this image's ground truth or prediction."""
+        rows, c = self.region()
+        k1 = self.k + 1
+        gt = np.zeros(k1, dtype=np.int64)
+        gt[rows] = c.sum(axis=1)
+        tp = np.zeros(k1, dtype=np.int64)
+        tp[rows] = c[np.arange(len(rows)), rows]
+        pred = c.sum(axis=0)[:k1]
+        present = (gt > 0) | (pred > 0)
+        if not present.any():
+            return 0.0
+        union = gt + pred - tp
+        return float(np.mean(tp[present] / union[present]) * 100)
+
+
+def count_image(
+    gt: npt.NDArray[np.integer],
+    pred: npt.NDArray[np.integer],
+    k: int,
+    table: npt.NDArray[np.int32] | None = None,
+) -> ImageCounts:
+    """Histogram one image: ground truth ``gt`` and prediction ``pred`` as H x W ids.
+
+    ``table`` (from :func:`match_table`) maps predicted ids to classes when the
+    submission ships a match; boundaries are taken on the raw ``pred`` either way.
+    """
+    # int32 up front: clamping a narrow dtype against k+1 could overflow it.
+    g = np.asarray(gt).astype(np.int32, copy=False)
+    p = np.asarray(pred).astype(np.int32, copy=False)
+    if g.shape != p.shape or g.ndim != 2:
+        raise ValueError(f"shape mismatch: ground truth {g.shape}, prediction {p.shape}")
+    h, w = g.shape
+    d = boundary_width(h, w)
+    gt_edge = boundary_mask(g, d)
+    pred_edge = boundary_mask(p, d)
+
+    ncol = k + 3
+    gcls = np.minimum(g, k + 1)  # ignore (and any id above K) -> k+1
+    pcls = np.minimum(p, k + 1) if table is None else np.take(table, p, mode="clip")
+
+    if (k + 2) * ncol * 4 <= _DENSE_BINS_LIMIT:
+        rows = np.arange(k + 2, dtype=np.int64)
+        idx = gcls * np.int32(ncol)
+    else:
+        # Few classes appear in one image: index rows by present classes only.
+        present = np.bincount(gcls.ravel(), minlength=k + 2)
+        rows = np.flatnonzero(present).astype(np.int64)
+        compact = np.zeros(k + 2, dtype=np.int32)
+        compact[rows] = np.arange(len(rows), dtype=np.int32)
+        idx = np.take(compact, gcls) * np.int32(ncol)
+    idx += pcls
+    idx <<= 2
+    flags = pred_edge.view(np.uint8) << 1
+    flags |= gt_edge.view(np.uint8)
+    idx += flags
+    conf = np.bincount(idx.ravel(), minlength=len(rows) * ncol * 4)
+    conf = conf.reshape(len(rows), ncol, 4).astype(np.int64, copy=False)
+    return ImageCounts(k=k, height=h, width=w, rows=rows, conf=conf)
+
+
+# --- results ---------------------------------------------------------------------
+
+
+class Scores(BaseModel):
+    """The official metrics, in percent, named as the toolbox prints them.
+
+    A bucket score is ``None`` where the toolbox would print ``nan``: no image
+    has a ground-truth object of that size.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    Acc: float
+    mIoU: float
+    mBIoU: float
+    FMeasure: float
+    S: float | None
+    MS: float | None
+    ML: float | None
+    L: float | None
+    BS: float | None
+    BMS: float | None
+    BML: float | None
+    BL: float | None
+    IoUs: list[float]
+    """IoU of each class 0..K (0 = "other")."""
+    BIoUs: list[float]
+    """Boundary IoU of each class 0..K."""
+    images: int
+
+
+def _iou(tp: IntArray, pred: IntArray, gt: IntArray) -> npt.NDArray[np.float64]:
+    return tp / (pred + gt - tp + _EPS_IOU)
+
+
+# Every finite double is an integer multiple of 2**-1074, so this scale is exact.
+_F_SCALE = 1100
+
+
+def _fixed(value: float) -> int:
+    num, den = value.as_integer_ratio()
+    return num * ((1 << _F_SCALE) // den)
+
+
+def _zeros(*shape: int) -> IntArray:
+    return np.zeros(shape, dtype=np.int64)
+
+
+@dataclass
+class Accumulator:
+    """Running sums over images; two accumulators merge by addition (for parallel runs)."""
+
+    k: int
+    images: int = 0
+    accurate: int = 0
+    fmeasure_sum: int = 0
+    """Sum of per-image F-measures in units of 2**-_F_SCALE: exact, so any order of
+    adding and merging (serial or parallel) gives the same result."""
+    tp: IntArray = field(init=False)
+    pred: IntArray = field(init=False)
+    gt: IntArray = field(init=False)
+    btp: IntArray = field(init=False)
+    bpred: IntArray = field(init=False)
+    bgt: IntArray = field(init=False)
+    size_tp: IntArray = field(init=False)
+    size_pred: IntArray = field(init=False)
+    size_gt: IntArray = field(init=False)
+    size_btp: IntArray = field(init=False)
+    size_bpred: IntArray = field(init=False)
+    size_bgt: IntArray = field(init=False)
+
+    def __post_init__(self) -> None:
+        k1 = self.k + 1
+        nb = len(BUCKET_NAMES)
+        self.tp, self.pred, self.gt = _zeros(k1), _zeros(k1), _zeros(k1)
+        self.btp, self.bpred, self.bgt = _zeros(k1), _zeros(k1), _zeros(k1)
+        self.size_tp, self.size_pred, self.size_gt = _zeros(nb, k1), _zeros(nb, k1), _zeros(nb, k1)
+        self.size_btp, self.size_bpred = _zeros(nb, k1), _zeros(nb, k1)
+        self.size_bgt = _zeros(nb, k1)
+
+    def add(self, counts: ImageCounts) -> None:
+        """Fold one image in."""
+        if counts.k != self.k:
+            raise ValueError(f"image counted for K={counts.k}, accumulator has K={self.k}")
+        k1 = self.k + 1
+        valid = counts.rows <= self.k
+        rows = counts.rows[valid]
+        conf = counts.conf[valid]
+        region = conf.sum(axis=2)
+        gt_edge = conf[:, :, 1] + conf[:, :, 3]
+        pred_edge = conf[:, :, 2] + conf[:, :, 3]
+        both_edge = conf[:, :, 3]
+        diag = (np.arange(len(rows)), rows)
+
+        gt_count = region.sum(axis=1)
+        tp = region[diag]
+        bgt_count = gt_edge.sum(axis=1)
+        btp = both_edge[diag]
+
+        self.images += 1
+        self.gt[rows] += gt_count
+        self.tp[rows] += tp
+        self.pred += region.sum(axis=0)[:k1]
+        self.bgt[rows] += bgt_count
+        self.btp[rows] += btp
+        self.bpred += pred_edge.sum(axis=0)[:k1]
+        self.accurate += counts.accurate()
+        self.fmeasure_sum += _fixed(counts.fmeasure())
+
+        # Rows can be listed with no pixel (the dense layout lists every class).
+        fg = (rows > 0) & (gt_count > 0)
+        total = int(gt_count.sum())
+        if not fg.any() or total == 0:
+            return
+        bucket = np.full(len(rows), -1, dtype=np.int64)
+        bucket[fg] = size_bucket(size_percent(gt_count[fg], total))
+        background = rows == 0
+        for b in np.unique(bucket[fg]):
+            # A bucket sees the background pixels plus the pixels of its classes.
+            sel = (bucket == b) | background
+            r = rows[sel]
+            self.size_gt[b, r] += gt_count[sel]
+            self.size_tp[b, r] += tp[sel]
+            self.size_pred[b] += region[sel].sum(axis=0)[:k1]
+            self.size_bgt[b, r] += bgt_count[sel]
+            self.size_btp[b, r] += btp[sel]
+            self.size_bpred[b] += pred_edge[sel].sum(axis=0)[:k1]
+
+    def merge(self, other: Accumulator) -> None:
+        """Add another accumulator's sums into this one."""
+        if other.k != self.k:
+            raise ValueError(f"cannot merge K={other.k} into K={self.k}")
+        self.images += other.images
+        self.accurate += other.accurate
+        self.fmeasure_sum += other.fmeasure_sum
+        for name in (
+            "tp",
+            "pred",
+            "gt",
+            "btp",
+            "bpred",
+            "bgt",
+            "size_tp",
+            "size_pred",
+            "size_gt",
+            "size_btp",
+            "size_bpred",
+            "size_bgt",
+        ):
+            mine: IntArray = getattr(self, name)
+            mine += getattr(other, name)
+
+    def scores(self) -> Scores:
+        """The metrics over everything added so far (raises ``ValueError`` with no image)."""
+        if self.images == 0:
+            raise ValueError("no image was evaluated")
+        ious = _iou(self.tp, self.pred, self.gt) * 100
+        bious = _iou(self.btp, self.bpred, self.bgt) * 100
+
+        def bucket_means(tp: IntArray, pred: IntArray, gt: IntArray) -> list[float | None]:
+            out: list[float | None] = []
+            for b in range(len(BUCKET_NAMES)):
+                # Only classes with ground truth in the bucket count, background included.
+                seen = gt[b] > 0
+                if not seen.any():
+                    out.append(None)
+                else:
+                    out.append(float(np.mean(_iou(tp[b], pred[b], gt[b])[seen]) * 100))
+            return out
+
+        s, ms, ml, lg = bucket_means(self.size_tp, self.size_pred, self.size_gt)
+        bs, bms, bml, bl = bucket_means(self.size_btp, self.size_bpred, self.size_bgt)
+        return Scores(
+            Acc=self.accurate / self.images * 100,
+            mIoU=float(np.mean(ious)),
+            mBIoU=float(np.mean(bious)),
+            FMeasure=float(Fraction(self.fmeasure_sum, 1 << _F_SCALE) / self.images * 100),
+            S=s,
+            MS=ms,
+            ML=ml,
+            L=lg,
+            BS=bs,
+            BMS=bms,
+            BML=bml,
+            BL=bl,
+            IoUs=[float(v) for v in ious],
+            BIoUs=[float(v) for v in bious],
+            images=self.images,
+        )
+
+
+__all__ = [
+    "BOUNDARY_RATIO",
+    "BUCKET_LIMITS",
+    "BUCKET_NAMES",
+    "Accumulator",
+    "ImageCounts",
+    "Scores",
+    "boundary_mask",
+    "boundary_width",
+    "count_image",
+    "match_table",
+    "size_bucket",
+    "size_percent",
+]

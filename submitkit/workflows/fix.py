@@ -1,0 +1,758 @@
+"""Repair what can be repaired without guessing, into a new copy, then check the copy.
+
+``fix_submission`` never touches its input. It reads a submission folder or
+zip, converts every prediction it can to the official encoding (8-bit RGB,
+``id = R + 256 G``, ``B = 0``) with the ids unchanged, and writes the result
+atomically: into a temporary folder or file beside the output, renamed into
+place only once complete. Then it runs the full check on the output.
+
+What counts as "without guessing": a grayscale or palette PNG holds the ids
+directly (the palette colours are only for viewing); a constant alpha channel
+carries no information; a ``.npy`` array of integers is an id map. A coloured
+visualisation (blue channel in use), a JPEG, a varying alpha or a 16-bit RGB
+file no longer hold the ids losslessly: those are left out and reported, so
+the check on the output still says they are missing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import secrets
+import shutil
+import zipfile
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image
+from pydantic import BaseModel, Field
+
+from submitkit.benchmark.ids import MAX_ENCODABLE, encode
+from submitkit.benchmark.protocols import Protocol
+from submitkit.benchmark.tracks import Split
+from submitkit.checks.masks import (
+    MAX_DECODE_PIXELS,
+    PNG_SIGNATURE,
+    describe_format,
+    parse_png_header,
+)
+from submitkit.checks.report import Report, Status
+from submitkit.checks.staged import resolve_target, run_check
+from submitkit.core.diagnostics import Code, Diagnostic, Severity
+from submitkit.core.errors import EnvironmentProblem, UsageError
+from submitkit.core.progress import NoProgress, ProgressSink
+from submitkit.inputs.layout import (
+    MASK_SUFFIX,
+    MATCH_FILE,
+    METHOD_FILE,
+    Layout,
+    folder_findings,
+    is_junk,
+    read_layout,
+)
+from submitkit.inputs.manifest import ImageSize, ManifestSources
+from submitkit.inputs.match_json import load_match
+from submitkit.inputs.source import open_source
+
+IdArray = npt.NDArray[np.int32]
+
+_X = "\N{MULTIPLICATION SIGN}"
+_NPY_MAGIC = b"\x93NUMPY"
+_JPEG_MAGIC = b"\xff\xd8\xff"
+_PREDICTION_SUFFIXES = (".png", ".jpg", ".jpeg", ".npy", ".bmp", ".tif", ".tiff", ".gif", ".webp")
+_KEPT = "; one copy (the one Python's zipfile reads) was kept"
+_CHUNK = 64
+"""Masks read (in the main thread) and then converted (in worker threads) per batch."""
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+"""A fixed member timestamp, so the same input always gives the same zip."""
+
+
+class ChangeKind(str, Enum):
+    """The kinds of change ``fix`` makes, in the order the summary lists them."""
+
+    flattened = "flattened"
+    dropped = "dropped"
+    renamed = "renamed"
+    grayscale = "grayscale"
+    palette = "palette"
+    alpha = "alpha"
+    npy = "npy"
+    transposed = "transposed"
+    resized = "resized"
+    match_applied = "match_applied"
+    left_out = "left_out"
+
+    @property
+    def heading(self) -> str:
+        return _TITLES[self]
+
+
+_TITLES = {
+    ChangeKind.flattened: "enclosing folder flattened",
+    ChangeKind.dropped: "junk and stray files dropped",
+    ChangeKind.renamed: "renamed",
+    ChangeKind.grayscale: "grayscale label maps encoded as RGB",
+    ChangeKind.palette: "palette PNGs encoded as RGB (palette index = id)",
+    ChangeKind.alpha: "constant alpha channel dropped",
+    ChangeKind.npy: ".npy arrays written as PNG",
+    ChangeKind.transposed: "transposed (axes were swapped)",
+    ChangeKind.resized: "resized to the source size (nearest-neighbour)",
+    ChangeKind.match_applied: "match.json baked into the masks",
+    ChangeKind.left_out: "LEFT OUT: cannot be repaired without guessing",
+}
+
+
+class Change(BaseModel):
+    """One thing ``fix`` did (or refused to do) to one file."""
+
+    kind: ChangeKind
+    path: str
+    """The file in the input, relative to the input's root (enclosing folder included)."""
+    detail: str
+    target: str | None = None
+    """Where it went in the output; None when it was not written."""
+    code: Code | None = None
+    """For left-out files: the check's code for the fault."""
+
+
+class FixResult(BaseModel):
+    """What ``fix_submission`` wrote and how the check judged it."""
+
+    submission: str
+    output: str
+    container: Literal["folder", "zip"]
+    output_container: Literal["folder", "zip"]
+    changes: list[Change] = Field(default_factory=list)
+    written: int = 0
+    """Files written to the output."""
+    unchanged: int = 0
+    """Of those, files copied byte for byte."""
+    report: Report | None = None
+    """The check of the output."""
+
+    def by_kind(self) -> dict[ChangeKind, list[Change]]:
+        """Changes grouped by kind, in ``ChangeKind`` order, empty kinds omitted."""
+        grouped: dict[ChangeKind, list[Change]] = {}
+        for kind in ChangeKind:
+            found = [c for c in self.changes if c.kind is kind]
+            if found:
+                grouped[kind] = found
+        return grouped
+
+    @property
+    def passed(self) -> bool:
+        return self.report is not None and self.report.status is not Status.failed
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.passed else 1
+
+
+# --- one prediction ---------------------------------------------------------------
+
+
+class Unconvertible(Exception):
+    """A prediction that cannot be turned into an id map without guessing."""
+
+    def __init__(self, code: Code, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class LabelMap:
+    """The ids of one prediction, however they were stored."""
+
+    ids: IdArray
+    """H x W ids."""
+    fault: ChangeKind | None
+    """How the file departs from the official encoding; None if it does not."""
+    detail: str = ""
+    """What the file was, for the change summary."""
+
+
+def read_label_map(data: bytes) -> LabelMap:
+    """The ids a prediction file holds; raises ``Unconvertible`` when they are not recoverable.
+
+    Accepts the official 8-bit RGB PNG, grayscale PNGs (1/2/4/8/16-bit), palette
+    PNGs (the index is the id), PNGs with a constant alpha channel, and NumPy
+    ``.npy`` arrays of integers.
+    """
+    head = data[:64]
+    if head.startswith(_NPY_MAGIC):
+        return _read_npy(data)
+    if not head.startswith(PNG_SIGNATURE):
+        if head.startswith(_JPEG_MAGIC):
+            raise Unconvertible(
+                Code.NOT_PNG,
+                "a JPEG: lossy compression has already altered the ids; re-export the id map",
+            )
+        raise Unconvertible(Code.NOT_PNG, f"not a PNG: {describe_format(head)}")
+    header = parse_png_header(head)
+    if isinstance(header, str):
+        raise Unconvertible(Code.CORRUPT_PNG, f"damaged PNG: {header}")
+    if header.width * header.height > MAX_DECODE_PIXELS:
+        raise Unconvertible(
+            Code.CORRUPT_PNG,
+            f"{header.width}{_X}{header.height} pixels: far too large, not decoded",
+        )
+    ct, depth = header.colour_type, header.bit_depth
+    if depth == 16 and ct in (2, 4, 6):
+        raise Unconvertible(
+            Code.BIT_DEPTH_16,
+            f"{header.kind}: how the ids sit in 16-bit colour channels is not defined; "
+            "re-export as 8-bit RGB",
+        )
+    try:
+        with Image.open(io.BytesIO(data), formats=("PNG",)) as im:
+            im.load()
+            arr = np.asarray(im)
+    except Exception as exc:
+        # PIL raises many exception types for damaged data; all mean the same here.
+        raise Unconvertible(
+            Code.CORRUPT_PNG, f"PIL cannot decode the PNG: {exc or type(exc).__name__}"
+        ) from exc
+    kind = header.kind
+    if ct == 2:
+        return LabelMap(_rgb_ids(arr), None)
+    if ct == 0:
+        if depth in (2, 4):
+            # PIL stretches 2- and 4-bit samples to 0..255; undo it to get the stored ids.
+            arr = arr // (255 // (2**depth - 1))
+        return LabelMap(_checked(arr.astype(np.int64)), ChangeKind.grayscale, kind)
+    if ct == 3:
+        return LabelMap(arr.astype(np.int32), ChangeKind.palette, kind)
+    # ct 4 (LA) or 6 (RGBA), 8-bit: usable only if alpha says nothing.
+    alpha = arr[..., -1]
+    lo, hi = int(alpha.min()), int(alpha.max())
+    if lo != hi:
+        raise Unconvertible(
+            Code.MODE_ALPHA,
+            f"{kind} with varying alpha ({lo}..{hi}): probably a blended visualisation",
+        )
+    detail = f"{kind}, alpha {lo} everywhere"
+    if ct == 4:
+        return LabelMap(arr[..., 0].astype(np.int32), ChangeKind.alpha, detail)
+    return LabelMap(_rgb_ids(arr[..., :3]), ChangeKind.alpha, detail)
+
+
+def _rgb_ids(rgb: npt.NDArray[np.uint8]) -> IdArray:
+    blue = int(np.count_nonzero(rgb[..., 2]))
+    if blue:
+        share = 100 * blue / max(1, rgb.shape[0] * rgb.shape[1])
+        raise Unconvertible(
+            Code.BLUE_NONZERO,
+            f"{blue:,} pixels ({share:.1f}%) have a non-zero blue channel: a colour "
+            "visualisation, whose colours cannot be turned back into ids",
+        )
+    return rgb[..., 0].astype(np.int32) | (rgb[..., 1].astype(np.int32) << 8)
+
+
+def _checked(ids: npt.NDArray[np.int64]) -> IdArray:
+    if ids.size and (int(ids.min()) < 0 or int(ids.max()) > MAX_ENCODABLE):
+        raise Unconvertible(
+            Code.ID_OUT_OF_RANGE,
+            f"ids {int(ids.min())}..{int(ids.max())} do not fit the RGB encoding "
+            f"(0..{MAX_ENCODABLE})",
+        )
+    return ids.astype(np.int32)
+
+
+def _read_npy(data: bytes) -> LabelMap:
+    try:
+        arr = np.load(io.BytesIO(data), allow_pickle=False)
+    except Exception as exc:
+        # A damaged header, a pickled object array, a truncated file: all unreadable.
+        raise Unconvertible(Code.NOT_PNG, f"an unreadable .npy array: {exc}") from exc
+    if not isinstance(arr, np.ndarray):
+        raise Unconvertible(Code.NOT_PNG, "a .npy file that holds no array")
+    # (1, H, W) and (H, W, 1) say the same as (H, W); more is a score volume.
+    squeezed = arr.reshape([n for n in arr.shape if n != 1]) if arr.ndim > 2 else arr
+    if squeezed.ndim != 2:
+        raise Unconvertible(
+            Code.NOT_PNG,
+            f"a .npy array of shape {arr.shape}, not H{_X}W ids (logits need an argmax first)",
+        )
+    if squeezed.dtype == np.bool_ or np.issubdtype(squeezed.dtype, np.integer):
+        ids = squeezed.astype(np.int64)
+    elif np.issubdtype(squeezed.dtype, np.floating):
+        if not (np.isfinite(squeezed).all() and (squeezed == np.round(squeezed)).all()):
+            raise Unconvertible(Code.NOT_PNG, "a .npy array of non-integer floats: scores, not ids")
+        ids = squeezed.astype(np.int64)
+    else:
+        raise Unconvertible(Code.NOT_PNG, f"a .npy array of {squeezed.dtype}, not integer ids")
+    h, w = ids.shape
+    return LabelMap(_checked(ids), ChangeKind.npy, f"{squeezed.dtype} array {w}{_X}{h}")
+
+
+def resize_nearest(ids: IdArray, height: int, width: int) -> IdArray:
+    """Nearest-neighbour resize: every output pixel copies one input pixel, never a blend."""
+    h, w = ids.shape
+    rows = np.minimum(((np.arange(height) + 0.5) * h / height).astype(np.int64), h - 1)
+    cols = np.minimum(((np.arange(width) + 0.5) * w / width).astype(np.int64), w - 1)
+    out: IdArray = ids[rows[:, None], cols[None, :]]
+    return out
+
+
+def encode_png(ids: IdArray) -> bytes:
+    """The official encoding of an id map, as PNG bytes."""
+    buffer = io.BytesIO()
+    Image.fromarray(encode(ids)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def match_lookup(match: Mapping[int, int]) -> IdArray:
+    """A table mapping every encodable id through match.json; -1 where it has no key."""
+    table = np.full(MAX_ENCODABLE + 1, -1, dtype=np.int32)
+    for key, value in match.items():
+        if 0 <= key <= MAX_ENCODABLE:
+            table[key] = value
+    return table
+
+
+@dataclass
+class _Job:
+    key: str
+    name: str
+    """Entry name in the (flattened) source."""
+    shown: str
+    """Path as the summary shows it (enclosing folder included)."""
+    data: bytes | None
+    read_error: str | None
+    expected: ImageSize | None
+
+
+@dataclass
+class _Done:
+    job: _Job
+    target: str
+    payload: bytes | None
+    changes: list[Change]
+    unchanged: bool
+
+
+def _repair(job: _Job, table: IdArray | None) -> _Done:
+    target = job.key + MASK_SUFFIX
+    changes: list[Change] = []
+    if job.name != target:
+        changes.append(
+            Change(
+                kind=ChangeKind.renamed,
+                path=job.shown,
+                target=target,
+                detail=f"{job.name} -> {target}",
+            )
+        )
+    try:
+        if job.data is None:
+            raise Unconvertible(Code.ZIP_CORRUPT, f"unreadable: {job.read_error}")
+        label = read_label_map(job.data)
+        ids = label.ids
+        rewrite = label.fault is not None
+        if label.fault is not None:
+            changes.append(
+                Change(kind=label.fault, path=job.shown, target=target, detail=label.detail)
+            )
+        if table is not None:
+            mapped = table[ids]
+            if (mapped < 0).any():
+                missing = np.unique(ids[mapped < 0])[:8].tolist()
+                raise Unconvertible(
+                    Code.MATCH_UNMAPPED_ID,
+                    f"uses ids match.json has no key for ({', '.join(map(str, missing))})",
+                )
+            ids, rewrite = mapped, True
+        if job.expected is not None and ids.shape != tuple(job.expected):
+            ids = _fit_size(ids, job.expected, job.shown, target, changes)
+            rewrite = True
+    except Unconvertible as bad:
+        left = Change(kind=ChangeKind.left_out, path=job.shown, detail=bad.reason, code=bad.code)
+        return _Done(job, target, None, [left], False)
+    payload = encode_png(ids) if rewrite else job.data
+    return _Done(job, target, payload, changes, not rewrite)
+
+
+def _fit_size(
+    ids: IdArray, expected: ImageSize, shown: str, target: str, changes: list[Change]
+) -> IdArray:
+    h, w = ids.shape
+    eh, ew = expected
+    got, want = f"{w}{_X}{h}", f"{ew}{_X}{eh}"
+    if (h, w) == (ew, eh):
+        # Transposing gives exactly the source size, so the content was
+        # transposed, not rescaled: resizing would distort it instead.
+        changes.append(
+            Change(
+                kind=ChangeKind.transposed,
+                path=shown,
+                target=target,
+                detail=f"{got} -> {want} (axes swapped; transposed, no pixel altered)",
+            )
+        )
+        return np.ascontiguousarray(ids.T)
+    sx, sy = ew / w, eh / h
+    scale = f"scale {sx:.3f}" if abs(sx - sy) < 0.01 else f"scale {sx:.3f} {_X} {sy:.3f}"
+    note = "" if abs(sx - sy) < 0.01 else "; the aspect ratio changes: was it cropped?"
+    changes.append(
+        Change(
+            kind=ChangeKind.resized,
+            path=shown,
+            target=target,
+            detail=f"{got} -> {want} ({scale}, nearest-neighbour{note})",
+        )
+    )
+    return resize_nearest(ids, eh, ew)
+
+
+# --- writing the output ------------------------------------------------------------
+
+
+class _Sink:
+    """Where the repaired files go: a temporary folder or zip, made final by ``commit``."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.zip = out.suffix.lower() == ".zip"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        # Not tempfile.mkstemp/mkdtemp: their private 0600/0700 modes would stick to
+        # the output after the rename; os.mkdir and open("xb") honour the umask.
+        self.tmp = out.parent / f".{out.name}.{secrets.token_hex(6)}.part"
+        self._archive: zipfile.ZipFile | None = None
+        if self.zip:
+            with open(self.tmp, "xb"):
+                pass
+            self._archive = zipfile.ZipFile(self.tmp, "w", zipfile.ZIP_DEFLATED)
+        else:
+            os.mkdir(self.tmp)
+
+    def write(self, name: str, data: bytes) -> None:
+        if self._archive is not None:
+            info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            self._archive.writestr(info, data)
+            return
+        path = self.tmp / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+    def commit(self) -> None:
+        if self._archive is not None:
+            self._archive.close()
+            self._archive = None
+            with open(self.tmp, "rb") as handle:
+                os.fsync(handle.fileno())
+        if self.out.exists() or self.out.is_symlink():
+            raise UsageError(f"{self.out} appeared while fixing; nothing was written over it")
+        os.rename(self.tmp, self.out)
+
+    def discard(self) -> None:
+        if self._archive is not None:
+            with contextlib.suppress(Exception):
+                self._archive.close()
+            self._archive = None
+        if self.tmp.is_dir():
+            shutil.rmtree(self.tmp, ignore_errors=True)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                self.tmp.unlink()
+
+
+# --- the whole submission ----------------------------------------------------------
+
+
+def _check_output_path(path: Path, out: Path) -> None:
+    if out.exists() or out.is_symlink():
+        raise UsageError(
+            f"{out} already exists",
+            "fix writes a new copy: give an output path that does not exist",
+        )
+    if path.is_dir():
+        src, dst = path.resolve(), out.resolve()
+        if dst == src or src in dst.parents:
+            raise UsageError(
+                f"{out} lies inside the submission {path}",
+                "write the repaired copy outside the submission folder",
+            )
+
+
+def _unshipped(name: str, layout: Layout, notes: Mapping[str, Diagnostic]) -> Change:
+    """Why an input file has no place in the output."""
+    if is_junk(name):
+        return Change(
+            kind=ChangeKind.dropped,
+            path=name,
+            detail="operating-system or editor junk",
+            code=Code.JUNK_FILE,
+        )
+    prefix = layout.source.prefix
+    inner = name[len(prefix) :] if name.startswith(prefix) else name
+    diag = notes.get(inner) or notes.get(inner.split("/", 1)[0] + "/")
+    kept = next((layout.predictions.get(k) for k, n in layout.misnamed.items() if n == inner), None)
+    if kept is not None:
+        return Change(
+            kind=ChangeKind.dropped,
+            path=name,
+            detail=f"a second copy of {kept}, which was kept",
+            code=Code.BAD_EXTENSION,
+        )
+    if inner.lower().endswith(_PREDICTION_SUFFIXES):
+        detail = diag.message if diag else "a prediction outside <wnid>/<stem>.png"
+        return Change(
+            kind=ChangeKind.left_out, path=name, detail=detail, code=diag.code if diag else None
+        )
+    return Change(
+        kind=ChangeKind.dropped,
+        path=name,
+        detail=diag.message if diag else "not part of a submission",
+        code=diag.code if diag else None,
+    )
+
+
+def fix_submission(
+    path: Path,
+    out: Path,
+    *,
+    sources: ManifestSources,
+    track: int | None = None,
+    split: Split | None = None,
+    protocol: Protocol | None = None,
+    apply_match: bool = False,
+    jobs: int = 0,
+    progress: ProgressSink | None = None,
+) -> FixResult:
+    """Write a repaired copy of the submission at ``path`` to ``out``, then check it.
+
+    ``out`` must not exist; it becomes a folder, or a zip when it ends in
+    ``.zip``. Raises ``SubmitkitError`` (nothing written) for unusable options:
+    an existing ``out``, an undecidable track, ``apply_match`` without a valid
+    match.json. Every fault of the submission itself becomes a ``Change``.
+    """
+    sink_progress = progress or NoProgress()
+    _check_output_path(path, out)
+    source = open_source(path)
+    if not source.entries:
+        why = source.diagnostics[0].message if source.diagnostics else f"{path} holds no file"
+        raise EnvironmentProblem(f"nothing to fix: {why}", "give the submission folder or zip")
+    layout = read_layout(source)
+    keys = [*layout.predictions, *(k for k in layout.misnamed if k not in layout.predictions)]
+    target = resolve_target(keys, sources, track, split)
+    k = target[0] if target is not None else None
+    sizes: dict[str, ImageSize | None] = {}
+    notes: dict[str, Diagnostic] = {d.path: d for d in layout.diagnostics}
+    if target is not None and sources.any:
+        manifest, _ = sources.build(target[0], target[1], sink_progress)
+        sizes = manifest.images
+        if len(manifest.categories) == manifest.track:
+            for diag in folder_findings(layout, set(manifest.categories)):
+                notes[diag.path] = diag
+    else:
+        for diag in folder_findings(layout, None):
+            notes[diag.path] = diag
+    table = _match_table(layout, k) if apply_match else None
+
+    result = FixResult(
+        submission=str(path),
+        output=str(out),
+        container=source.kind,
+        output_container="zip" if out.suffix.lower() == ".zip" else "folder",
+    )
+    shown = layout.enclosing
+    if shown:
+        result.changes.append(
+            Change(
+                kind=ChangeKind.flattened,
+                path=shown,
+                detail=f"the contents of {shown!r} now sit at the root",
+            )
+        )
+
+    jobs_list = _plan(layout, sizes)
+    used = {layout.source.prefix + j.name for j in jobs_list}
+    try:
+        sink = _Sink(out)
+    except OSError as exc:
+        raise EnvironmentProblem(f"cannot create {out}: {exc.strerror or exc}") from exc
+    try:
+        advance = sink_progress.stage("Repairing masks", len(jobs_list))
+        for done in _run(jobs_list, layout, table, jobs, advance):
+            result.changes += done.changes
+            if done.payload is None:
+                continue
+            sink.write(done.target, done.payload)
+            result.written += 1
+            result.unchanged += done.unchanged
+        for name, final in ((layout.method, METHOD_FILE), (layout.match, MATCH_FILE)):
+            if name is None:
+                continue
+            used.add(layout.source.prefix + name)
+            if final == MATCH_FILE and table is not None:
+                result.changes.append(
+                    Change(
+                        kind=ChangeKind.match_applied,
+                        path=shown + name,
+                        detail=f"the ids of {result.written} masks were mapped through it and "
+                        "it was dropped; boundary scores (mBIoU) now use the mapped ids",
+                    )
+                )
+                continue
+            if name != final:
+                result.changes.append(
+                    Change(
+                        kind=ChangeKind.renamed,
+                        path=shown + name,
+                        target=final,
+                        detail=f"{name} -> {final}",
+                    )
+                )
+            data = _read_entry(layout, name)
+            if data is None:
+                result.changes.append(
+                    Change(
+                        kind=ChangeKind.left_out,
+                        path=shown + name,
+                        detail="the file cannot be read (a damaged zip member?)",
+                        code=Code.ZIP_CORRUPT,
+                    )
+                )
+                continue
+            sink.write(final, data)
+            result.written += 1
+            result.unchanged += 1
+        result.changes += [
+            _unshipped(entry.name, layout, notes)
+            for entry in source.entries
+            if entry.name not in used
+        ]
+        # Unsafe or duplicated zip members never reached the listing; say what became of them.
+        result.changes += [
+            Change(
+                kind=ChangeKind.dropped,
+                path=diag.path,
+                detail=diag.message + (_KEPT if diag.code is Code.ZIP_DUPLICATE_ENTRY else ""),
+                code=diag.code,
+            )
+            for diag in source.diagnostics
+        ]
+        sink.commit()
+    except OSError as exc:
+        sink.discard()
+        raise EnvironmentProblem(
+            f"cannot write {out}: {exc.strerror or exc}", "check the free space and permissions"
+        ) from exc
+    except BaseException:
+        # Ctrl-C included: a half-written copy must never be mistaken for a repaired one.
+        sink.discard()
+        raise
+
+    final_track = target[0] if target is not None else None
+    final_split = target[1] if target is not None else None
+    result.report = run_check(
+        out,
+        sources=sources,
+        track=final_track,
+        split=final_split,
+        protocol=protocol,
+        jobs=jobs,
+        progress=progress,
+    ).report
+    return result
+
+
+def _read_entry(layout: Layout, name: str) -> bytes | None:
+    try:
+        return layout.source.read(name)
+    except Exception:
+        # BadZipFile (a CRC error), zlib.error, OSError: all mean "unreadable" here.
+        return None
+
+
+def _match_table(layout: Layout, k: int | None) -> IdArray:
+    if layout.match is None:
+        raise UsageError("--apply-match: the submission has no match.json", "drop --apply-match")
+    shown = layout.enclosing + layout.match
+    data = _read_entry(layout, layout.match)
+    if data is None:
+        raise UsageError(f"--apply-match: {shown} cannot be read", "repair the zip first")
+    match, diags = load_match(data, shown, k)
+    errors = [d for d in diags if d.severity is Severity.error]
+    if match is None or errors:
+        first = errors[0].message if errors else "it cannot be read"
+        raise UsageError(
+            f"--apply-match: {shown} cannot be applied: {first}",
+            "repair match.json first (`submitkit check` lists its faults)",
+        )
+    return match_lookup(match)
+
+
+def _plan(layout: Layout, sizes: Mapping[str, ImageSize | None]) -> list[_Job]:
+    """One job per prediction to write, well-named ones first; duplicates are not jobs."""
+    chosen = dict(layout.predictions)
+    for key, name in layout.misnamed.items():
+        # A correctly named copy wins over a misnamed one of the same image.
+        chosen.setdefault(key, name)
+    return [
+        _Job(key, name, layout.enclosing + name, None, None, sizes.get(key))
+        for key, name in sorted(chosen.items())
+    ]
+
+
+def _run(
+    jobs_list: list[_Job],
+    layout: Layout,
+    table: IdArray | None,
+    jobs: int,
+    advance: Callable[[int], None],
+) -> Iterator[_Done]:
+    workers = jobs if jobs > 0 else min(8, os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        try:
+            for start in range(0, len(jobs_list), _CHUNK):
+                batch = jobs_list[start : start + _CHUNK]
+                # Reads stay in this thread: a zip handle is not safe across threads.
+                for job in batch:
+                    try:
+                        job.data = layout.source.read(job.name)
+                    except Exception as exc:
+                        # A damaged zip member or an unreadable file is a finding.
+                        job.read_error = str(exc) or type(exc).__name__
+                # PIL and NumPy release the GIL while decoding, so threads suffice.
+                done = list(pool.map(lambda j: _repair(j, table), batch))
+                for job in batch:
+                    job.data = None
+                advance(len(batch))
+                yield from done
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+
+def summary_lines(result: FixResult, examples: int = 5) -> list[str]:
+    """The change summary as plain lines, grouped by kind, ``examples`` shown per kind."""
+    lines = [
+        f"submitkit fix {result.submission} ({result.container}) -> "
+        f"{result.output} ({result.output_container})"
+    ]
+    grouped = result.by_kind()
+    if not grouped:
+        lines.append("  nothing to repair: the files were copied as they are")
+    for kind, changes in grouped.items():
+        lines.append(f"  {kind.heading}: {len(changes)}")
+        for change in changes[:examples]:
+            code = f"[{change.code.value}] " if kind is ChangeKind.left_out and change.code else ""
+            lines.append(f"    {change.path}: {code}{change.detail}")
+        if len(changes) > examples:
+            lines.append(f"    … and {len(changes) - examples} more")
+    lines.append(
+        f"  {result.written} files written ({result.unchanged} copied unchanged, "
+        f"{result.written - result.unchanged} rewritten)"
+    )
+    return lines

@@ -1,0 +1,727 @@
+"""Packing: the zip to upload, in the official layout, the same bytes for the same submission.
+
+``plan_pack`` runs the full check and decides what goes in (the predictions,
+match.json, a method.txt that agrees with the protocol) and what stays out
+(junk, stray files, an enclosing folder); ``write_pack`` writes the zip
+atomically, reads it back to verify it, and previews the predictions.
+Neither prints: the CLI renders their results.
+
+Reproducibility is a feature: a researcher who packs twice, or a colleague
+who packs the same folder, gets a byte-identical zip and so the same sha256
+to quote. Entries are sorted, timestamps and permissions are fixed, PNGs are
+stored (they are deflate streams already) and text is deflated at a fixed level.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import os
+import re
+import stat
+import zipfile
+from collections import deque
+from collections.abc import Generator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import BinaryIO, Literal, cast
+
+import numpy as np
+from PIL import Image
+from pydantic import BaseModel, Field
+
+from submitkit._version import __version__
+from submitkit.benchmark.protocols import Protocol
+from submitkit.benchmark.tracks import Split
+from submitkit.checks.report import Report, Status
+from submitkit.checks.staged import CheckRun, run_check
+from submitkit.core.atomic import atomic_output
+from submitkit.core.diagnostics import Code, Diagnostic, Severity
+from submitkit.core.errors import EnvironmentProblem, UsageError
+from submitkit.core.progress import NoProgress, ProgressSink
+from submitkit.core.workers import pool_context, start_worker
+from submitkit.inputs.layout import MATCH_FILE, METHOD_FILE, Layout, is_junk
+from submitkit.inputs.manifest import ManifestSources
+from submitkit.inputs.method_txt import (
+    PROTOCOL_FIELD,
+    TRACK_FIELD,
+    load_method_fields,
+    parse_method,
+    protocol_findings,
+    render_method,
+)
+from submitkit.inputs.source import MemberRef, forget_open_zips
+from submitkit.workflows.preview_stats import ImageStats, Preview, build_preview
+
+PACK_DATE_TIME = (1980, 1, 1, 0, 0, 0)
+"""Every entry's timestamp: the earliest a zip can hold, so packing never depends on the clock."""
+FILE_MODE = 0o644
+TEXT_LEVEL = 9
+"""Deflate level of method.txt and match.json; fixed so the bytes are reproducible."""
+OPTIMIZE_LEVEL = 9
+MB = 1000 * 1000
+DEFAULT_MAX_SIZE = 300 * MB
+"""The usual upload limit of the CodaLab competitions (in decimal MB, the stricter reading)."""
+ESTIMATE_SAMPLE = 64
+"""Masks re-encoded to estimate what --optimize would save."""
+
+REPAIRED_CODES = frozenset({Code.ENCLOSING_FOLDER, Code.JUNK_FILE, Code.STRAY_FILE})
+"""Layout faults that packing removes by construction: they are not faults of the zip."""
+METHOD_CODES = frozenset(
+    {
+        Code.METHOD_MISSING,
+        Code.METHOD_FIELD_MISSING,
+        Code.METHOD_FIELD_EMPTY,
+        Code.METHOD_PLACEHOLDER,
+        Code.METHOD_BAD_LINK,
+        Code.METHOD_UNKNOWN_LINE,
+        Code.METHOD_BAD_DECLARATION,
+        Code.METHOD_ENCODING,
+        Code.METHOD_DUPLICATE_FIELD,
+        Code.PROTOCOL_VIOLATION,
+        Code.PROTOCOL_SUPERVISED_SCHEME,
+        Code.PROTOCOL_NOTE1,
+        Code.PROTOCOL_MISMATCH,
+    }
+)
+"""Findings about method.txt, judged again on the method.txt that will be packed."""
+
+_DESCRIPTION_LINE = re.compile(
+    r"^[ \t]*method[ \t]+description[ \t]*:", re.IGNORECASE | re.MULTILINE
+)
+_MIN_PARALLEL = 64
+_MAX_CHUNK = 128
+
+
+class MethodSource(str, Enum):
+    """Where the packed method.txt comes from."""
+
+    submission = "submission"
+    """The submission's own file, unchanged."""
+    submission_declared = "submission+declarations"
+    """The submission's own file with the Protocol and/or Track line added."""
+    method_file = "method-file"
+    """Written from the fields of ``--method FILE``."""
+    config = "config"
+    """Written from ``[tool.submitkit.method]`` in pyproject.toml."""
+
+
+class Verification(BaseModel):
+    """How the written zip was read back."""
+
+    entries: int
+    """Entries read back, equal to the planned list."""
+    crc_ok: bool
+    check_status: Status
+    """Status of `submitkit check --quick` on the written zip."""
+
+
+class PackResult(BaseModel):
+    """What `submitkit pack` did (or would do); rendered as text or JSON."""
+
+    schema_version: Literal[1] = 1
+    tool: str = f"submitkit {__version__}"
+    status: Literal["written", "dry-run", "refused"]
+    submission: str
+    protocol: Protocol
+    path: str | None = None
+    """The zip written (or that would be written); ``None`` when refused."""
+    size: int | None = None
+    """Bytes of the written zip."""
+    sha256: str | None = None
+    entries: list[str] = Field(default_factory=list)
+    """Names in the zip, in their (sorted) order."""
+    left_out: list[str] = Field(default_factory=list)
+    """Files of the submission not packed (junk, stray or misplaced files)."""
+    repaired: list[Diagnostic] = Field(default_factory=list)
+    """Layout findings packing fixes by construction (enclosing folder, junk, stray files)."""
+    method_source: MethodSource | None = None
+    method_txt: str | None = None
+    """The packed method.txt."""
+    optimized: bool = False
+    optimize_saved: int | None = None
+    """Bytes --optimize saved, or (``optimize_estimated``) would save."""
+    optimize_estimated: bool = False
+    max_size: int = DEFAULT_MAX_SIZE
+    over_limit: bool = False
+    verification: Verification | None = None
+    warnings: list[str] = Field(default_factory=list)
+    preview: Preview | None = None
+    report: Report
+    """The check of the submission as it is packed (repaired findings moved out)."""
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    """One entry of the zip to write."""
+
+    name: str
+    """Name in the zip."""
+    member: str | None = None
+    """Entry of the submission to copy (relative to its real root), if not generated."""
+    data: bytes | None = None
+    """Generated content (method.txt)."""
+
+    @property
+    def is_mask(self) -> bool:
+        return self.name.endswith(".png")
+
+
+@dataclass
+class PackPlan:
+    """What packing a submission would write, decided from its full check."""
+
+    submission: Path
+    protocol: Protocol
+    run: CheckRun
+    report: Report
+    sources: ManifestSources
+    items: list[PlanItem] = field(default_factory=list)
+    method_text: str | None = None
+    method_source: MethodSource | None = None
+    left_out: list[str] = field(default_factory=list)
+    repaired: list[Diagnostic] = field(default_factory=list)
+    jobs: int = 0
+
+    @property
+    def blocked(self) -> bool:
+        """The check failed: nothing may be written."""
+        return self.report.exit_code != 0
+
+    @property
+    def names(self) -> list[str]:
+        return [item.name for item in self.items]
+
+    @property
+    def layout(self) -> Layout:
+        assert self.run.layout is not None
+        return self.run.layout
+
+
+def default_output(submission: Path, protocol: Protocol) -> Path:
+    """``<name>-<protocol>.zip`` beside the submission, never inside it."""
+    base = submission if submission.name not in ("", ".", "..") else submission.resolve()
+    stem = base.stem if base.suffix.lower() == ".zip" else base.name
+    return base.parent / f"{stem}-{protocol.value}.zip"
+
+
+def ensure_writable(out: Path, submission: Path, overwrite: bool) -> None:
+    """Refuse an output that exists (without ``overwrite``), or would clobber the input."""
+    target, source = out.resolve(), submission.resolve()
+    if target == source:
+        raise UsageError(
+            f"{out} is the submission itself", "write the packed zip elsewhere with -o OUT.zip"
+        )
+    if source.is_dir() and target.is_relative_to(source):
+        raise UsageError(
+            f"{out} is inside the submission folder it packs",
+            "write the zip beside the folder, e.g. -o ../submission.zip",
+        )
+    if target.is_dir():
+        raise UsageError(f"{out} is a folder", "give a file name ending in .zip")
+    if target.exists() and not overwrite:
+        raise UsageError(f"{out} exists", "pass --overwrite to replace it, or give another -o")
+
+
+def plan_pack(
+    path: Path,
+    *,
+    protocol: Protocol,
+    sources: ManifestSources | None = None,
+    track: int | None = None,
+    split: Split | None = None,
+    jobs: int = 0,
+    strict: bool = False,
+    method_file: Path | None = None,
+    method_config: Mapping[str, str] | None = None,
+    progress: ProgressSink | None = None,
+) -> PackPlan:
+    """Check the submission in full and decide what the zip holds.
+
+    method.txt: ``method_file`` fields replace the submission's file; otherwise
+    the submission's own is used, with Protocol/Track lines added when it lacks
+    them; otherwise ``method_config`` fields are written. Its findings are then
+    judged on that packed text, so a missing method.txt that packing supplies
+    does not block. Raises SubmitkitError for unusable options or inputs.
+    """
+    file_fields = load_method_fields(method_file) if method_file is not None else None
+    sources = sources if sources is not None else ManifestSources()
+    run = run_check(
+        path,
+        sources=sources,
+        track=track,
+        split=split,
+        protocol=protocol,
+        quick=False,
+        jobs=jobs,
+        strict=strict,
+        progress=progress,
+    )
+    assert run.layout is not None
+    layout = run.layout
+    k = run.report.track
+    diags = list(run.report.diagnostics)
+    repaired = [d for d in diags if d.code in REPAIRED_CODES]
+    diags = [d for d in diags if d.code not in REPAIRED_CODES]
+
+    method, origin = _choose_method(layout, protocol, k, file_fields, method_config)
+    if method is not None:
+        diags = [d for d in diags if d.code not in METHOD_CODES]
+        info, method_diags = parse_method(method, METHOD_FILE)
+        diags += method_diags
+        if info is not None:
+            diags += protocol_findings(info, protocol, k, METHOD_FILE)
+            run.method = info
+    report = run.report.model_copy(update={"diagnostics": diags})
+
+    items = [PlanItem(name, member=name) for name in layout.predictions.values()]
+    if layout.match == MATCH_FILE:
+        items.append(PlanItem(MATCH_FILE, member=MATCH_FILE))
+    if method is not None:
+        items.append(PlanItem(METHOD_FILE, data=method))
+    items.sort(key=lambda item: item.name)
+    text = method.decode("utf-8", errors="replace") if method is not None else None
+    return PackPlan(
+        submission=path,
+        protocol=protocol,
+        run=run,
+        report=report,
+        sources=sources,
+        items=items,
+        method_text=text,
+        method_source=origin,
+        left_out=_left_out(layout),
+        repaired=repaired,
+        jobs=jobs,
+    )
+
+
+def _left_out(layout: Layout) -> list[str]:
+    # Junk is listed from the zip's own root; everything else from inside the
+    # enclosing folder, so give both as paths of the original submission.
+    shown = [name if is_junk(name) else layout.enclosing + name for name in layout.left_out]
+    return sorted(dict.fromkeys(shown))
+
+
+def _choose_method(
+    layout: Layout,
+    protocol: Protocol,
+    k: int | None,
+    file_fields: Mapping[str, str] | None,
+    config_fields: Mapping[str, str] | None,
+) -> tuple[bytes | None, MethodSource | None]:
+    # Rendering needs the track; without one (no predictions) the check fails anyway.
+    if file_fields is not None and k is not None:
+        return render_method(file_fields, protocol, k).encode("utf-8"), MethodSource.method_file
+    if layout.method == METHOD_FILE:
+        data = layout.source.read(METHOD_FILE)
+        declared = with_declarations(data, protocol, k)
+        if declared != data:
+            return declared, MethodSource.submission_declared
+        return data, MethodSource.submission
+    if config_fields and k is not None:
+        return render_method(config_fields, protocol, k).encode("utf-8"), MethodSource.config
+    return None, None
+
+
+def with_declarations(data: bytes, protocol: Protocol, track: int | None) -> bytes:
+    """method.txt with ``Protocol:`` and ``Track:`` lines added where it lacks them.
+
+    They go just before ``Method description:``, where the parser reads
+    declarations, in the file's own line ending. A file that already declares
+    both, or that is not UTF-8, is returned as it is.
+    """
+    info, _ = parse_method(data, METHOD_FILE)
+    if info is None:
+        return data
+    missing = []
+    if info.protocol is None:
+        missing.append(f"{PROTOCOL_FIELD}: {protocol.value}")
+    if info.track is None and track is not None:
+        missing.append(f"{TRACK_FIELD}: {track}")
+    if not missing:
+        return data
+    text = data.decode("utf-8-sig")
+    newline = "\r\n" if "\r\n" in text else "\n"
+    lines = "".join(line + newline for line in missing)
+    found = _DESCRIPTION_LINE.search(text)
+    if found is not None:
+        text = text[: found.start()] + lines + text[found.start() :]
+    else:
+        text = text + ("" if not text or text.endswith(("\n", "\r")) else newline) + lines
+    return text.encode("utf-8")
+
+
+# --- writing -----------------------------------------------------------------------
+
+
+def _zip_info(name: str, compress_type: int) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=PACK_DATE_TIME)
+    # Unix, whatever the packing machine, so the header bytes do not vary by OS.
+    info.create_system = 3
+    info.external_attr = (stat.S_IFREG | FILE_MODE) << 16
+    info.compress_type = compress_type
+    return info
+
+
+@dataclass(frozen=True)
+class _MaskJob:
+    ref: MemberRef
+    optimize: bool
+
+
+@dataclass
+class _MaskOut:
+    data: bytes
+    original_size: int
+    counts: dict[int, int] | None
+    digest: str | None
+    optimize_failed: bool = False
+
+
+def _pixel_counts(im: Image.Image, pixels: np.ndarray) -> dict[int, int]:
+    colours = cast("list[tuple[int, tuple[int, int, int]]] | None", im.getcolors(1 << 16))
+    counts: dict[int, int] = {}
+    if colours is not None:
+        for n, (r, g, _b) in colours:
+            key = r + (g << 8)
+            counts[key] = counts.get(key, 0) + n
+        return counts
+    ids = pixels[..., 0].astype(np.int32) | (pixels[..., 1].astype(np.int32) << 8)
+    binned = np.bincount(ids.ravel(), minlength=1 << 16)
+    return {int(i): int(binned[i]) for i in np.flatnonzero(binned)}
+
+
+def _reencode(pixels: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG", optimize=True, compress_level=OPTIMIZE_LEVEL)
+    return buffer.getvalue()
+
+
+def _same_pixels(data: bytes, pixels: np.ndarray) -> bool:
+    # Mode matters as much as values: the evaluator indexes channels of an RGB array.
+    with Image.open(io.BytesIO(data), formats=("PNG",)) as im:
+        return im.mode == "RGB" and np.array_equal(np.asarray(im), pixels)
+
+
+def _process_mask(job: _MaskJob) -> _MaskOut:
+    """Read one mask, count its pixels per id, hash it and, if asked, re-encode it smaller."""
+    data = job.ref.read_bytes()
+    try:
+        with Image.open(io.BytesIO(data), formats=("PNG",)) as im:
+            im.load()
+            pixels = np.asarray(im)
+            counts = _pixel_counts(im, pixels) if im.mode == "RGB" else None
+    except Exception:
+        # The check decoded this mask moments ago; if it no longer decodes, ship it
+        # untouched and let the read-back check report it rather than crash here.
+        return _MaskOut(data, len(data), None, None)
+    digest = hashlib.sha256(repr(pixels.shape).encode() + pixels.tobytes()).hexdigest()
+    out = _MaskOut(data, len(data), counts, digest)
+    if job.optimize and counts is not None:
+        smaller = _reencode(pixels)
+        if len(smaller) < len(data):
+            # Lossless by design, verified anyway: a changed id would change the score.
+            try:
+                same = _same_pixels(smaller, pixels)
+            except Exception:
+                same = False
+            if same:
+                out.data = smaller
+            else:
+                out.optimize_failed = True
+    return out
+
+
+def _process_chunk(jobs: list[_MaskJob]) -> list[_MaskOut]:
+    return [_process_mask(job) for job in jobs]
+
+
+def _processed(jobs: Sequence[_MaskJob], workers: int) -> Generator[_MaskOut, None, None]:
+    """``_process_mask`` over ``jobs``, yielded in order, with few chunks in flight.
+
+    The zip is written in entry order, so results are consumed in order; the
+    window bounds how many finished masks wait in memory meanwhile.
+    """
+    if workers <= 1 or len(jobs) < _MIN_PARALLEL:
+        for job in jobs:
+            yield _process_mask(job)
+        return
+    chunk = max(1, min(_MAX_CHUNK, -(-len(jobs) // (workers * 4))))
+    chunks = iter([list(jobs[i : i + chunk]) for i in range(0, len(jobs), chunk)])
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=pool_context(), initializer=start_worker
+    )
+    pending: deque[Future[list[_MaskOut]]] = deque()
+    try:
+        for part in chunks:
+            pending.append(pool.submit(_process_chunk, part))
+            if len(pending) >= workers * 2:
+                break
+        while pending:
+            done = pending.popleft().result()
+            following = next(chunks, None)
+            if following is not None:
+                pending.append(pool.submit(_process_chunk, following))
+            yield from done
+    except BrokenProcessPool as exc:
+        raise EnvironmentProblem(
+            "a worker process died while packing masks (out of memory?)",
+            "rerun with --jobs 1 to pack in a single process",
+        ) from exc
+    finally:
+        # Ctrl-C or an error: drop the queued chunks instead of waiting for them.
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+@dataclass
+class _Written:
+    stats: dict[str, ImageStats] = field(default_factory=dict)
+    original_mask_bytes: int = 0
+    written_mask_bytes: int = 0
+    optimize_failed: int = 0
+
+
+def _write_zip(
+    handle: BinaryIO, plan: PackPlan, optimize: bool, workers: int, progress: ProgressSink
+) -> _Written:
+    source = plan.layout.source
+    masks = [item for item in plan.items if item.is_mask and item.member is not None]
+    jobs = [_MaskJob(source.ref(item.member or ""), optimize) for item in masks]
+    advance = progress.stage("Packing", len(plan.items))
+    written = _Written()
+    results = _processed(jobs, workers)
+    with contextlib.closing(results), zipfile.ZipFile(handle, "w") as archive:
+        for item in plan.items:
+            if item.is_mask and item.member is not None:
+                out = next(results)
+                archive.writestr(_zip_info(item.name, zipfile.ZIP_STORED), out.data)
+                written.original_mask_bytes += out.original_size
+                written.written_mask_bytes += len(out.data)
+                written.optimize_failed += out.optimize_failed
+                written.stats[item.name] = ImageStats(item.name, None, out.counts, out.digest)
+            else:
+                data = item.data if item.data is not None else source.read(item.member or "")
+                archive.writestr(
+                    _zip_info(item.name, zipfile.ZIP_DEFLATED),
+                    data,
+                    compress_type=zipfile.ZIP_DEFLATED,
+                    compresslevel=TEXT_LEVEL,
+                )
+            advance(1)
+    return written
+
+
+def write_pack(
+    plan: PackPlan,
+    out: Path,
+    *,
+    overwrite: bool = False,
+    optimize: bool = False,
+    max_size: int = DEFAULT_MAX_SIZE,
+    jobs: int | None = None,
+    progress: ProgressSink | None = None,
+) -> PackResult:
+    """Write the planned zip to ``out`` atomically, verify it, and preview the predictions.
+
+    Nothing is left at ``out`` (nor any temporary file) if writing fails or is
+    interrupted. Raises UsageError for a refused plan or output, and
+    EnvironmentProblem if the written zip fails its read-back.
+    """
+    if plan.blocked:
+        raise UsageError(
+            "the check of the submission failed: nothing is packed",
+            "fix the errors the check lists, then pack again",
+        )
+    ensure_writable(out, plan.submission, overwrite)
+    sink = progress or NoProgress()
+    n_jobs = plan.jobs if jobs is None else jobs
+    workers = n_jobs if n_jobs > 0 else os.cpu_count() or 1
+    with atomic_output(out) as handle:
+        written = _write_zip(handle, plan, optimize, workers, sink)
+    # A zip handle cached for an earlier file at this path would read stale bytes.
+    forget_open_zips()
+    verification = _verify(plan, out, n_jobs)
+
+    size = out.stat().st_size
+    result = _result(plan, "written", out)
+    result.size = size
+    result.sha256 = _sha256(out)
+    result.verification = verification
+    result.optimized = optimize
+    result.max_size = max_size
+    result.over_limit = size > max_size
+    if optimize:
+        result.optimize_saved = written.original_mask_bytes - written.written_mask_bytes
+        if written.optimize_failed:
+            result.warnings.append(
+                f"{written.optimize_failed} mask(s) re-encoded with different pixels were "
+                "packed as they were (a PIL bug?): their ids are untouched"
+            )
+    if result.over_limit:
+        limit = f"{human_size(size)} exceeds the upload limit of {human_size(max_size)}"
+        if optimize:
+            result.warnings.append(f"{limit}, even with --optimize")
+        else:
+            saving = _estimate_saving(plan, written.original_mask_bytes)
+            result.optimize_saved, result.optimize_estimated = saving, True
+            sample = min(ESTIMATE_SAMPLE, _mask_count(plan))
+            result.warnings.append(
+                f"{limit}; --optimize would save about {human_size(saving)} "
+                f"(to about {human_size(size - saving)}; estimated from {sample} masks)"
+            )
+    result.preview = _preview(plan, written.stats)
+    return result
+
+
+def human_size(n: int) -> str:
+    """Bytes in decimal units, as upload limits are stated."""
+    return f"{n / MB:.1f} MB" if n >= MB else f"{n / 1000:.1f} kB"
+
+
+def dry_run(plan: PackPlan, out: Path, *, overwrite: bool = False) -> PackResult:
+    """What ``write_pack`` would write, with a preview from the check alone; writes nothing."""
+    result = _result(plan, "dry-run", out, preview=_preview(plan, {}))
+    try:
+        ensure_writable(out, plan.submission, overwrite)
+    except UsageError as problem:
+        result.warnings.append(f"the real run would stop: {problem.message} ({problem.hint})")
+    return result
+
+
+def refused(plan: PackPlan) -> PackResult:
+    """The result of a plan whose check failed."""
+    return _result(plan, "refused", None)
+
+
+def _result(
+    plan: PackPlan,
+    status: Literal["written", "dry-run", "refused"],
+    out: Path | None,
+    preview: Preview | None = None,
+) -> PackResult:
+    return PackResult(
+        status=status,
+        submission=str(plan.submission),
+        protocol=plan.protocol,
+        path=str(out) if out is not None else None,
+        entries=plan.names if status != "refused" else [],
+        left_out=plan.left_out,
+        repaired=plan.repaired,
+        method_source=plan.method_source,
+        method_txt=plan.method_text,
+        preview=preview,
+        report=plan.report,
+    )
+
+
+def _mask_count(plan: PackPlan) -> int:
+    return sum(1 for item in plan.items if item.is_mask)
+
+
+def _estimate_saving(plan: PackPlan, mask_bytes: int) -> int:
+    """What --optimize would save, extrapolated from evenly spaced sample masks."""
+    masks = [item for item in plan.items if item.is_mask and item.member is not None]
+    if not masks or not mask_bytes:
+        return 0
+    step = max(1, len(masks) // ESTIMATE_SAMPLE)
+    sample = masks[::step][:ESTIMATE_SAMPLE]
+    before = after = 0
+    for item in sample:
+        out = _process_mask(_MaskJob(plan.layout.source.ref(item.member or ""), True))
+        before += out.original_size
+        after += len(out.data)
+    return round(mask_bytes * (before - after) / before) if before else 0
+
+
+def _preview(plan: PackPlan, counted: Mapping[str, ImageStats]) -> Preview:
+    layout = plan.layout
+    by_path = {result.path: result for result in plan.run.masks}
+    images = []
+    for item in plan.items:
+        if not item.is_mask or item.member is None:
+            continue
+        checked = by_path.get(layout.enclosing + item.member)
+        ids = checked.ids if checked is not None else None
+        stats = counted.get(item.name)
+        if stats is not None:
+            images.append(ImageStats(item.name, ids, stats.counts, stats.digest))
+        else:
+            images.append(ImageStats(item.name, ids))
+    manifest = plan.run.manifest
+    return build_preview(
+        images,
+        k=plan.report.track,
+        categories=manifest.categories if manifest is not None else None,
+        match=plan.run.match,
+    )
+
+
+def _verify(plan: PackPlan, out: Path, jobs: int) -> Verification:
+    """Read the zip back: its entry list, every CRC, and a quick check of the result."""
+    problems: list[str] = []
+    try:
+        with zipfile.ZipFile(out) as archive:
+            names = archive.namelist()
+            bad = archive.testzip()
+    except (OSError, zipfile.BadZipFile) as exc:
+        names, bad = [], None
+        problems.append(f"it cannot be read back as a zip: {exc}")
+    if not problems and names != plan.names:
+        problems.append(f"it holds {len(names)} entries instead of the {len(plan.names)} planned")
+    if bad is not None:
+        problems.append(f"{bad} fails its CRC check")
+    report: Report | None = None
+    if not problems:
+        report = run_check(
+            out,
+            sources=plan.sources,
+            track=plan.report.track,
+            split=plan.report.split,
+            protocol=plan.protocol,
+            quick=True,
+            jobs=jobs,
+        ).report
+        errors = [d for d in report.diagnostics if d.severity is Severity.error]
+        if errors:
+            problems.append(
+                "`submitkit check --quick` finds "
+                + "; ".join(f"{d.code.value} {d.path}: {d.message}" for d in errors[:3])
+            )
+    if problems or report is None:
+        with contextlib.suppress(FileNotFoundError):
+            out.unlink()
+        raise EnvironmentProblem(
+            f"the written zip failed its read-back, so it was deleted: {'; '.join(problems)}",
+            "this is a bug in submitkit: please report it with the command you ran",
+        )
+    return Verification(entries=len(names), crc_ok=True, check_status=report.status)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+__all__ = [
+    "DEFAULT_MAX_SIZE",
+    "MethodSource",
+    "PackPlan",
+    "PackResult",
+    "Verification",
+    "default_output",
+    "dry_run",
+    "ensure_writable",
+    "human_size",
+    "plan_pack",
+    "refused",
+    "with_declarations",
+    "write_pack",
+]
