@@ -1,1 +1,1 @@
-"""The base layer: errors, diagnostic codes, progress interface, atomic writes, workers. Imports nothing of submitkit above it."""
+"""The base layer: errors, diagnostic codes, progress, atomic writes, the parallel runner."""

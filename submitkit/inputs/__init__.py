@@ -1,1 +1,1 @@
-"""Reading what the user gives: the submission source (folder or zip), its layout, manifests, match.json, method.txt, configuration."""
+"""Reading what the user gives: the source (folder or zip), layout, manifest, match.json, method.txt."""
