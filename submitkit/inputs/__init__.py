@@ -1,1 +1,1 @@
-"""Reading what the user gives: the source (folder or zip), layout, manifest, match.json, method.txt."""
+"""Reading what the user gives: source, layout, manifest, match.json, method.txt, config."""
