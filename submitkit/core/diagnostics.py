@@ -8,6 +8,7 @@ J match.json, T method.txt, P protocol, D dataset and manifest.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import Enum
 
 from pydantic import BaseModel, ConfigDict
@@ -21,15 +22,49 @@ class Severity(str, Enum):
     info = "info"
 
 
+@dataclass(frozen=True)
+class Policy:
+    """What commands do about a code: decided here, once, never from the code's letter.
+
+    A new code states its policy where it is declared, so no command can
+    silently fall through a hand-written list.
+    """
+
+    blocks_scoring: bool = True
+    """An error of this code stops evaluate, match and score: the official evaluator
+    would crash on it or compute a wrong number. False for faults of the upload alone
+    (method.txt, the protocol declaration), which do not change a score."""
+    pack_repairs: bool = False
+    """Packing removes it by construction (an enclosing folder, junk): not a fault of the zip."""
+    pack_rejudges: bool = False
+    """About method.txt: judged again on the method.txt that pack writes into the zip."""
+    fix_repairs: bool = False
+    """``submitkit fix`` repairs it, where that is possible without guessing."""
+
+
+SCORED = Policy()
+"""The default: a fault that changes or prevents the score."""
+UPLOAD_ONLY = Policy(blocks_scoring=False)
+"""A fault of the upload that a local score does not depend on."""
+METHOD = Policy(blocks_scoring=False, pack_rejudges=True)
+"""A method.txt or protocol finding: pack judges it again on what it writes."""
+PACKED_AWAY = Policy(pack_repairs=True, fix_repairs=True)
+"""A layout fault that both pack and fix remove."""
+FIXABLE = Policy(fix_repairs=True)
+"""A fault that fix repairs where it can do so without guessing."""
+
+
 class Code(str, Enum):
     """Every diagnostic submitkit can emit. The docstring of each member explains it."""
 
     severity: Severity
+    policy: Policy
 
-    def __new__(cls, value: str, severity: Severity, doc: str) -> Code:
+    def __new__(cls, value: str, severity: Severity, doc: str, policy: Policy = SCORED) -> Code:
         member = str.__new__(cls, value)
         member._value_ = value
         member.severity = severity
+        member.policy = policy
         member.__doc__ = doc
         return member
 
@@ -58,30 +93,35 @@ class Code(str, Enum):
         Severity.error,
         "Everything sits inside one enclosing folder (the folder was zipped instead of its "
         "contents). The server expects the wnid folders, method.txt and match.json at the root.",
+        PACKED_AWAY,
     )
     JUNK_FILE = (
         "L002",
         Severity.warning,
         "Operating-system or editor junk (__MACOSX/, .DS_Store, Thumbs.db, desktop.ini, "
         "backups ending in ~, other hidden files). It must not be uploaded; pack leaves it out.",
+        PACKED_AWAY,
     )
     STRAY_FILE = (
         "L003",
         Severity.warning,
         "A file outside the wnid folders that is neither method.txt nor match.json. "
         "The server ignores it at best; pack leaves it out.",
+        PACKED_AWAY,
     )
     BAD_EXTENSION = (
         "L004",
         Severity.error,
         "A prediction whose name does not end in exactly `.png` (`.PNG`, `.jpg`, `.png.png`, "
         "none). The server looks up `<wnid>/<stem>.png` and will not find it.",
+        FIXABLE,
     )
     METHOD_MISNAMED = (
         "L005",
         Severity.error,
         "A file that is evidently meant to be method.txt but has another name "
         "(`method.txt.txt`, `Method.txt`, `method`).",
+        UPLOAD_ONLY,
     )
     MATCH_MISNAMED = (
         "L006",
@@ -100,6 +140,7 @@ class Code(str, Enum):
         Severity.error,
         "A file deeper than `<wnid>/<stem>.png`: predictions must sit directly in their "
         "wnid folder.",
+        FIXABLE,
     )
     EMPTY_SUBMISSION = (
         "L009",
@@ -189,28 +230,33 @@ class Code(str, Enum):
         Severity.error,
         "A single-channel PNG (mode 1, L, I or I;16). The official evaluator indexes "
         "channel 1 and crashes on it; ids must be encoded as RGB.",
+        FIXABLE,
     )
     MODE_PALETTE = (
         "M004",
         Severity.error,
         "A palette PNG (mode P): the evaluator would read palette indices as a 2-D array "
         "and crash.",
+        FIXABLE,
     )
     MODE_ALPHA = (
         "M005",
         Severity.error,
         "A PNG with an alpha channel (RGBA or LA). Masks must be plain 8-bit RGB.",
+        FIXABLE,
     )
     BIT_DEPTH_16 = (
         "M006",
         Severity.error,
         "A 16-bit-per-channel RGB PNG. Masks must have 8 bits per channel.",
+        FIXABLE,
     )
     SIZE_MISMATCH = (
         "M007",
         Severity.error,
         "The mask's width x height differs from its source image (a forgotten upscale of a "
         "large image, swapped axes, a crop).",
+        FIXABLE,
     )
     BLUE_NONZERO = (
         "M008",
@@ -249,6 +295,7 @@ class Code(str, Enum):
         "J004",
         Severity.error,
         "A mask uses an id that match.json has no key for: the evaluator crashes on it.",
+        FIXABLE,
     )
     MATCH_UNUSED_KEY = (
         "J005",
@@ -268,47 +315,56 @@ class Code(str, Enum):
         "T001",
         Severity.error,
         "The submission has no method.txt at its root.",
+        METHOD,
     )
     METHOD_FIELD_MISSING = (
         "T002",
         Severity.error,
         "One of the six official method.txt fields is missing.",
+        METHOD,
     )
     METHOD_FIELD_EMPTY = (
         "T003",
         Severity.error,
         "An official method.txt field is present but empty.",
+        METHOD,
     )
     METHOD_PLACEHOLDER = (
         "T004",
         Severity.warning,
         "A method.txt field holds a placeholder (`null`, `TODO`, `TBD`, `xxx`, `<...>`).",
+        METHOD,
     )
     METHOD_BAD_LINK = (
         "T005",
         Severity.warning,
         "`Paper/Project link` is neither an http(s) URL nor `null`.",
+        METHOD,
     )
     METHOD_UNKNOWN_LINE = (
         "T006",
         Severity.warning,
         "A method.txt line before `Method description:` that is not a known `Field: value` line.",
+        METHOD,
     )
     METHOD_BAD_DECLARATION = (
         "T007",
         Severity.error,
         "A declaration line (Protocol, Track or one of the rules-table rows) has a value "
         "submitkit cannot read (rows take yes/no).",
+        METHOD,
     )
     METHOD_ENCODING = (
         "T008",
         Severity.error,
         "method.txt is not UTF-8 text.",
+        METHOD,
     )
     METHOD_DUPLICATE_FIELD = (
         "T009",
         Severity.error,
         "A method.txt field appears twice with different values.",
+        METHOD,
     )
     # --- protocol -----------------------------------------------------------------
     PROTOCOL_VIOLATION = (
@@ -316,29 +372,34 @@ class Code(str, Enum):
         Severity.error,
         "A declaration in method.txt contradicts a rule of the chosen protocol; the message "
         "cites the rule.",
+        METHOD,
     )
     PROTOCOL_SUPERVISED_SCHEME = (
         "P002",
         Severity.error,
         "`Training scheme` names supervision (`Sup`) under the fully unsupervised or the "
         "distance-matching protocol.",
+        METHOD,
     )
     PROTOCOL_NOTE1 = (
         "P003",
         Severity.error,
         "Training data names ImageNet-S919 or the full ImageNet for the 50 or 300 track under "
         "a protocol restricted to the track's own data (note 1 of the rules table).",
+        METHOD,
     )
     PROTOCOL_MISMATCH = (
         "P004",
         Severity.error,
         "The protocol or track declared in method.txt differs from the one being checked.",
+        METHOD,
     )
     MATCH_OUTSIDE_UNSUPERVISED = (
         "P005",
         Severity.warning,
         "match.json is shipped under a protocol other than fully unsupervised: the server "
         "will remap the predictions with it.",
+        UPLOAD_ONLY,
     )
     # --- dataset and manifest -------------------------------------------------------
     NAMES_FROM_DATASET = (

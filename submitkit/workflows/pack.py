@@ -40,7 +40,7 @@ from submitkit.benchmark.tracks import Split
 from submitkit.checks.report import Report, Status
 from submitkit.checks.staged import CheckRun, run_check
 from submitkit.core.atomic import atomic_output
-from submitkit.core.diagnostics import Code, Diagnostic, Severity
+from submitkit.core.diagnostics import Diagnostic, Severity
 from submitkit.core.errors import EnvironmentProblem, UsageError
 from submitkit.core.progress import NoProgress, ProgressSink
 from submitkit.core.workers import pool_context, start_worker
@@ -69,26 +69,6 @@ DEFAULT_MAX_SIZE = 300 * MB
 ESTIMATE_SAMPLE = 64
 """Masks re-encoded to estimate what --optimize would save."""
 
-REPAIRED_CODES = frozenset({Code.ENCLOSING_FOLDER, Code.JUNK_FILE, Code.STRAY_FILE})
-"""Layout faults that packing removes by construction: they are not faults of the zip."""
-METHOD_CODES = frozenset(
-    {
-        Code.METHOD_MISSING,
-        Code.METHOD_FIELD_MISSING,
-        Code.METHOD_FIELD_EMPTY,
-        Code.METHOD_PLACEHOLDER,
-        Code.METHOD_BAD_LINK,
-        Code.METHOD_UNKNOWN_LINE,
-        Code.METHOD_BAD_DECLARATION,
-        Code.METHOD_ENCODING,
-        Code.METHOD_DUPLICATE_FIELD,
-        Code.PROTOCOL_VIOLATION,
-        Code.PROTOCOL_SUPERVISED_SCHEME,
-        Code.PROTOCOL_NOTE1,
-        Code.PROTOCOL_MISMATCH,
-    }
-)
-"""Findings about method.txt, judged again on the method.txt that will be packed."""
 
 _DESCRIPTION_LINE = re.compile(
     r"^[ \t]*method[ \t]+description[ \t]*:", re.IGNORECASE | re.MULTILINE
@@ -265,12 +245,12 @@ def plan_pack(
     layout = run.layout
     k = run.report.track
     diags = list(run.report.diagnostics)
-    repaired = [d for d in diags if d.code in REPAIRED_CODES]
-    diags = [d for d in diags if d.code not in REPAIRED_CODES]
+    repaired = [d for d in diags if d.code.policy.pack_repairs]
+    diags = [d for d in diags if not d.code.policy.pack_repairs]
 
     method, origin = _choose_method(layout, protocol, k, file_fields, method_config)
     if method is not None:
-        diags = [d for d in diags if d.code not in METHOD_CODES]
+        diags = [d for d in diags if not d.code.policy.pack_rejudges]
         info, method_diags = parse_method(method, METHOD_FILE)
         diags += method_diags
         if info is not None:

@@ -15,17 +15,13 @@ from pydantic import BaseModel
 from submitkit.benchmark.protocols import MANY_TO_ONE_PROTOCOLS, Protocol
 from submitkit.benchmark.tracks import TRACKS, Split
 from submitkit.checks.staged import CheckRun, run_check
-from submitkit.core.diagnostics import Code, Diagnostic, Severity
+from submitkit.core.diagnostics import Diagnostic, Severity
 from submitkit.core.errors import EnvironmentProblem, UsageError
 from submitkit.core.progress import NoProgress, ProgressSink
 from submitkit.inputs.manifest import ManifestSources
 from submitkit.scoring.engine import Evaluation, evaluate, match_submission
 from submitkit.scoring.matching import Matching, MatchLevel, solve
 from submitkit.scoring.metrics import Scores
-
-NOT_SCORED_PREFIXES = ("T", "P")
-"""method.txt and protocol findings: the upload needs them right, a score does not."""
-NOT_SCORED = frozenset({Code.METHOD_MISNAMED})
 
 SYNSET_FILES = ("LOC_synset_mapping.txt", "synset_words.txt", "synsets.txt")
 """Files of ``wnid name, synonyms`` lines a dataset folder may hold."""
@@ -66,11 +62,7 @@ class MatchCandidate(BaseModel):
 
 def blocks_scoring(diag: Diagnostic) -> bool:
     """Whether an error would crash the official evaluator or corrupt its score."""
-    return (
-        diag.severity is Severity.error
-        and diag.code not in NOT_SCORED
-        and not diag.code.value.startswith(NOT_SCORED_PREFIXES)
-    )
+    return diag.severity is Severity.error and diag.code.policy.blocks_scoring
 
 
 def scorable(run: CheckRun) -> bool:
