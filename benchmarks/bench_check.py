@@ -30,10 +30,10 @@ import numpy as np
 from bench_masks import COMMON_SIZES, LARGE_SHARE, blobby_ids
 from PIL import Image
 
-from submitkit.benchmark.ids import encode
 from submitkit.benchmark.tracks import TRACKS, Split
 from submitkit.checks.staged import run_check
 from submitkit.inputs.manifest import ManifestSources, official_names, toolbox_data_dir
+from submitkit.inputs.png import encode
 
 
 def default_toolbox() -> Path | None:

@@ -33,7 +33,8 @@ from scipy import ndimage
 if importlib.util.find_spec("submitkit") is None:  # run from a checkout, not installed
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from submitkit.benchmark.ids import IGNORE, decode, encode
+from submitkit.benchmark.ids import IGNORE
+from submitkit.inputs.png import decode, encode
 from submitkit.scoring.engine import evaluate, match_submission
 
 K = 50

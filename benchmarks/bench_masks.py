@@ -29,8 +29,8 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from submitkit.benchmark.ids import encode
 from submitkit.checks.masks import MaskTask, inspect_masks
+from submitkit.inputs.png import encode
 from submitkit.inputs.source import MemberRef
 
 FULL_TEST_SET = 27_423

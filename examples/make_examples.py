@@ -41,10 +41,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from submitkit.benchmark.ids import IGNORE, encode
+from submitkit.benchmark.ids import IGNORE
 from submitkit.benchmark.tracks import Split
 from submitkit.inputs.manifest import manifest_from_names
 from submitkit.inputs.match_json import write_match
+from submitkit.inputs.png import encode
 
 SEED = 20240611
 K = 50

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from submitkit.benchmark.ids import encode
+from submitkit.inputs.png import encode
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -16,13 +16,13 @@ from PIL import Image
 from typer.testing import CliRunner
 
 import submitkit.workflows.fix as fixmod
-from submitkit.benchmark.ids import decode, encode
 from submitkit.benchmark.tracks import Split
 from submitkit.checks.report import Status
 from submitkit.cli.app import app
 from submitkit.core.diagnostics import Code
 from submitkit.core.errors import SubmitkitError, UsageError
 from submitkit.inputs.manifest import ManifestSources, manifest_from_names
+from submitkit.inputs.png import decode, encode
 from submitkit.workflows.fix import (
     ChangeKind,
     FixResult,

@@ -18,9 +18,9 @@ import pytest
 from PIL import Image
 
 import submitkit
-from submitkit.benchmark.ids import decode
 from submitkit.benchmark.tracks import Split
 from submitkit.inputs.manifest import Manifest, manifest_from_names
+from submitkit.inputs.png import decode
 
 REPO = Path(__file__).resolve().parent.parent
 CANDIDATES = (REPO / "tests" / "fixtures" / "golden", Path("/work/shared/golden"))

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import io
-import os
 import struct
 import zipfile
 import zlib
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -17,20 +15,16 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays
 from PIL import Image
 
-from submitkit.benchmark.ids import encode
-from submitkit.checks import masks
 from submitkit.checks.masks import (
     MaskResult,
     MaskTask,
     id_findings,
     inspect_mask,
     inspect_masks,
-    parse_png_header,
     used_ids,
 )
 from submitkit.core.diagnostics import Code
-from submitkit.core.errors import EnvironmentProblem
-from submitkit.core.workers import pool_context, start_worker
+from submitkit.inputs.png import PNG_SIGNATURE, encode, parse_png_header
 from submitkit.inputs.source import MemberRef, _open_zip
 
 NAME = "n01443537/ILSVRC2012_val_00047396.png"
@@ -65,7 +59,7 @@ def raw_png(width: int, height: int, depth: int, colour: int, *, pixels: bool = 
     """A PNG written by hand, for what PIL cannot write (16-bit RGB, broken headers)."""
     channels = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}[colour]
     ihdr = struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, 0)
-    out = masks.PNG_SIGNATURE + chunk(b"IHDR", ihdr)
+    out = PNG_SIGNATURE + chunk(b"IHDR", ihdr)
     if pixels:
         row = b"\x00" + bytes(-(-width * channels * depth // 8))
         out += chunk(b"IDAT", zlib.compress(row * height))
@@ -200,7 +194,7 @@ def _damaged() -> list[tuple[str, bytes, str]]:
     good = mask_png(blobs())
     bad_crc = bytearray(good)
     bad_crc[20] ^= 0x01  # a width byte, so the IHDR checksum no longer matches
-    wrong_first = masks.PNG_SIGNATURE + chunk(b"tEXt", b"a\x00b" * 5) + good[8:]
+    wrong_first = PNG_SIGNATURE + chunk(b"tEXt", b"a\x00b" * 5) + good[8:]
     return [
         ("short", good[:20], "truncated"),
         ("crc", bytes(bad_crc), "checksum"),
@@ -230,11 +224,39 @@ def test_truncated_pixels_are_corrupt_only_in_full_mode(tmp_path: Path) -> None:
     assert result.ids is None
 
 
-def test_absurd_header_size_is_not_decoded(tmp_path: Path) -> None:
+@pytest.mark.parametrize("quick", [False, True])
+def test_absurd_header_size_is_not_decoded(tmp_path: Path, quick: bool) -> None:
+    # A PNG bomb is judged from its header, so even the quick check names it.
     data = raw_png(20_000, 20_000, 8, 2, pixels=False)
-    result = inspect_mask(folder_task(tmp_path, data), quick=False)
+    result = inspect_mask(folder_task(tmp_path, data), quick=quick)
     assert "far more than any ImageNet image" in only(result, Code.CORRUPT_PNG)
-    assert inspect_mask(folder_task(tmp_path, data), quick=True).diagnostics == []
+
+
+def test_a_file_far_larger_than_its_pixels_is_not_read_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from submitkit.inputs import png
+
+    monkeypatch.setattr(png, "SLACK_BYTES", 1000)
+    data = mask_png(blobs(4, 4)) + b"\0" * 100_000
+    read: list[int] = []
+    real_open = MemberRef.open
+
+    def counting(self: MemberRef):  # type: ignore[no-untyped-def]
+        handle = real_open(self)
+        real_read = handle.read
+
+        def read_some(n: int = -1) -> bytes:
+            read.append(n)
+            return real_read(n)
+
+        handle.read = read_some  # type: ignore[method-assign]
+        return handle
+
+    monkeypatch.setattr(MemberRef, "open", counting)
+    result = inspect_mask(folder_task(tmp_path, data), quick=False)
+    assert "not read further" in only(result, Code.MASK_TOO_LARGE)
+    assert all(0 <= n <= 2000 for n in read), read
 
 
 def test_unreadable_file_is_a_finding(tmp_path: Path) -> None:
@@ -509,36 +531,19 @@ def test_parallel_equals_serial(tmp_path: Path, container: str, quick: bool) -> 
         assert Code.ID_IGNORE in {d.code for d in id_findings(parallel, k=919, match_keys=None)}
 
 
-def _zip_cache_info() -> tuple[int, int]:
-    info = _open_zip.cache_info()
-    return info.hits, info.misses
-
-
-def test_workers_open_the_zip_once(tmp_path: Path) -> None:
-    tasks = zip_tasks(tmp_path / "s.zip", {f"n0/{i}.png": mask_png(blobs()) for i in range(20)})
-    with ProcessPoolExecutor(1, mp_context=pool_context(), initializer=start_worker) as pool:
-        results = pool.submit(masks._run_chunk, tasks, False).result()
-        hits, misses = pool.submit(_zip_cache_info).result()
-    assert all(r.diagnostics == [] for r in results)
-    assert (hits, misses) == (len(tasks) - 1, 1)
-
-
 def test_empty_task_list() -> None:
     steps: list[int] = []
     assert inspect_masks([], jobs=2, progress=steps.append) == []
     assert sum(steps) == 0
 
 
-class _Crashing(MemberRef):
-    """A reference whose reading kills the worker process, as an OOM kill would."""
+def test_a_reader_that_fails_is_a_finding_not_a_crash(tmp_path: Path) -> None:
+    class Failing(MemberRef):
+        def open(self):  # type: ignore[no-untyped-def]
+            raise MemoryError("no memory left")
 
-    def read_bytes(self) -> bytes:
-        os._exit(3)
-
-
-def test_a_dead_worker_is_an_environment_problem(tmp_path: Path) -> None:
     tasks = [
-        MaskTask(_Crashing(str(tmp_path), f"{i}.png", False), f"{i}.png", None) for i in range(70)
+        MaskTask(Failing(str(tmp_path), f"{i}.png", False), f"{i}.png", None) for i in range(70)
     ]
-    with pytest.raises(EnvironmentProblem, match="worker process died"):
-        inspect_masks(tasks, jobs=2)
+    results = inspect_masks(tasks, jobs=2)
+    assert [codes(r) for r in results] == [[Code.CORRUPT_PNG]] * 70

@@ -27,11 +27,11 @@ from PIL import Image
 from typer.testing import CliRunner
 
 import submitkit
-from submitkit.benchmark.ids import encode
 from submitkit.benchmark.tracks import MERGED_919_CLASSES, TRACKS, Split
 from submitkit.checks.staged import resolve_target
 from submitkit.cli.app import app
 from submitkit.inputs.manifest import ManifestSources
+from submitkit.inputs.png import encode
 
 pytestmark = pytest.mark.official
 

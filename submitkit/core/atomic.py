@@ -1,46 +1,71 @@
-"""Writes that either complete or leave nothing: temporary file, then rename."""
+"""The one atomic writer: files and folders appear complete or not at all.
+
+A temporary file (or folder) beside the target, renamed into place once
+complete; on any exception, Ctrl-C included, it is removed. Every command that
+writes (pack, fix, evaluate's CSV and plot, preview, manifest) goes through it.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 
+def _temporary(path: Path) -> Path:
+    # Not tempfile.mkstemp/mkdtemp: their private 0600/0700 modes would stick to
+    # the output after the rename; open("xb") and os.mkdir honour the umask.
+    return path.parent / f".{path.name}.{secrets.token_hex(6)}.part"
+
+
+def _commit(tmp: Path, path: Path, overwrite: bool) -> None:
+    if not overwrite and (path.exists() or path.is_symlink()):
+        raise FileExistsError(f"{path} appeared while it was being written; nothing was replaced")
+    os.replace(tmp, path)
+
+
 @contextlib.contextmanager
-def atomic_output(path: Path) -> Iterator[BinaryIO]:
+def atomic_output(path: Path, *, overwrite: bool = True) -> Iterator[BinaryIO]:
     """Yield a binary file that replaces ``path`` only when the block succeeds.
 
     The temporary file sits in the target's folder so the final rename never
-    crosses file systems; on any exception, Ctrl-C included, it is removed.
+    crosses file systems. Without ``overwrite``, an existing ``path`` at the end
+    raises FileExistsError and is left alone.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    tmp = Path(tmp_name)
+    tmp = _temporary(path)
     try:
-        # mkstemp creates the file private (0600); a result file gets the usual
-        # permissions, as if it had been opened plainly.
-        if hasattr(os, "fchmod"):
-            os.fchmod(fd, 0o666 & ~_umask())
-        with os.fdopen(fd, "wb") as handle:
+        with open(tmp, "xb") as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        _commit(tmp, path, overwrite)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
 
 
-def _umask() -> int:
-    # The umask can only be read by setting it; put it straight back.
-    current = os.umask(0o022)
-    os.umask(current)
-    return current
+@contextlib.contextmanager
+def atomic_folder(path: Path) -> Iterator[Path]:
+    """Yield a temporary folder that becomes ``path`` (which must not exist) on success."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temporary(path)
+    os.mkdir(tmp)
+    try:
+        yield tmp
+        if path.exists() or path.is_symlink():
+            raise FileExistsError(
+                f"{path} appeared while it was being written; nothing was replaced"
+            )
+        os.rename(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:

@@ -274,6 +274,12 @@ class Code(str, Enum):
         "A mask uses id 1000, the ground truth's ignore label, which a prediction must never "
         "contain.",
     )
+    MASK_TOO_LARGE = (
+        "M011",
+        Severity.error,
+        "The file is far larger than a PNG of its declared width and height can be "
+        "(hidden data, or a damaged header): it is not read whole. A mask holds only pixels.",
+    )
     # --- match.json ---------------------------------------------------------------
     MATCH_INVALID_JSON = (
         "J001",

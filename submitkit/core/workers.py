@@ -1,39 +1,193 @@
-"""How submitkit starts worker processes, shared by the mask checks and scoring."""
+"""The one parallel runner: worker threads, one CPU-count rule, prompt on Ctrl-C.
+
+Threads, not processes, by measurement (``benchmarks/bench_runner.py``): the
+work is PNG decoding, zip inflating and NumPy kernels, which release the GIL,
+and on two cores threads reached the throughput of worker processes. Threads
+also make the runner safe by construction: nothing to pickle, no start method,
+no ``if __name__ == "__main__":`` guard needed in a script that calls the
+library, and no process that could outlive the run, whatever signal ends it.
+
+The workers are daemon threads fed one chunk of items at a time. Results come
+back in input order to the calling thread, which alone reports progress and
+writes output. When the caller stops (Ctrl-C, an error, or simply breaking
+out of the loop) the workers drop what is queued and finish only the item at
+hand, so the process can exit at once.
+"""
 
 from __future__ import annotations
 
-import multiprocessing
-import multiprocessing.context
-import signal
+import math
+import os
+import queue
+import threading
+from collections.abc import Callable, Generator, Sequence
+from typing import Generic, TypeVar
 
-from submitkit.inputs.source import forget_open_zips
+from submitkit.core.errors import UsageError
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+MAX_CHUNK = 32
+"""Items per task at most: big enough to hide hand-off costs, small enough for progress."""
+IO_THREADS_PER_CPU = 4
+"""Threads per CPU for work that mostly waits on the disk (reading file headers)."""
+MAX_IO_THREADS = 32
+_POLL_SECONDS = 0.2
 
 
-def pool_context() -> multiprocessing.context.BaseContext:
-    """The start method for worker pools: forkserver where it exists, else spawn.
+def usable_cpus() -> int:
+    """CPUs this process may run on: its affinity mask (containers, taskset), else all."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
 
-    Not fork: a parent may hold threads (the progress display) and an open zip
-    handle whose file offset a forked child would share, so concurrent reads
-    would interleave. forkserver forks workers from a clean process that has
-    already imported NumPy and PIL. The price: a script calling submitkit's
-    library functions needs the usual ``if __name__ == "__main__":`` guard.
+
+def resolve_workers(jobs: int, *, io_bound: bool = False) -> int:
+    """The number of workers for ``--jobs``: 0 means one per usable CPU.
+
+    Work that waits on the disk rather than the CPU gets a few threads per CPU,
+    so that many reads are in flight on a cold cache.
     """
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(
-            ["submitkit.checks.masks", "submitkit.scoring.engine", "submitkit.workflows.pack"]
+    if jobs < 0:
+        raise UsageError(f"jobs must be 0 (all cores) or a positive number, not {jobs}")
+    if jobs > 0:
+        return jobs
+    cpus = usable_cpus()
+    return min(MAX_IO_THREADS, IO_THREADS_PER_CPU * cpus) if io_bound else cpus
+
+
+class _Crew(Generic[T, R]):
+    """Daemon threads that apply one function to chunks of items."""
+
+    def __init__(self, fn: Callable[[T], R], workers: int) -> None:
+        self._fn = fn
+        self._tasks: queue.SimpleQueue[tuple[int, Sequence[T]] | None] = queue.SimpleQueue()
+        self._done: queue.SimpleQueue[tuple[int, list[R] | None, BaseException | None]] = (
+            queue.SimpleQueue()
         )
-        return ctx
-    return multiprocessing.get_context("spawn")
+        self._stop = threading.Event()
+        for n in range(workers):
+            threading.Thread(target=self._work, name=f"submitkit-worker-{n}", daemon=True).start()
+        self._workers = workers
+
+    def _work(self) -> None:
+        while True:
+            task = self._tasks.get()
+            if task is None or self._stop.is_set():
+                return
+            index, part = task
+            out: list[R] = []
+            try:
+                for item in part:
+                    if self._stop.is_set():
+                        return
+                    out.append(self._fn(item))
+            except BaseException as exc:
+                # Handed to the calling thread, which raises it there.
+                self._done.put((index, None, exc))
+                continue
+            self._done.put((index, out, None))
+
+    def submit(self, index: int, part: Sequence[T]) -> None:
+        self._tasks.put((index, part))
+
+    def result(self) -> tuple[int, list[R]]:
+        """The next finished chunk; a worker's exception is raised here."""
+        while True:
+            try:
+                # A timeout keeps the calling thread responsive to signals on every platform.
+                index, out, exc = self._done.get(timeout=_POLL_SECONDS)
+            except queue.Empty:
+                continue
+            if exc is not None:
+                raise exc
+            assert out is not None
+            return index, out
+
+    def stop(self) -> None:
+        self._stop.set()
+        for _ in range(self._workers):
+            self._tasks.put(None)
 
 
-def start_worker() -> None:
-    """Run first in every worker process.
+def chunked(items: Sequence[T], workers: int, max_chunk: int = MAX_CHUNK) -> list[Sequence[T]]:
+    """``items`` cut into about four chunks per worker, at most ``max_chunk`` items each."""
+    size = max(1, min(max_chunk, math.ceil(len(items) / (workers * 4))))
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
-    Ctrl-C reaches the whole process group: only the parent should react (by
-    cancelling the queue and removing temporary files), not every worker with
-    a traceback of its own. And no zip handle opened by another process is
-    ever reused.
+
+def run_ordered(
+    fn: Callable[[T], R],
+    items: Sequence[T],
+    *,
+    jobs: int = 0,
+    progress: Callable[[int], None] | None = None,
+    io_bound: bool = False,
+    max_chunk: int = MAX_CHUNK,
+    window: int | None = None,
+) -> Generator[R, None, None]:
+    """``fn`` over ``items``, yielded in input order.
+
+    ``jobs`` as :func:`resolve_workers` reads it (1 stays on the calling thread).
+    ``progress(n)`` is called on the calling thread as results are handed out.
+    ``window`` bounds the chunks finished or in flight (default: two per worker),
+    so that memory stays flat however many items there are. Exceptions raised by
+    ``fn`` come out here; ``fn`` should turn bad input into results, not raise.
     """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    forget_open_zips()
+    workers = resolve_workers(jobs, io_bound=io_bound)
+    chunks = chunked(items, workers, max_chunk)
+    if workers == 1 or len(chunks) < 2:
+        for part in chunks:
+            out = [fn(item) for item in part]
+            if progress is not None:
+                progress(len(out))
+            yield from out
+        return
+    yield from _parallel(fn, chunks, min(workers, len(chunks)), progress, window)
+
+
+def _parallel(
+    fn: Callable[[T], R],
+    chunks: list[Sequence[T]],
+    workers: int,
+    progress: Callable[[int], None] | None,
+    window: int | None,
+) -> Generator[R, None, None]:
+    crew: _Crew[T, R] = _Crew(fn, workers)
+    ahead = max(1, window if window is not None else 2 * workers)
+    submitted = 0
+    ready: dict[int, list[R]] = {}
+    try:
+        while submitted < min(len(chunks), ahead):
+            crew.submit(submitted, chunks[submitted])
+            submitted += 1
+        for i in range(len(chunks)):
+            while i not in ready:
+                index, out = crew.result()
+                ready[index] = out
+            out = ready.pop(i)
+            if submitted < len(chunks):
+                crew.submit(submitted, chunks[submitted])
+                submitted += 1
+            if progress is not None:
+                progress(len(out))
+            yield from out
+    finally:
+        # Ctrl-C, an error or an early stop: the workers drop the queue and exit.
+        crew.stop()
+
+
+def run_all(
+    fn: Callable[[T], R],
+    items: Sequence[T],
+    *,
+    jobs: int = 0,
+    progress: Callable[[int], None] | None = None,
+    io_bound: bool = False,
+    max_chunk: int = MAX_CHUNK,
+) -> list[R]:
+    """:func:`run_ordered`, collected into a list."""
+    return list(
+        run_ordered(fn, items, jobs=jobs, progress=progress, io_bound=io_bound, max_chunk=max_chunk)
+    )

@@ -11,12 +11,12 @@ must we.
 
 from __future__ import annotations
 
-import os
 import struct
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import BinaryIO
+
+from submitkit.core.workers import run_all
 
 Size = tuple[int, int]
 """(height, width) in pixels."""
@@ -148,31 +148,9 @@ def jpeg_sizes(
 ) -> list[Size | None]:
     """``jpeg_size`` of many source images, in the order given.
 
-    Threads, not processes: the work is a few system calls per file, and on a
-    cold disk cache many requests in flight are what makes it fast. ``jobs=0``
-    picks a thread count; ``jobs=1`` stays on the calling thread. ``progress(n)``
-    is called from the calling thread each time n more files are done.
+    Threads of the one runner, several per CPU: the work is a few system calls
+    per file, and on a cold disk cache many requests in flight are what makes it
+    fast. ``jobs=1`` stays on the calling thread. ``progress(n)`` is called from
+    the calling thread each time n more files are done.
     """
-    workers = jobs if jobs > 0 else min(32, 4 * (os.cpu_count() or 1))
-    if workers == 1 or len(paths) < 256:
-        sizes = [jpeg_size(p) for p in paths]
-        if progress is not None and paths:
-            progress(len(paths))
-        return sizes
-    # Chunks keep the per-future overhead negligible next to the file work.
-    chunk = 256
-    starts = range(0, len(paths), chunk)
-    out: list[Size | None] = [None] * len(paths)
-
-    def sizes_from(start: int) -> list[Size | None]:
-        return [jpeg_size(p) for p in paths[start : start + chunk]]
-
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(sizes_from, start): start for start in starts}
-        for fut in as_completed(futures):
-            start = futures[fut]
-            part = fut.result()
-            out[start : start + len(part)] = part
-            if progress is not None:
-                progress(len(part))
-    return out
+    return run_all(jpeg_size, paths, jobs=jobs, progress=progress, io_bound=True, max_chunk=256)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -22,6 +21,7 @@ from submitkit.core.atomic import write_text_atomic
 from submitkit.core.diagnostics import Code, Diagnostic
 from submitkit.core.errors import EnvironmentProblem, UsageError
 from submitkit.core.progress import NoProgress, ProgressSink
+from submitkit.core.workers import run_ordered
 from submitkit.inputs.imagesize import jpeg_size
 
 ImageSize = tuple[int, int]
@@ -161,14 +161,12 @@ def read_sizes(
     keys = list(paths)
     sizes: dict[str, ImageSize | None] = {}
     unreadable: list[str] = []
-    # Header reads are I/O bound, so threads beat processes here.
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        for key, size in zip(keys, pool.map(jpeg_size, (paths[k] for k in keys)), strict=True):
-            sizes[key] = size
-            if size is None:
-                unreadable.append(key)
-            if progress is not None:
-                progress(1)
+    # Header reads wait on the disk: many in flight is what makes them fast.
+    found = run_ordered(jpeg_size, [paths[k] for k in keys], io_bound=True, progress=progress)
+    for key, size in zip(keys, found, strict=True):
+        sizes[key] = size
+        if size is None:
+            unreadable.append(key)
     return sizes, unreadable
 
 

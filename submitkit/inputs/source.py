@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
-from typing import Literal
+from typing import IO, Literal
 
 from submitkit.core.diagnostics import Code, Diagnostic
 from submitkit.core.errors import EnvironmentProblem
@@ -66,11 +66,18 @@ class MemberRef:
 
     def read_head(self, n: int) -> bytes:
         """The first ``n`` bytes; a zip member is inflated only that far."""
-        if self.in_zip:
-            with _open_zip(self.container).open(self.name) as member:
-                return member.read(n)
-        with open(Path(self.container) / self.name, "rb") as handle:
+        with self.open() as handle:
             return handle.read(n)
+
+    def open(self) -> IO[bytes]:
+        """The file for reading, so a reader can judge its first bytes before reading on.
+
+        Zip reads are safe from several threads: every member handle re-seeks the
+        shared archive file under the archive's lock.
+        """
+        if self.in_zip:
+            return _open_zip(self.container).open(self.name)
+        return open(Path(self.container) / self.name, "rb")
 
 
 @lru_cache(maxsize=4)

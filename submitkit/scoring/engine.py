@@ -1,51 +1,60 @@
 """Scoring a submission against a local validation set, as the official evaluator would.
 
-Plain functions for the CLI (nothing here prints):
+One pass over the data: every prediction and every ground-truth mask is read
+and decoded once (:func:`score_pass`). The prediction's decode *is* the check's
+pixel stage (:func:`submitkit.checks.masks.decode_mask`), so the findings the
+check makes about pixels (damaged files, blue channel, ids) come out of the
+same pass that counts the histograms. Plain functions for the workflows
+(nothing here prints):
 
-* :func:`evaluate` reads every ``<name>.png`` of the predictions and the ground
-  truth and returns the official metrics (:class:`~submitkit.scoring.metrics.Scores`),
-  one row per image and the diagnostics of predictions that could not be
-  scored;
+* :func:`evaluate` returns the official metrics
+  (:class:`~submitkit.scoring.metrics.Scores`), one row per image and the
+  diagnostics of predictions that could not be scored;
 * :func:`match_submission` gathers the statistics the matchings of
-  :mod:`submitkit.scoring.matching` need.
+  :mod:`submitkit.scoring.matching` need, and each image's histogram over its
+  raw ids, from which any candidate matching is scored without decoding again
+  (:meth:`MatchRun.score`).
 
-Both fan out over processes in chunks of images. Each chunk folds its images
-into one accumulator of fixed size, so memory does not grow with the number
-of images. Masks are read through a :class:`MaskReader`, a picklable object
-with ``read(name) -> bytes``: a folder here, a zip (``submitkit.inputs.source.Source``
-has that method) without any change to this module.
+The pass runs on the one parallel runner (:mod:`submitkit.core.workers`) in
+chunks of images. Each chunk folds its images into one accumulator of fixed
+size, so memory does not grow with the number of images. Masks are read
+through a :class:`MaskReader` (``read(name) -> bytes``, optionally
+``open(name)`` for bounded reads): a folder here, a zip
+(``submitkit.inputs.source.Source``) without any change to this module.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import math
-import os
-import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Protocol, runtime_checkable
+from typing import IO, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
-from PIL import Image, UnidentifiedImageError
 from pydantic import BaseModel, ConfigDict
 
-from submitkit.benchmark.ids import IGNORE, decode
-from submitkit.core.diagnostics import Code, Diagnostic
+from submitkit.benchmark.ids import IGNORE
+from submitkit.checks.masks import MaskResult, MaskTask, decode_mask, size_finding
+from submitkit.core.diagnostics import Code, Diagnostic, Severity
 from submitkit.core.errors import EnvironmentProblem, UsageError
-from submitkit.core.workers import pool_context, start_worker
+from submitkit.core.workers import chunked, resolve_workers, run_ordered
+from submitkit.inputs import png
+from submitkit.inputs.png import IdArray, PngFault
 from submitkit.scoring.matching import MatchStatistics
-from submitkit.scoring.metrics import Accumulator, Scores, count_image, match_table
+from submitkit.scoring.metrics import (
+    Accumulator,
+    RawCounts,
+    Scores,
+    count_image,
+    count_raw,
+    match_table,
+)
 
 Progress = Callable[[int], None]
 """Called with the number of images just finished."""
-
-MAX_CHUNK = 32
-"""Images per task at most: big enough to hide task overhead, small enough for progress."""
 
 MAX_UNMAPPED_LISTED = 10
 
@@ -55,7 +64,7 @@ MAX_UNMAPPED_LISTED = 10
 
 @runtime_checkable
 class MaskReader(Protocol):
-    """Where masks come from. Must pickle: worker processes get a copy.
+    """Where masks come from. Worker threads share it: reads must be thread-safe.
 
     ``read`` takes a POSIX path relative to the root (``wnid/stem.png``) and
     raises ``FileNotFoundError`` or ``KeyError`` when there is no such file.
@@ -73,63 +82,23 @@ class FolderReader:
     def read(self, name: str) -> bytes:
         return (self.root / name).read_bytes()
 
-
-class MaskFault(Exception):
-    """A mask that cannot be scored; becomes a diagnostic (or a fatal dataset problem)."""
-
-    def __init__(self, code: Code, message: str, hint: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.hint = hint
+    def open(self, name: str) -> IO[bytes]:
+        return open(self.root / name, "rb")
 
 
-def _mode_fault(mode: str) -> MaskFault:
-    hint = "write masks as 8-bit RGB with id = R + 256*G and B = 0"
-    if mode in ("P", "PA"):
-        return MaskFault(Code.MODE_PALETTE, f"palette PNG (mode {mode})", hint)
-    if "A" in mode:
-        return MaskFault(Code.MODE_ALPHA, f"PNG with an alpha channel (mode {mode})", hint)
-    return MaskFault(Code.MODE_GRAYSCALE, f"single-channel or non-RGB PNG (mode {mode})", hint)
+@dataclass(frozen=True)
+class _ReaderRef:
+    """One file of a reader, opened the bounded way when the reader allows it."""
 
+    reader: MaskReader
+    name: str
 
-def read_ids(data: bytes, shape: tuple[int, int] | None = None) -> npt.NDArray[np.int32]:
-    """Decode PNG bytes into an H x W array of ids (``R + 256*G``).
-
-    ``shape`` (H, W), when given, is checked from the header before any pixel
-    is decoded. Raises ``MaskFault`` for anything the official reader would choke
-    on or misread: not a PNG, not RGB, damaged, wrong size.
-    """
-    try:
-        with warnings.catch_warnings():
-            # A decompression-bomb warning is not ours to show: size is checked below.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            im = Image.open(io.BytesIO(data))
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-        raise MaskFault(
-            Code.NOT_PNG, f"not an image PIL can read ({exc})", "save masks as PNG"
-        ) from exc
-    with im:
-        if im.format != "PNG":
-            raise MaskFault(
-                Code.NOT_PNG,
-                f"a {im.format} file, not a PNG",
-                "save masks as PNG; JPEG compression corrupts ids",
-            )
-        if im.mode != "RGB":
-            raise _mode_fault(im.mode)
-        if shape is not None and (im.height, im.width) != shape:
-            raise MaskFault(
-                Code.SIZE_MISMATCH,
-                f"mask is {im.width}x{im.height}, ground truth is {shape[1]}x{shape[0]} (WxH)",
-                "resize the prediction back to the source image size (nearest neighbour)",
-            )
-        try:
-            im.load()
-            rgb = np.asarray(im)
-        except (OSError, ValueError, SyntaxError, EOFError) as exc:
-            raise MaskFault(Code.CORRUPT_PNG, f"damaged PNG ({exc})", "re-write the mask") from exc
-    return decode(rgb)
+    def open(self) -> IO[bytes]:
+        opener = getattr(self.reader, "open", None)
+        if callable(opener):
+            handle: IO[bytes] = opener(self.name)
+            return handle
+        return io.BytesIO(self.reader.read(self.name))
 
 
 def _reader(where: Path | MaskReader, what: str) -> MaskReader:
@@ -150,6 +119,23 @@ def _stem_name(name: str) -> str:
 
 def _file_name(name: str) -> str:
     return _stem_name(name) + ".png"
+
+
+@dataclass(frozen=True)
+class ImageTask:
+    """One image to score: its name (``wnid/stem``) and how to read and judge its prediction."""
+
+    name: str
+    prediction: MaskTask
+
+
+def image_tasks(predictions: Path | MaskReader, names: Sequence[str]) -> list[ImageTask]:
+    """Tasks for ``names`` read from a folder or reader (paths shown as ``wnid/stem.png``)."""
+    reader = _reader(predictions, "predictions")
+    return [
+        ImageTask(_stem_name(n), MaskTask(_ReaderRef(reader, _file_name(n)), _file_name(n), None))
+        for n in names
+    ]
 
 
 # --- results ---------------------------------------------------------------------
@@ -200,76 +186,121 @@ def per_image_csv(rows: Iterable[ImageRow]) -> str:
 
 
 @dataclass
+class ScorePass:
+    """What one pass over the images found."""
+
+    masks: list[MaskResult] = field(default_factory=list)
+    """The pixel stage of every prediction, in task order (the check's findings)."""
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    """Findings of scoring itself: sizes against the ground truth, unmapped ids."""
+    accumulator: Accumulator | None = None
+    rows: list[ImageRow] = field(default_factory=list)
+    statistics: MatchStatistics | None = None
+    counts: list[RawCounts] = field(default_factory=list)
+    """Per-image histograms over raw ids (match passes only), in task order."""
+
+    @property
+    def findings(self) -> list[Diagnostic]:
+        """Every finding of the pass: the pixel stage's, then scoring's."""
+        return [d for m in self.masks for d in m.diagnostics] + self.diagnostics
+
+    @property
+    def complete(self) -> bool:
+        """Every image was read and scored: a result may be produced from it."""
+        return not any(d.severity is Severity.error for d in self.findings)
+
+
+@dataclass
 class MatchRun:
-    """What :func:`match_submission` found: statistics, and masks it had to skip."""
+    """What :func:`match_submission` found: statistics, per-image histograms, faults."""
 
     statistics: MatchStatistics
     diagnostics: list[Diagnostic]
+    counts: list[RawCounts] = field(default_factory=list)
+
+    def score(self, mapping: Mapping[int, int]) -> Scores | None:
+        """The official metrics under ``mapping``, from the histograms (no decoding).
+
+        ``None`` when some image could not be read, or uses an id ``mapping`` lacks.
+        """
+        if self.diagnostics or not self.counts:
+            return None
+        table = match_table(mapping, self.statistics.k)
+        total = Accumulator(self.statistics.k)
+        for raw in self.counts:
+            counts = raw.mapped(table)
+            if counts.unmapped_pixels:
+                return None
+            total.add(counts)
+        return total.scores()
 
 
-# --- the per-chunk work ----------------------------------------------------------
+# --- the pass --------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class _Context:
-    task: Literal["evaluate", "match"]
-    predictions: MaskReader
     ground_truth: MaskReader
     k: int
     table: npt.NDArray[np.int32] | None = None
-    clusters: int = 0
+    clusters: int | None = None
+    """Set for a match pass: keep raw histograms and statistics over ids 0..clusters."""
 
 
 @dataclass
-class _ChunkResult:
-    rows: list[ImageRow] = field(default_factory=list)
+class _Chunk:
+    masks: list[MaskResult] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     accumulator: Accumulator | None = None
+    rows: list[ImageRow] = field(default_factory=list)
     statistics: MatchStatistics | None = None
+    counts: list[RawCounts] = field(default_factory=list)
     fatal: tuple[str, str] | None = None
 
 
-def _read_pair(
-    ctx: _Context, name: str, out: _ChunkResult
-) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]] | None:
-    """Ground truth and prediction of one image, or None with a diagnostic/fatal noted."""
-    file = _file_name(name)
+class _Fatal(Exception):
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message, self.hint = message, hint
+
+
+def _ground_truth(ctx: _Context, file: str) -> IdArray:
     try:
-        gt = read_ids(ctx.ground_truth.read(file))
-    except (FileNotFoundError, KeyError):
-        out.fatal = (
+        return png.read_official(_ReaderRef(ctx.ground_truth, file).open)
+    except (FileNotFoundError, KeyError) as exc:
+        raise _Fatal(
             f"ground truth {file} is missing",
             "point at <dataset>/ImageNetS{K}/validation-segmentation of the right track",
-        )
+        ) from exc
+    except PngFault as fault:
+        raise _Fatal(
+            f"ground truth {file}: {fault.message}", "the dataset copy is damaged"
+        ) from fault
+
+
+def _prediction(task: ImageTask, gt: IdArray, out: _Chunk) -> IdArray | None:
+    """The prediction's ids after its pixel stage, or None (its findings recorded)."""
+    result, pred = decode_mask(task.prediction, keep_ids=True)
+    if result.missing:
+        result.diagnostics = [
+            Code.MISSING_PREDICTION.at(
+                task.prediction.path, f"no prediction for {task.name}", "predict every image"
+            )
+        ]
+    out.masks.append(result)
+    if pred is None:
         return None
-    except OSError as exc:
-        out.fatal = (f"cannot read ground truth {file}: {exc}", "")
+    if pred.shape != gt.shape:
+        if not any(d.code is Code.SIZE_MISMATCH for d in result.diagnostics):
+            found = size_finding(task.prediction.path, pred.shape, gt.shape)
+            assert found is not None
+            result.diagnostics.append(found)
         return None
-    except MaskFault as fault:
-        out.fatal = (f"ground truth {file}: {fault.message}", "the dataset copy is damaged")
-        return None
-    try:
-        pred = read_ids(ctx.predictions.read(file), gt.shape)
-    except (FileNotFoundError, KeyError):
-        out.diagnostics.append(
-            Code.MISSING_PREDICTION.at(file, f"no prediction for {name}", "predict every image")
-        )
-        return None
-    except OSError as exc:
-        out.fatal = (f"cannot read prediction {file}: {exc}", "")
-        return None
-    except MaskFault as fault:
-        out.diagnostics.append(fault.code.at(file, fault.message, fault.hint))
-        return None
-    return gt, pred
+    return pred
 
 
 def _unmapped_diagnostic(
-    file: str,
-    gt: npt.NDArray[np.int32],
-    pred: npt.NDArray[np.int32],
-    table: npt.NDArray[np.int32],
-    k: int,
+    file: str, gt: IdArray, pred: IdArray, table: npt.NDArray[np.int32], k: int
 ) -> Diagnostic:
     mapped = np.take(table, pred, mode="clip")
     ids = np.unique(pred[(mapped == k + 2) & (gt != IGNORE)]).tolist()
@@ -282,117 +313,118 @@ def _unmapped_diagnostic(
     )
 
 
-def _run_chunk(ctx: _Context, names: Sequence[str]) -> _ChunkResult:
-    out = _ChunkResult()
-    if ctx.task == "evaluate":
+def _score_image(ctx: _Context, task: ImageTask, out: _Chunk) -> None:
+    gt = _ground_truth(ctx, _file_name(task.name))
+    pred = _prediction(task, gt, out)
+    if pred is None:
+        return
+    if out.statistics is not None:
+        raw = count_raw(gt, pred, ctx.k)
+        out.counts.append(raw)
+        out.statistics.add_counts(*raw.pixels())
+        return
+    assert out.accumulator is not None
+    counts = count_image(gt, pred, ctx.k, ctx.table)
+    if ctx.table is not None and counts.unmapped_pixels:
+        path = task.prediction.path
+        out.diagnostics.append(_unmapped_diagnostic(path, gt, pred, ctx.table, ctx.k))
+        return
+    out.accumulator.add(counts)
+    out.rows.append(
+        ImageRow(
+            name=task.name,
+            height=counts.height,
+            width=counts.width,
+            mIoU=counts.miou(),
+            FMeasure=counts.fmeasure() * 100,
+            Acc=counts.accurate(),
+            label=counts.image_label(),
+        )
+    )
+
+
+def _run_chunk(ctx: _Context, tasks: Sequence[ImageTask]) -> _Chunk:
+    out = _Chunk()
+    if ctx.clusters is None:
         out.accumulator = Accumulator(ctx.k)
     else:
         out.statistics = MatchStatistics(ctx.k, ctx.clusters)
-    for name in names:
-        pair = _read_pair(ctx, name, out)
-        if out.fatal is not None:
+    for task in tasks:
+        try:
+            _score_image(ctx, task, out)
+        except _Fatal as fatal:
+            out.fatal = (fatal.message, fatal.hint)
             break
-        if pair is None:
-            continue
-        gt, pred = pair
-        if out.statistics is not None:
-            out.statistics.add(gt, pred)
-            continue
-        assert out.accumulator is not None
-        counts = count_image(gt, pred, ctx.k, ctx.table)
-        if ctx.table is not None and counts.unmapped_pixels:
-            out.diagnostics.append(
-                _unmapped_diagnostic(_file_name(name), gt, pred, ctx.table, ctx.k)
-            )
-            continue
-        out.accumulator.add(counts)
-        out.rows.append(
-            ImageRow(
-                name=_stem_name(name),
-                height=counts.height,
-                width=counts.width,
-                mIoU=counts.miou(),
-                FMeasure=counts.fmeasure() * 100,
-                Acc=counts.accurate(),
-                label=counts.image_label(),
-            )
-        )
     return out
 
 
-_WORKER_CONTEXT: _Context | None = None
+def score_pass(
+    tasks: Sequence[ImageTask],
+    ground_truth: Path | MaskReader,
+    k: int,
+    *,
+    table: npt.NDArray[np.int32] | None = None,
+    clusters: int | None = None,
+    jobs: int = 0,
+    progress: Progress | None = None,
+) -> ScorePass:
+    """Read, judge and score every image once; results in task order.
 
-
-def _init_worker(ctx: _Context) -> None:
-    global _WORKER_CONTEXT
-    start_worker()
-    _WORKER_CONTEXT = ctx
-
-
-def _worker_chunk(names: list[str]) -> _ChunkResult:
-    assert _WORKER_CONTEXT is not None, "worker started without its context"
-    return _run_chunk(_WORKER_CONTEXT, names)
-
-
-def _workers(jobs: int) -> int:
-    if jobs < 0:
-        raise UsageError(f"jobs must be 0 (all cores) or a positive number, not {jobs}")
-    return (os.cpu_count() or 1) if jobs == 0 else jobs
-
-
-def _run(
-    ctx: _Context, names: Sequence[str], jobs: int, progress: Progress | None
-) -> list[_ChunkResult]:
-    """Run all chunks, in processes unless one worker; results in chunk order."""
-    workers = _workers(jobs)
-    size = max(1, min(MAX_CHUNK, math.ceil(len(names) / (workers * 4))))
-    chunks = [list(names[i : i + size]) for i in range(0, len(names), size)]
-    results: list[_ChunkResult | None] = [None] * len(chunks)
-
-    def finished(i: int, res: _ChunkResult) -> None:
-        if res.fatal is not None:
-            raise EnvironmentProblem(*res.fatal)
-        results[i] = res
-        if progress is not None:
-            progress(len(chunks[i]))
-
-    if workers == 1 or len(chunks) == 1:
-        for i, chunk in enumerate(chunks):
-            finished(i, _run_chunk(ctx, chunk))
+    With ``clusters`` the pass gathers matching statistics and raw histograms
+    instead of scores. A missing or damaged ground truth raises
+    EnvironmentProblem; faults of predictions are findings of the result.
+    """
+    ctx = _Context(_reader(ground_truth, "ground-truth"), k, table, clusters)
+    workers = resolve_workers(jobs)
+    parts = chunked(tasks, workers)
+    result = ScorePass()
+    if clusters is None:
+        result.accumulator = Accumulator(k)
     else:
-        with ProcessPoolExecutor(
-            max_workers=min(workers, len(chunks)),
-            mp_context=pool_context(),
-            initializer=_init_worker,
-            initargs=(ctx,),
-        ) as pool:
-            pending: dict[Future[_ChunkResult], int] = {
-                pool.submit(_worker_chunk, chunk): i for i, chunk in enumerate(chunks)
-            }
-            try:
-                while pending:
-                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for fut in done:
-                        finished(pending.pop(fut), fut.result())
-            except BaseException:
-                # Stop feeding workers: the run is over (dataset problem or Ctrl-C).
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
-    return [r for r in results if r is not None]
+        result.statistics = MatchStatistics(k, clusters)
+    chunks = run_ordered(lambda part: _run_chunk(ctx, part), parts, jobs=jobs, max_chunk=1)
+    for part, chunk in zip(parts, chunks, strict=True):
+        if chunk.fatal is not None:
+            raise EnvironmentProblem(*chunk.fatal)
+        _fold(result, chunk)
+        if progress is not None:
+            progress(len(part))
+    return result
 
 
-def _check_args(names: Sequence[str], k: int) -> None:
+def _fold(result: ScorePass, chunk: _Chunk) -> None:
+    result.masks += chunk.masks
+    result.diagnostics += chunk.diagnostics
+    result.rows += chunk.rows
+    result.counts += chunk.counts
+    if result.accumulator is not None and chunk.accumulator is not None:
+        result.accumulator.merge(chunk.accumulator)
+    if result.statistics is not None and chunk.statistics is not None:
+        result.statistics.merge(chunk.statistics)
+
+
+def _check_args(names: Sequence[object], k: int) -> None:
     if k < 1:
         raise UsageError(f"K must be a positive number of classes, not {k}")
     if not names:
         raise UsageError("there are no images to evaluate", "check the list of names")
 
 
+def table_for(match: Mapping[int, int] | None, k: int) -> npt.NDArray[np.int32] | None:
+    """The lookup table of a match, or None; UsageError for a match out of range."""
+    if match is None:
+        return None
+    try:
+        return match_table(match, k)
+    except ValueError as exc:
+        raise UsageError(f"unusable match: {exc}", "see `submitkit check`") from exc
+
+
 # --- public entry points ---------------------------------------------------------
 
 
 def evaluate(
-    predictions: Path | MaskReader,
+    predictions: Path | MaskReader | Sequence[ImageTask],
     ground_truth: Path | MaskReader,
     names: Sequence[str],
     k: int,
@@ -404,41 +436,37 @@ def evaluate(
 
     ``predictions`` holds ``<wnid>/<stem>.png`` for each of ``names`` (``wnid/stem``);
     ``ground_truth`` is ``<dataset>/ImageNetS{K}/validation-segmentation``. ``match``
-    maps predicted ids to classes 0..K (match.json). ``jobs``: processes, 0 for one
-    per core, 1 to stay in this process. Faults of a prediction (missing, not an
-    RGB PNG, wrong size, an id the match lacks) come back as diagnostics and leave
-    ``scores`` None; a missing or damaged ground truth raises EnvironmentProblem.
+    maps predicted ids to classes 0..K (match.json). ``jobs``: worker threads, 0 for
+    one per usable CPU, 1 to stay on this thread. Faults of a prediction (missing,
+    not an RGB PNG, damaged, wrong size, an id the match lacks) come back as
+    diagnostics and leave ``scores`` None; a missing or damaged ground truth raises
+    EnvironmentProblem.
     """
     _check_args(names, k)
-    table = None
-    if match is not None:
-        try:
-            table = match_table(match, k)
-        except ValueError as exc:
-            raise UsageError(f"unusable match: {exc}", "see `submitkit check`") from exc
-    ctx = _Context(
-        task="evaluate",
-        predictions=_reader(predictions, "predictions"),
-        ground_truth=_reader(ground_truth, "ground-truth"),
-        k=k,
-        table=table,
-    )
-    total = Accumulator(k)
-    rows: list[ImageRow] = []
-    diagnostics: list[Diagnostic] = []
-    for res in _run(ctx, names, jobs, progress):
-        assert res.accumulator is not None
-        total.merge(res.accumulator)
-        rows.extend(res.rows)
-        diagnostics.extend(res.diagnostics)
-    scores = total.scores() if not diagnostics else None
-    return Evaluation(
-        k=k, matched=match is not None, scores=scores, images=rows, diagnostics=diagnostics
-    )
+    table = table_for(match, k)
+    tasks = _tasks(predictions, names)
+    passed = score_pass(tasks, ground_truth, k, table=table, jobs=jobs, progress=progress)
+    return evaluation_of(passed, k, matched=match is not None)
+
+
+def _tasks(
+    predictions: Path | MaskReader | Sequence[ImageTask], names: Sequence[str]
+) -> Sequence[ImageTask]:
+    if isinstance(predictions, (Path, MaskReader)):
+        return image_tasks(predictions, names)
+    return predictions
+
+
+def evaluation_of(passed: ScorePass, k: int, *, matched: bool) -> Evaluation:
+    """The :class:`Evaluation` of a pass: scores only if every image was read and scored."""
+    assert passed.accumulator is not None
+    findings = passed.findings
+    scores = passed.accumulator.scores() if passed.complete and passed.rows else None
+    return Evaluation(k=k, matched=matched, scores=scores, images=passed.rows, diagnostics=findings)
 
 
 def match_submission(
-    predictions: Path | MaskReader,
+    predictions: Path | MaskReader | Sequence[ImageTask],
     ground_truth: Path | MaskReader,
     names: Sequence[str],
     k: int,
@@ -450,24 +478,15 @@ def match_submission(
 
     ``clusters`` is the largest predicted id to consider (default K, as the
     official matching; ids above it are left out). Masks that cannot be read are
-    skipped with a diagnostic; feed ``run.statistics`` to
-    :func:`submitkit.scoring.matching.solve` (or :func:`~submitkit.scoring.matching.hungarian`).
+    diagnostics (and :meth:`MatchRun.score` refuses to score); feed
+    ``run.statistics`` to :func:`submitkit.scoring.matching.solve`.
     """
     _check_args(names, k)
     n = k if clusters is None else clusters
     if n < 1:
         raise UsageError(f"clusters must be positive, not {n}")
-    ctx = _Context(
-        task="match",
-        predictions=_reader(predictions, "predictions"),
-        ground_truth=_reader(ground_truth, "ground-truth"),
-        k=k,
-        clusters=n,
+    passed = score_pass(
+        _tasks(predictions, names), ground_truth, k, clusters=n, jobs=jobs, progress=progress
     )
-    stats = MatchStatistics(k, n)
-    diagnostics: list[Diagnostic] = []
-    for res in _run(ctx, names, jobs, progress):
-        assert res.statistics is not None
-        stats.merge(res.statistics)
-        diagnostics.extend(res.diagnostics)
-    return MatchRun(statistics=stats, diagnostics=diagnostics)
+    assert passed.statistics is not None
+    return MatchRun(statistics=passed.statistics, diagnostics=passed.findings, counts=passed.counts)

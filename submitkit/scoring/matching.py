@@ -85,6 +85,26 @@ class MatchStatistics:
         self.images[np.ix_(used, rows)] += 1
         self.count += 1
 
+    def add_counts(self, rows: npt.ArrayLike, ids: npt.ArrayLike, pixels: npt.ArrayLike) -> None:
+        """Fold in one image given as a histogram instead of arrays.
+
+        ``rows`` are the classes present among its scored pixels, ``ids`` its raw
+        predicted ids and ``pixels[r, j]`` the scored pixels of class ``rows[r]``
+        predicted ``ids[j]`` (:meth:`submitkit.scoring.metrics.RawCounts.pixels`):
+        the same as :meth:`add` on the image's arrays.
+        """
+        r = np.asarray(rows, dtype=np.int64)
+        i = np.asarray(ids, dtype=np.int64)
+        conf = np.asarray(pixels, dtype=np.int64)
+        keep = i <= self.clusters
+        kept, sub = i[keep], conf[:, keep].T  # (id, present class)
+        self.count += 1
+        if len(r) == 0:
+            return
+        self.pixels[np.ix_(kept, r)] += sub
+        used = kept[sub.sum(axis=1) > 0]
+        self.images[np.ix_(used, r)] += 1
+
     def merge(self, other: MatchStatistics) -> None:
         """Add another set of statistics (from a parallel worker) into this one."""
         if (other.k, other.clusters) != (self.k, self.clusters):

@@ -18,12 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
-import secrets
-import shutil
-import zipfile
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -31,23 +26,20 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-from PIL import Image
 from pydantic import BaseModel, Field
 
-from submitkit.benchmark.ids import MAX_ENCODABLE, encode
+from submitkit.benchmark.ids import MAX_ENCODABLE
 from submitkit.benchmark.protocols import Protocol
 from submitkit.benchmark.tracks import Split
-from submitkit.checks.masks import (
-    MAX_DECODE_PIXELS,
-    PNG_SIGNATURE,
-    describe_format,
-    parse_png_header,
-)
 from submitkit.checks.report import Report, Status
 from submitkit.checks.staged import resolve_target, run_check
+from submitkit.core.atomic import atomic_folder, atomic_output
 from submitkit.core.diagnostics import Code, Diagnostic, Severity
 from submitkit.core.errors import EnvironmentProblem, UsageError
 from submitkit.core.progress import NoProgress, ProgressSink
+from submitkit.core.workers import run_ordered
+from submitkit.core.zipwrite import DeterministicZip
+from submitkit.inputs import png
 from submitkit.inputs.layout import (
     MASK_SUFFIX,
     MATCH_FILE,
@@ -59,19 +51,17 @@ from submitkit.inputs.layout import (
 )
 from submitkit.inputs.manifest import ImageSize, ManifestSources
 from submitkit.inputs.match_json import load_match
-from submitkit.inputs.source import open_source
+from submitkit.inputs.png import PngFault, encode_png
+from submitkit.inputs.source import MemberRef, Source, open_source
 
 IdArray = npt.NDArray[np.int32]
 
 _X = "\N{MULTIPLICATION SIGN}"
 _NPY_MAGIC = b"\x93NUMPY"
-_JPEG_MAGIC = b"\xff\xd8\xff"
+_MAX_NPY_BYTES = 256 * 1024 * 1024
+"""No id map of an ImageNet image as .npy comes near this (int64 at 8000 x 4000)."""
 _PREDICTION_SUFFIXES = (".png", ".jpg", ".jpeg", ".npy", ".bmp", ".tif", ".tiff", ".gif", ".webp")
 _KEPT = "; one copy (the one Python's zipfile reads) was kept"
-_CHUNK = 64
-"""Masks read (in the main thread) and then converted (in worker threads) per batch."""
-_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
-"""A fixed member timestamp, so the same input always gives the same zip."""
 
 
 class ChangeKind(str, Enum):
@@ -158,13 +148,15 @@ class FixResult(BaseModel):
 # --- one prediction ---------------------------------------------------------------
 
 
-class Unconvertible(Exception):
-    """A prediction that cannot be turned into an id map without guessing."""
+Unconvertible = PngFault
+"""A prediction that cannot be turned into an id map without guessing (code, message)."""
 
-    def __init__(self, code: Code, reason: str) -> None:
-        super().__init__(reason)
-        self.code = code
-        self.reason = reason
+
+_STORED_AS = {
+    "grayscale": ChangeKind.grayscale,
+    "palette": ChangeKind.palette,
+    "alpha": ChangeKind.alpha,
+}
 
 
 @dataclass(frozen=True)
@@ -180,90 +172,21 @@ class LabelMap:
 
 
 def read_label_map(data: bytes) -> LabelMap:
-    """The ids a prediction file holds; raises ``Unconvertible`` when they are not recoverable.
+    """The ids a prediction file holds; raises ``PngFault`` when they are not recoverable.
 
-    Accepts the official 8-bit RGB PNG, grayscale PNGs (1/2/4/8/16-bit), palette
-    PNGs (the index is the id), PNGs with a constant alpha channel, and NumPy
-    ``.npy`` arrays of integers.
+    Accepts what :func:`submitkit.inputs.png.read_label_map` accepts (the official
+    8-bit RGB PNG, grayscale, palette, constant alpha) and NumPy ``.npy`` arrays
+    of integers.
     """
-    head = data[:64]
-    if head.startswith(_NPY_MAGIC):
+    if data.startswith(_NPY_MAGIC):
         return _read_npy(data)
-    if not head.startswith(PNG_SIGNATURE):
-        if head.startswith(_JPEG_MAGIC):
-            raise Unconvertible(
-                Code.NOT_PNG,
-                "a JPEG: lossy compression has already altered the ids; re-export the id map",
-            )
-        raise Unconvertible(Code.NOT_PNG, f"not a PNG: {describe_format(head)}")
-    header = parse_png_header(head)
-    if isinstance(header, str):
-        raise Unconvertible(Code.CORRUPT_PNG, f"damaged PNG: {header}")
-    if header.width * header.height > MAX_DECODE_PIXELS:
-        raise Unconvertible(
-            Code.CORRUPT_PNG,
-            f"{header.width}{_X}{header.height} pixels: far too large, not decoded",
-        )
-    ct, depth = header.colour_type, header.bit_depth
-    if depth == 16 and ct in (2, 4, 6):
-        raise Unconvertible(
-            Code.BIT_DEPTH_16,
-            f"{header.kind}: how the ids sit in 16-bit colour channels is not defined; "
-            "re-export as 8-bit RGB",
-        )
-    try:
-        with Image.open(io.BytesIO(data), formats=("PNG",)) as im:
-            im.load()
-            arr = np.asarray(im)
-    except Exception as exc:
-        # PIL raises many exception types for damaged data; all mean the same here.
-        raise Unconvertible(
-            Code.CORRUPT_PNG, f"PIL cannot decode the PNG: {exc or type(exc).__name__}"
-        ) from exc
-    kind = header.kind
-    if ct == 2:
-        return LabelMap(_rgb_ids(arr), None)
-    if ct == 0:
-        if depth in (2, 4):
-            # PIL stretches 2- and 4-bit samples to 0..255; undo it to get the stored ids.
-            arr = arr // (255 // (2**depth - 1))
-        return LabelMap(_checked(arr.astype(np.int64)), ChangeKind.grayscale, kind)
-    if ct == 3:
-        return LabelMap(arr.astype(np.int32), ChangeKind.palette, kind)
-    # ct 4 (LA) or 6 (RGBA), 8-bit: usable only if alpha says nothing.
-    alpha = arr[..., -1]
-    lo, hi = int(alpha.min()), int(alpha.max())
-    if lo != hi:
-        raise Unconvertible(
-            Code.MODE_ALPHA,
-            f"{kind} with varying alpha ({lo}..{hi}): probably a blended visualisation",
-        )
-    detail = f"{kind}, alpha {lo} everywhere"
-    if ct == 4:
-        return LabelMap(arr[..., 0].astype(np.int32), ChangeKind.alpha, detail)
-    return LabelMap(_rgb_ids(arr[..., :3]), ChangeKind.alpha, detail)
+    label = png.read_label_map(data)
+    kind = _STORED_AS[label.stored_as] if label.stored_as is not None else None
+    return LabelMap(label.ids, kind, label.detail)
 
 
-def _rgb_ids(rgb: npt.NDArray[np.uint8]) -> IdArray:
-    blue = int(np.count_nonzero(rgb[..., 2]))
-    if blue:
-        share = 100 * blue / max(1, rgb.shape[0] * rgb.shape[1])
-        raise Unconvertible(
-            Code.BLUE_NONZERO,
-            f"{blue:,} pixels ({share:.1f}%) have a non-zero blue channel: a colour "
-            "visualisation, whose colours cannot be turned back into ids",
-        )
-    return rgb[..., 0].astype(np.int32) | (rgb[..., 1].astype(np.int32) << 8)
-
-
-def _checked(ids: npt.NDArray[np.int64]) -> IdArray:
-    if ids.size and (int(ids.min()) < 0 or int(ids.max()) > MAX_ENCODABLE):
-        raise Unconvertible(
-            Code.ID_OUT_OF_RANGE,
-            f"ids {int(ids.min())}..{int(ids.max())} do not fit the RGB encoding "
-            f"(0..{MAX_ENCODABLE})",
-        )
-    return ids.astype(np.int32)
+def _fault(code: Code, message: str) -> PngFault:
+    return PngFault(code, message, "re-export the prediction as an 8-bit RGB PNG")
 
 
 def _read_npy(data: bytes) -> LabelMap:
@@ -271,13 +194,13 @@ def _read_npy(data: bytes) -> LabelMap:
         arr = np.load(io.BytesIO(data), allow_pickle=False)
     except Exception as exc:
         # A damaged header, a pickled object array, a truncated file: all unreadable.
-        raise Unconvertible(Code.NOT_PNG, f"an unreadable .npy array: {exc}") from exc
+        raise _fault(Code.NOT_PNG, f"an unreadable .npy array: {exc}") from exc
     if not isinstance(arr, np.ndarray):
-        raise Unconvertible(Code.NOT_PNG, "a .npy file that holds no array")
+        raise _fault(Code.NOT_PNG, "a .npy file that holds no array")
     # (1, H, W) and (H, W, 1) say the same as (H, W); more is a score volume.
     squeezed = arr.reshape([n for n in arr.shape if n != 1]) if arr.ndim > 2 else arr
     if squeezed.ndim != 2:
-        raise Unconvertible(
+        raise _fault(
             Code.NOT_PNG,
             f"a .npy array of shape {arr.shape}, not H{_X}W ids (logits need an argmax first)",
         )
@@ -285,12 +208,12 @@ def _read_npy(data: bytes) -> LabelMap:
         ids = squeezed.astype(np.int64)
     elif np.issubdtype(squeezed.dtype, np.floating):
         if not (np.isfinite(squeezed).all() and (squeezed == np.round(squeezed)).all()):
-            raise Unconvertible(Code.NOT_PNG, "a .npy array of non-integer floats: scores, not ids")
+            raise _fault(Code.NOT_PNG, "a .npy array of non-integer floats: scores, not ids")
         ids = squeezed.astype(np.int64)
     else:
-        raise Unconvertible(Code.NOT_PNG, f"a .npy array of {squeezed.dtype}, not integer ids")
+        raise _fault(Code.NOT_PNG, f"a .npy array of {squeezed.dtype}, not integer ids")
     h, w = ids.shape
-    return LabelMap(_checked(ids), ChangeKind.npy, f"{squeezed.dtype} array {w}{_X}{h}")
+    return LabelMap(png.checked_ids(ids), ChangeKind.npy, f"{squeezed.dtype} array {w}{_X}{h}")
 
 
 def resize_nearest(ids: IdArray, height: int, width: int) -> IdArray:
@@ -302,13 +225,6 @@ def resize_nearest(ids: IdArray, height: int, width: int) -> IdArray:
     return out
 
 
-def encode_png(ids: IdArray) -> bytes:
-    """The official encoding of an id map, as PNG bytes."""
-    buffer = io.BytesIO()
-    Image.fromarray(encode(ids)).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 def match_lookup(match: Mapping[int, int]) -> IdArray:
     """A table mapping every encodable id through match.json; -1 where it has no key."""
     table = np.full(MAX_ENCODABLE + 1, -1, dtype=np.int32)
@@ -318,16 +234,36 @@ def match_lookup(match: Mapping[int, int]) -> IdArray:
     return table
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Job:
     key: str
     name: str
     """Entry name in the (flattened) source."""
     shown: str
     """Path as the summary shows it (enclosing folder included)."""
-    data: bytes | None
-    read_error: str | None
+    ref: MemberRef
     expected: ImageSize | None
+
+
+def read_prediction(ref: MemberRef) -> bytes:
+    """A prediction's bytes, read the bounded way: PNGs as their header allows.
+
+    Raises PngFault for a file refused from its first bytes or unreadable.
+    """
+    try:
+        with ref.open() as handle:
+            head = handle.read(png.HEAD_BYTES)
+            if not head.startswith(png.PNG_SIGNATURE):
+                rest = handle.read(_MAX_NPY_BYTES + 1 - len(head))
+                if len(head) + len(rest) > _MAX_NPY_BYTES:
+                    raise _fault(Code.MASK_TOO_LARGE, "far larger than any id map; not read")
+                return head + rest
+    except PngFault:
+        raise
+    except Exception as exc:
+        # A damaged zip member or an unreadable file is a finding about it.
+        raise png.read_fault(exc) from exc
+    return png.read_png(ref.open)[1]
 
 
 @dataclass
@@ -352,9 +288,8 @@ def _repair(job: _Job, table: IdArray | None) -> _Done:
             )
         )
     try:
-        if job.data is None:
-            raise Unconvertible(Code.ZIP_CORRUPT, f"unreadable: {job.read_error}")
-        label = read_label_map(job.data)
+        data = read_prediction(job.ref)
+        label = read_label_map(data)
         ids = label.ids
         rewrite = label.fault is not None
         if label.fault is not None:
@@ -365,7 +300,7 @@ def _repair(job: _Job, table: IdArray | None) -> _Done:
             mapped = table[ids]
             if (mapped < 0).any():
                 missing = np.unique(ids[mapped < 0])[:8].tolist()
-                raise Unconvertible(
+                raise _fault(
                     Code.MATCH_UNMAPPED_ID,
                     f"uses ids match.json has no key for ({', '.join(map(str, missing))})",
                 )
@@ -373,10 +308,10 @@ def _repair(job: _Job, table: IdArray | None) -> _Done:
         if job.expected is not None and ids.shape != tuple(job.expected):
             ids = _fit_size(ids, job.expected, job.shown, target, changes)
             rewrite = True
-    except Unconvertible as bad:
-        left = Change(kind=ChangeKind.left_out, path=job.shown, detail=bad.reason, code=bad.code)
+    except PngFault as bad:
+        left = Change(kind=ChangeKind.left_out, path=job.shown, detail=bad.message, code=bad.code)
         return _Done(job, target, None, [left], False)
-    payload = encode_png(ids) if rewrite else job.data
+    payload = encode_png(ids) if rewrite else data
     return _Done(job, target, payload, changes, not rewrite)
 
 
@@ -415,55 +350,21 @@ def _fit_size(
 # --- writing the output ------------------------------------------------------------
 
 
-class _Sink:
-    """Where the repaired files go: a temporary folder or zip, made final by ``commit``."""
+@contextlib.contextmanager
+def _output(out: Path) -> Iterator[Callable[[str, bytes], None]]:
+    """A writer of named files into ``out``: a zip or a folder, there only once complete."""
+    if out.suffix.lower() == ".zip":
+        with atomic_output(out, overwrite=False) as handle, DeterministicZip(handle) as archive:
+            yield archive.add
+        return
+    with atomic_folder(out) as folder:
 
-    def __init__(self, out: Path) -> None:
-        self.out = out
-        self.zip = out.suffix.lower() == ".zip"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        # Not tempfile.mkstemp/mkdtemp: their private 0600/0700 modes would stick to
-        # the output after the rename; os.mkdir and open("xb") honour the umask.
-        self.tmp = out.parent / f".{out.name}.{secrets.token_hex(6)}.part"
-        self._archive: zipfile.ZipFile | None = None
-        if self.zip:
-            with open(self.tmp, "xb"):
-                pass
-            self._archive = zipfile.ZipFile(self.tmp, "w", zipfile.ZIP_DEFLATED)
-        else:
-            os.mkdir(self.tmp)
+        def put(name: str, data: bytes) -> None:
+            path = folder / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
 
-    def write(self, name: str, data: bytes) -> None:
-        if self._archive is not None:
-            info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            self._archive.writestr(info, data)
-            return
-        path = self.tmp / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-
-    def commit(self) -> None:
-        if self._archive is not None:
-            self._archive.close()
-            self._archive = None
-            with open(self.tmp, "rb") as handle:
-                os.fsync(handle.fileno())
-        if self.out.exists() or self.out.is_symlink():
-            raise UsageError(f"{self.out} appeared while fixing; nothing was written over it")
-        os.rename(self.tmp, self.out)
-
-    def discard(self) -> None:
-        if self._archive is not None:
-            with contextlib.suppress(Exception):
-                self._archive.close()
-            self._archive = None
-        if self.tmp.is_dir():
-            shutil.rmtree(self.tmp, ignore_errors=True)
-        else:
-            with contextlib.suppress(FileNotFoundError):
-                self.tmp.unlink()
+        yield put
 
 
 # --- the whole submission ----------------------------------------------------------
@@ -576,82 +477,15 @@ def fix_submission(
         )
 
     jobs_list = _plan(layout, sizes)
-    used = {layout.source.prefix + j.name for j in jobs_list}
     try:
-        sink = _Sink(out)
+        with _output(out) as put:
+            _write_all(result, put, source, layout, notes, jobs_list, table, jobs, sink_progress)
+    except FileExistsError as exc:
+        raise UsageError(f"{out} appeared while fixing; nothing was written over it") from exc
     except OSError as exc:
-        raise EnvironmentProblem(f"cannot create {out}: {exc.strerror or exc}") from exc
-    try:
-        advance = sink_progress.stage("Repairing masks", len(jobs_list))
-        for done in _run(jobs_list, layout, table, jobs, advance):
-            result.changes += done.changes
-            if done.payload is None:
-                continue
-            sink.write(done.target, done.payload)
-            result.written += 1
-            result.unchanged += done.unchanged
-        for name, final in ((layout.method, METHOD_FILE), (layout.match, MATCH_FILE)):
-            if name is None:
-                continue
-            used.add(layout.source.prefix + name)
-            if final == MATCH_FILE and table is not None:
-                result.changes.append(
-                    Change(
-                        kind=ChangeKind.match_applied,
-                        path=shown + name,
-                        detail=f"the ids of {result.written} masks were mapped through it and "
-                        "it was dropped; boundary scores (mBIoU) now use the mapped ids",
-                    )
-                )
-                continue
-            if name != final:
-                result.changes.append(
-                    Change(
-                        kind=ChangeKind.renamed,
-                        path=shown + name,
-                        target=final,
-                        detail=f"{name} -> {final}",
-                    )
-                )
-            data = _read_entry(layout, name)
-            if data is None:
-                result.changes.append(
-                    Change(
-                        kind=ChangeKind.left_out,
-                        path=shown + name,
-                        detail="the file cannot be read (a damaged zip member?)",
-                        code=Code.ZIP_CORRUPT,
-                    )
-                )
-                continue
-            sink.write(final, data)
-            result.written += 1
-            result.unchanged += 1
-        result.changes += [
-            _unshipped(entry.name, layout, notes)
-            for entry in source.entries
-            if entry.name not in used
-        ]
-        # Unsafe or duplicated zip members never reached the listing; say what became of them.
-        result.changes += [
-            Change(
-                kind=ChangeKind.dropped,
-                path=diag.path,
-                detail=diag.message + (_KEPT if diag.code is Code.ZIP_DUPLICATE_ENTRY else ""),
-                code=diag.code,
-            )
-            for diag in source.diagnostics
-        ]
-        sink.commit()
-    except OSError as exc:
-        sink.discard()
         raise EnvironmentProblem(
             f"cannot write {out}: {exc.strerror or exc}", "check the free space and permissions"
         ) from exc
-    except BaseException:
-        # Ctrl-C included: a half-written copy must never be mistaken for a repaired one.
-        sink.discard()
-        raise
 
     final_track = target[0] if target is not None else None
     final_split = target[1] if target is not None else None
@@ -665,6 +499,94 @@ def fix_submission(
         progress=progress,
     ).report
     return result
+
+
+def _write_all(
+    result: FixResult,
+    put: Callable[[str, bytes], None],
+    source: Source,
+    layout: Layout,
+    notes: Mapping[str, Diagnostic],
+    jobs_list: list[_Job],
+    table: IdArray | None,
+    jobs: int,
+    progress: ProgressSink,
+) -> None:
+    """Write every repaired prediction, then method.txt and match.json; note every change."""
+    advance = progress.stage("Repairing masks", len(jobs_list))
+    # The bounded window keeps memory flat: finished masks wait only briefly to be written.
+    for done in run_ordered(
+        lambda job: _repair(job, table), jobs_list, jobs=jobs, progress=advance
+    ):
+        result.changes += done.changes
+        if done.payload is None:
+            continue
+        put(done.target, done.payload)
+        result.written += 1
+        result.unchanged += done.unchanged
+    used = {layout.source.prefix + j.name for j in jobs_list}
+    for name, final in ((layout.method, METHOD_FILE), (layout.match, MATCH_FILE)):
+        if name is None:
+            continue
+        used.add(layout.source.prefix + name)
+        _write_text_file(result, put, layout, name, final, table is not None)
+    result.changes += [
+        _unshipped(entry.name, layout, notes) for entry in source.entries if entry.name not in used
+    ]
+    # Unsafe or duplicated zip members never reached the listing; say what became of them.
+    result.changes += [
+        Change(
+            kind=ChangeKind.dropped,
+            path=diag.path,
+            detail=diag.message + (_KEPT if diag.code is Code.ZIP_DUPLICATE_ENTRY else ""),
+            code=diag.code,
+        )
+        for diag in source.diagnostics
+    ]
+
+
+def _write_text_file(
+    result: FixResult,
+    put: Callable[[str, bytes], None],
+    layout: Layout,
+    name: str,
+    final: str,
+    match_applied: bool,
+) -> None:
+    shown = layout.enclosing
+    if final == MATCH_FILE and match_applied:
+        result.changes.append(
+            Change(
+                kind=ChangeKind.match_applied,
+                path=shown + name,
+                detail=f"the ids of {result.written} masks were mapped through it and "
+                "it was dropped; boundary scores (mBIoU) now use the mapped ids",
+            )
+        )
+        return
+    if name != final:
+        result.changes.append(
+            Change(
+                kind=ChangeKind.renamed,
+                path=shown + name,
+                target=final,
+                detail=f"{name} -> {final}",
+            )
+        )
+    data = _read_entry(layout, name)
+    if data is None:
+        result.changes.append(
+            Change(
+                kind=ChangeKind.left_out,
+                path=shown + name,
+                detail="the file cannot be read (a damaged zip member?)",
+                code=Code.ZIP_CORRUPT,
+            )
+        )
+        return
+    put(final, data)
+    result.written += 1
+    result.unchanged += 1
 
 
 def _read_entry(layout: Layout, name: str) -> bytes | None:
@@ -700,39 +622,9 @@ def _plan(layout: Layout, sizes: Mapping[str, ImageSize | None]) -> list[_Job]:
         # A correctly named copy wins over a misnamed one of the same image.
         chosen.setdefault(key, name)
     return [
-        _Job(key, name, layout.enclosing + name, None, None, sizes.get(key))
+        _Job(key, name, layout.enclosing + name, layout.source.ref(name), sizes.get(key))
         for key, name in sorted(chosen.items())
     ]
-
-
-def _run(
-    jobs_list: list[_Job],
-    layout: Layout,
-    table: IdArray | None,
-    jobs: int,
-    advance: Callable[[int], None],
-) -> Iterator[_Done]:
-    workers = jobs if jobs > 0 else min(8, os.cpu_count() or 1)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        try:
-            for start in range(0, len(jobs_list), _CHUNK):
-                batch = jobs_list[start : start + _CHUNK]
-                # Reads stay in this thread: a zip handle is not safe across threads.
-                for job in batch:
-                    try:
-                        job.data = layout.source.read(job.name)
-                    except Exception as exc:
-                        # A damaged zip member or an unreadable file is a finding.
-                        job.read_error = str(exc) or type(exc).__name__
-                # PIL and NumPy release the GIL while decoding, so threads suffice.
-                done = list(pool.map(lambda j: _repair(j, table), batch))
-                for job in batch:
-                    job.data = None
-                advance(len(batch))
-                yield from done
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
 
 
 def summary_lines(result: FixResult, examples: int = 5) -> list[str]:

@@ -8,30 +8,24 @@ Neither prints: the CLI renders their results.
 
 Reproducibility is a feature: a researcher who packs twice, or a colleague
 who packs the same folder, gets a byte-identical zip and so the same sha256
-to quote. Entries are sorted, timestamps and permissions are fixed, PNGs are
-stored (they are deflate streams already) and text is deflated at a fixed level.
+to quote. Entries are sorted and written by the deterministic zip writer
+(:mod:`submitkit.core.zipwrite`): fixed timestamps and permissions, every entry
+stored.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
-import os
 import re
-import stat
 import zipfile
-from collections import deque
-from collections.abc import Generator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import BinaryIO, Literal, cast
+from typing import BinaryIO, Literal
 
 import numpy as np
-from PIL import Image
 from pydantic import BaseModel, Field
 
 from submitkit._version import __version__
@@ -43,7 +37,9 @@ from submitkit.core.atomic import atomic_output
 from submitkit.core.diagnostics import Diagnostic, Severity
 from submitkit.core.errors import EnvironmentProblem, UsageError
 from submitkit.core.progress import NoProgress, ProgressSink
-from submitkit.core.workers import pool_context, start_worker
+from submitkit.core.workers import run_ordered
+from submitkit.core.zipwrite import FIXED_DATE_TIME, DeterministicZip
+from submitkit.inputs import png
 from submitkit.inputs.layout import MATCH_FILE, METHOD_FILE, Layout, is_junk
 from submitkit.inputs.manifest import ManifestSources
 from submitkit.inputs.method_txt import (
@@ -57,12 +53,8 @@ from submitkit.inputs.method_txt import (
 from submitkit.inputs.source import MemberRef, forget_open_zips
 from submitkit.workflows.preview_stats import ImageStats, Preview, build_preview
 
-PACK_DATE_TIME = (1980, 1, 1, 0, 0, 0)
-"""Every entry's timestamp: the earliest a zip can hold, so packing never depends on the clock."""
-FILE_MODE = 0o644
-TEXT_LEVEL = 9
-"""Deflate level of method.txt and match.json; fixed so the bytes are reproducible."""
-OPTIMIZE_LEVEL = 9
+PACK_DATE_TIME = FIXED_DATE_TIME
+"""Every entry's timestamp (see :mod:`submitkit.core.zipwrite`)."""
 MB = 1000 * 1000
 DEFAULT_MAX_SIZE = 300 * MB
 """The usual upload limit of the CodaLab competitions (in decimal MB, the stricter reading)."""
@@ -73,8 +65,6 @@ ESTIMATE_SAMPLE = 64
 _DESCRIPTION_LINE = re.compile(
     r"^[ \t]*method[ \t]+description[ \t]*:", re.IGNORECASE | re.MULTILINE
 )
-_MIN_PARALLEL = 64
-_MAX_CHUNK = 128
 
 
 class MethodSource(str, Enum):
@@ -339,15 +329,6 @@ def with_declarations(data: bytes, protocol: Protocol, track: int | None) -> byt
 # --- writing -----------------------------------------------------------------------
 
 
-def _zip_info(name: str, compress_type: int) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name, date_time=PACK_DATE_TIME)
-    # Unix, whatever the packing machine, so the header bytes do not vary by OS.
-    info.create_system = 3
-    info.external_attr = (stat.S_IFREG | FILE_MODE) << 16
-    info.compress_type = compress_type
-    return info
-
-
 @dataclass(frozen=True)
 class _MaskJob:
     ref: MemberRef
@@ -363,99 +344,42 @@ class _MaskOut:
     optimize_failed: bool = False
 
 
-def _pixel_counts(im: Image.Image, pixels: np.ndarray) -> dict[int, int]:
-    colours = cast("list[tuple[int, tuple[int, int, int]]] | None", im.getcolors(1 << 16))
-    counts: dict[int, int] = {}
-    if colours is not None:
-        for n, (r, g, _b) in colours:
-            key = r + (g << 8)
-            counts[key] = counts.get(key, 0) + n
-        return counts
-    ids = pixels[..., 0].astype(np.int32) | (pixels[..., 1].astype(np.int32) << 8)
-    binned = np.bincount(ids.ravel(), minlength=1 << 16)
-    return {int(i): int(binned[i]) for i in np.flatnonzero(binned)}
-
-
-def _reencode(pixels: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format="PNG", optimize=True, compress_level=OPTIMIZE_LEVEL)
-    return buffer.getvalue()
-
-
 def _same_pixels(data: bytes, pixels: np.ndarray) -> bool:
     # Mode matters as much as values: the evaluator indexes channels of an RGB array.
-    with Image.open(io.BytesIO(data), formats=("PNG",)) as im:
-        return im.mode == "RGB" and np.array_equal(np.asarray(im), pixels)
+    try:
+        with png.rgb_image(data) as im:
+            return np.array_equal(np.asarray(im), pixels)
+    except png.PngFault:
+        return False
 
 
 def _process_mask(job: _MaskJob) -> _MaskOut:
     """Read one mask, count its pixels per id, hash it and, if asked, re-encode it smaller."""
     data = job.ref.read_bytes()
     try:
-        with Image.open(io.BytesIO(data), formats=("PNG",)) as im:
-            im.load()
+        with png.rgb_image(data) as im:
             pixels = np.asarray(im)
-            counts = _pixel_counts(im, pixels) if im.mode == "RGB" else None
-    except Exception:
+            counts = png.pixel_counts(im)
+    except png.PngFault:
         # The check decoded this mask moments ago; if it no longer decodes, ship it
         # untouched and let the read-back check report it rather than crash here.
         return _MaskOut(data, len(data), None, None)
     digest = hashlib.sha256(repr(pixels.shape).encode() + pixels.tobytes()).hexdigest()
     out = _MaskOut(data, len(data), counts, digest)
-    if job.optimize and counts is not None:
-        smaller = _reencode(pixels)
+    if job.optimize:
+        smaller = png.rgb_png(pixels, optimize=True)
         if len(smaller) < len(data):
             # Lossless by design, verified anyway: a changed id would change the score.
-            try:
-                same = _same_pixels(smaller, pixels)
-            except Exception:
-                same = False
-            if same:
+            if _same_pixels(smaller, pixels):
                 out.data = smaller
             else:
                 out.optimize_failed = True
     return out
 
 
-def _process_chunk(jobs: list[_MaskJob]) -> list[_MaskOut]:
-    return [_process_mask(job) for job in jobs]
-
-
-def _processed(jobs: Sequence[_MaskJob], workers: int) -> Generator[_MaskOut, None, None]:
-    """``_process_mask`` over ``jobs``, yielded in order, with few chunks in flight.
-
-    The zip is written in entry order, so results are consumed in order; the
-    window bounds how many finished masks wait in memory meanwhile.
-    """
-    if workers <= 1 or len(jobs) < _MIN_PARALLEL:
-        for job in jobs:
-            yield _process_mask(job)
-        return
-    chunk = max(1, min(_MAX_CHUNK, -(-len(jobs) // (workers * 4))))
-    chunks = iter([list(jobs[i : i + chunk]) for i in range(0, len(jobs), chunk)])
-    pool = ProcessPoolExecutor(
-        max_workers=workers, mp_context=pool_context(), initializer=start_worker
-    )
-    pending: deque[Future[list[_MaskOut]]] = deque()
-    try:
-        for part in chunks:
-            pending.append(pool.submit(_process_chunk, part))
-            if len(pending) >= workers * 2:
-                break
-        while pending:
-            done = pending.popleft().result()
-            following = next(chunks, None)
-            if following is not None:
-                pending.append(pool.submit(_process_chunk, following))
-            yield from done
-    except BrokenProcessPool as exc:
-        raise EnvironmentProblem(
-            "a worker process died while packing masks (out of memory?)",
-            "rerun with --jobs 1 to pack in a single process",
-        ) from exc
-    finally:
-        # Ctrl-C or an error: drop the queued chunks instead of waiting for them.
-        pool.shutdown(wait=True, cancel_futures=True)
+def _processed(jobs: list[_MaskJob], n_jobs: int) -> Generator[_MaskOut, None, None]:
+    """``_process_mask`` over ``jobs``, in order; few finished masks wait in memory."""
+    return run_ordered(_process_mask, jobs, jobs=n_jobs, max_chunk=16)
 
 
 @dataclass
@@ -467,31 +391,26 @@ class _Written:
 
 
 def _write_zip(
-    handle: BinaryIO, plan: PackPlan, optimize: bool, workers: int, progress: ProgressSink
+    handle: BinaryIO, plan: PackPlan, optimize: bool, n_jobs: int, progress: ProgressSink
 ) -> _Written:
     source = plan.layout.source
     masks = [item for item in plan.items if item.is_mask and item.member is not None]
     jobs = [_MaskJob(source.ref(item.member or ""), optimize) for item in masks]
     advance = progress.stage("Packing", len(plan.items))
     written = _Written()
-    results = _processed(jobs, workers)
-    with contextlib.closing(results), zipfile.ZipFile(handle, "w") as archive:
+    results = _processed(jobs, n_jobs)
+    with contextlib.closing(results), DeterministicZip(handle) as archive:
         for item in plan.items:
             if item.is_mask and item.member is not None:
                 out = next(results)
-                archive.writestr(_zip_info(item.name, zipfile.ZIP_STORED), out.data)
+                archive.add(item.name, out.data)
                 written.original_mask_bytes += out.original_size
                 written.written_mask_bytes += len(out.data)
                 written.optimize_failed += out.optimize_failed
                 written.stats[item.name] = ImageStats(item.name, None, out.counts, out.digest)
             else:
                 data = item.data if item.data is not None else source.read(item.member or "")
-                archive.writestr(
-                    _zip_info(item.name, zipfile.ZIP_DEFLATED),
-                    data,
-                    compress_type=zipfile.ZIP_DEFLATED,
-                    compresslevel=TEXT_LEVEL,
-                )
+                archive.add(item.name, data)
             advance(1)
     return written
 
@@ -520,9 +439,8 @@ def write_pack(
     ensure_writable(out, plan.submission, overwrite)
     sink = progress or NoProgress()
     n_jobs = plan.jobs if jobs is None else jobs
-    workers = n_jobs if n_jobs > 0 else os.cpu_count() or 1
     with atomic_output(out) as handle:
-        written = _write_zip(handle, plan, optimize, workers, sink)
+        written = _write_zip(handle, plan, optimize, n_jobs, sink)
     # A zip handle cached for an earlier file at this path would read stale bytes.
     forget_open_zips()
     verification = _verify(plan, out, n_jobs)

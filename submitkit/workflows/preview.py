@@ -27,11 +27,13 @@ from submitkit.checks.staged import resolve_target
 from submitkit.core.atomic import write_bytes_atomic
 from submitkit.core.diagnostics import Severity
 from submitkit.core.errors import EnvironmentProblem, UsageError
+from submitkit.inputs import png
 from submitkit.inputs.layout import read_layout
 from submitkit.inputs.manifest import ManifestSources, dataset_split_dir, official_categories
 from submitkit.inputs.match_json import load_match
-from submitkit.inputs.source import open_source
-from submitkit.workflows.fix import IdArray, Unconvertible, read_label_map, resize_nearest
+from submitkit.inputs.png import PngFault
+from submitkit.inputs.source import MemberRef, open_source
+from submitkit.workflows.fix import IdArray, read_label_map, read_prediction, resize_nearest
 
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 RGB = tuple[int, int, int]
@@ -210,7 +212,7 @@ def preview_sheet(
     if gt_dir is not None and not (chosen_split is Split.validation and gt_dir.is_dir()):
         gt_dir = None
     tiles = [
-        _load_tile(key, names[key], layout.source.read, split_dir, gt_dir, match) for key in picked
+        _load_tile(key, names[key], layout.source.ref, split_dir, gt_dir, match) for key in picked
     ]
 
     title = f"submitkit preview: {path.name or path}"
@@ -279,19 +281,19 @@ def _find_source(split_dir: Path | None, key: str) -> Path | None:
 def _load_tile(
     key: str,
     name: str,
-    read: Callable[[str], bytes],
+    ref: Callable[[str], MemberRef],
     split_dir: Path | None,
     gt_dir: Path | None,
     match: Mapping[int, int] | None,
 ) -> Tile:
     tile = Tile(key=key, name=name)
     try:
-        label = read_label_map(read(name))
+        label = read_label_map(read_prediction(ref(name)))
         tile.prediction = label.ids
         if label.fault is not None:
             tile.notes.append(f"stored as {label.detail}; shown as its ids")
-    except Unconvertible as bad:
-        tile.notes.append(f"{bad.code.value}: {bad.reason}")
+    except PngFault as bad:
+        tile.notes.append(f"{bad.code.value}: {bad.message}")
     except Exception as exc:
         # An unreadable file is drawn as a note, like any other fault.
         tile.notes.append(f"unreadable: {exc}")
@@ -319,8 +321,8 @@ def _load_tile(
     if gt_dir is not None:
         gt_path = gt_dir / f"{key}.png"
         try:
-            tile.ground_truth = read_label_map(gt_path.read_bytes()).ids
-        except (OSError, Unconvertible):
+            tile.ground_truth = png.read_official(png.file_opener(gt_path))
+        except (OSError, PngFault):
             tile.notes.append("no readable ground truth")
     reference = _reference_size(tile)
     if tile.prediction is not None and reference is not None:

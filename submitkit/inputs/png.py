@@ -1,0 +1,646 @@
+"""The one PNG reader: every mask, prediction or ground truth, is read here.
+
+This is the only module that knows the ImageNet-S id encoding
+(``id = R + 256 * G``, ``B = 0``) and what each PNG fault is called. It
+judges a file from its first bytes (signature and IHDR) before reading it
+whole, so a huge or hostile file is never read or decoded; it decodes pixels
+as the official evaluator does (``np.array(Image.open(p))``); and it turns
+every failure into a :class:`PngFault` with the code, message and fix hint
+that ``check``, ``evaluate``, ``match``, ``fix``, ``pack`` and ``preview``
+all print alike.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import warnings
+import zipfile
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, cast
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image
+
+from submitkit.benchmark.ids import MAX_ENCODABLE
+from submitkit.core.diagnostics import Code, Diagnostic
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+HEAD_BYTES = 64
+"""What is read of a file before judging it: signature (8) + IHDR chunk (25), with room."""
+
+MAX_DECODE_PIXELS = 64 * 1000 * 1000
+"""No ImageNet image comes near this; a larger IHDR is not decoded (a PNG bomb)."""
+
+SLACK_BYTES = 16 * 1024 * 1024
+"""What a mask may hold beyond its worst-case pixel data (metadata, odd chunking)."""
+
+ENCODING = "R = id % 256, G = id // 256, B = 0"
+"""The encoding, as hints spell it out."""
+
+IdArray = npt.NDArray[np.int32]
+Opener = Callable[[], IO[bytes]]
+"""Opens one file for binary reading (a folder file or a zip member)."""
+
+_X = "\N{MULTIPLICATION SIGN}"
+_COLOURS_LIMIT = 1 << 16
+
+# (bit depth, colour type) -> the PIL mode Image.open gives, as in PIL's own table.
+_PIL_MODES = {
+    (1, 0): "1",
+    (2, 0): "L",
+    (4, 0): "L",
+    (8, 0): "L",
+    (16, 0): "I;16",
+    (8, 2): "RGB",
+    (16, 2): "RGB",
+    (1, 3): "P",
+    (2, 3): "P",
+    (4, 3): "P",
+    (8, 3): "P",
+    (8, 4): "LA",
+    (16, 4): "RGBA",
+    (8, 6): "RGBA",
+    (16, 6): "RGBA",
+}
+_COLOUR_NAMES = {0: "grayscale", 2: "RGB", 3: "palette", 4: "grayscale+alpha", 6: "RGBA"}
+_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+
+
+# --- the encoding -------------------------------------------------------------------
+
+
+def encode(ids: npt.NDArray[np.integer]) -> npt.NDArray[np.uint8]:
+    """Turn an H x W array of ids into the H x W x 3 uint8 RGB encoding."""
+    arr = np.asarray(ids)
+    if arr.ndim != 2:
+        raise ValueError(f"expected a 2-D id array, got shape {arr.shape}")
+    if arr.size and (int(arr.min()) < 0 or int(arr.max()) > MAX_ENCODABLE):
+        raise ValueError(f"ids must lie in 0..{MAX_ENCODABLE}")
+    wide = arr.astype(np.uint32, copy=False)
+    rgb = np.zeros((*arr.shape, 3), dtype=np.uint8)
+    rgb[..., 0] = wide & 0xFF
+    rgb[..., 1] = wide >> 8
+    return rgb
+
+
+def decode(rgb: npt.NDArray[np.uint8]) -> IdArray:
+    """Turn an H x W x 3 RGB array back into ids (the blue channel is ignored).
+
+    The widening to int32 comes *before* the multiplication: the official
+    loader multiplies the uint8 channel by 256, which overflows on NumPy 2.
+    """
+    arr = np.asarray(rgb)
+    if arr.ndim != 3 or arr.shape[2] < 2:
+        raise ValueError(f"expected an H x W x 3 array, got shape {arr.shape}")
+    out = arr[..., 1].astype(np.int32)
+    out <<= 8
+    out |= arr[..., 0]
+    return out
+
+
+def colour_id(r: int, g: int) -> int:
+    """The id of one colour (for colour tables such as ``Image.getcolors``)."""
+    return r + (g << 8)
+
+
+def encode_png(ids: npt.NDArray[np.integer], *, optimize: bool = False) -> bytes:
+    """The official encoding of an id map, as PNG bytes (``optimize``: smallest lossless)."""
+    return rgb_png(encode(ids), optimize=optimize)
+
+
+def rgb_png(rgb: npt.NDArray[np.uint8], *, optimize: bool = False) -> bytes:
+    """An H x W x 3 uint8 array as PNG bytes; ``optimize`` picks the smallest lossless form."""
+    buffer = io.BytesIO()
+    params: dict[str, object] = {"optimize": True, "compress_level": 9} if optimize else {}
+    Image.fromarray(rgb).save(buffer, format="PNG", **params)
+    return buffer.getvalue()
+
+
+# --- the header ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PngHeader:
+    """The IHDR chunk of a PNG."""
+
+    width: int
+    height: int
+    bit_depth: int
+    colour_type: int
+    interlace: int
+
+    @property
+    def mode(self) -> str:
+        """The mode PIL opens this PNG in (``RGB`` even for 16-bit RGB, which PIL truncates)."""
+        return _PIL_MODES[(self.bit_depth, self.colour_type)]
+
+    @property
+    def kind(self) -> str:
+        """A human description such as ``grayscale (mode L, 8-bit)``."""
+        colour = _COLOUR_NAMES[self.colour_type]
+        return f"{colour} (mode {self.mode}, {self.bit_depth}-bit)"
+
+    @property
+    def pixels(self) -> int:
+        return self.width * self.height
+
+    @property
+    def official(self) -> bool:
+        """8-bit RGB: the only form the official evaluator reads correctly."""
+        return (self.bit_depth, self.colour_type) == (8, 2)
+
+    @property
+    def max_file_bytes(self) -> int:
+        """The most bytes a PNG of this header can sensibly hold.
+
+        Deflate never expands data by more than a few bytes per 16 KiB block, so
+        twice the raw scanlines plus a fixed slack is far above any honest file.
+        """
+        row = 1 + -(-self.width * _CHANNELS[self.colour_type] * self.bit_depth // 8)
+        return 2 * row * self.height + SLACK_BYTES
+
+
+def describe_format(head: bytes) -> str:
+    """What a file that is not a PNG is, judged from its first bytes."""
+    if not head:
+        return "an empty file (0 bytes)"
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            return what
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return "a WebP image"
+    if head.startswith(b"version https://git-lfs"):
+        return "a Git LFS pointer (text), not the image it stands for"
+    if _looks_like_text(head):
+        lowered = head.lstrip().lower()
+        if lowered.startswith((b"<!doctype html", b"<html")):
+            return "an HTML page (a failed download?)"
+        return f"text, starting {head[:32].decode('utf-8', 'replace')!r}"
+    shown = " ".join(f"{b:02X}" for b in head[:8])
+    return f"unknown binary data (first bytes {shown})"
+
+
+_MAGIC = (
+    (b"\xff\xd8\xff", "a JPEG image (starts FF D8 FF)"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"BM", "a BMP image"),
+    (b"II*\x00", "a TIFF image"),
+    (b"MM\x00*", "a TIFF image"),
+    (b"\x93NUMPY", "a NumPy .npy array"),
+    (b"PK\x03\x04", "a zip archive"),
+    (b"\x1f\x8b", "gzip-compressed data"),
+)
+
+
+def _looks_like_text(head: bytes) -> bool:
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        # A multi-byte character cut at the end of the head is still text.
+        try:
+            text = head[:-3].decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+    return all(c.isprintable() or c in "\t\r\n" for c in text)
+
+
+def parse_png_header(head: bytes) -> PngHeader | str:
+    """The IHDR of a PNG from its first bytes, or why it cannot be read.
+
+    Returns a reason (str) when the bytes start like a PNG but the header is
+    truncated or damaged; callers first check the signature with
+    ``head.startswith(PNG_SIGNATURE)``.
+    """
+    if len(head) < 33:
+        return f"truncated: the file ends after {len(head)} bytes, inside the PNG header"
+    length, ctype = struct.unpack(">I4s", head[8:16])
+    if ctype != b"IHDR" or length != 13:
+        return f"the first chunk is {ctype!r} of {length} bytes, not a 13-byte IHDR"
+    body = head[16:29]
+    (crc,) = struct.unpack(">I", head[29:33])
+    # PIL refuses a header with a bad checksum, so the evaluator would too.
+    if zlib.crc32(head[12:29]) != crc:
+        return "the IHDR checksum is wrong (the header is damaged)"
+    width, height, depth, ctype_n, _compression, _filter, interlace = struct.unpack(
+        ">IIBBBBB", body
+    )
+    if width == 0 or height == 0:
+        return f"the header declares an empty image ({width}{_X}{height})"
+    if (depth, ctype_n) not in _PIL_MODES:
+        return f"the header declares an invalid colour type {ctype_n} with bit depth {depth}"
+    if interlace > 1:
+        return f"the header declares an unknown interlace method {interlace}"
+    return PngHeader(width, height, depth, ctype_n, interlace)
+
+
+# --- faults -------------------------------------------------------------------------
+
+
+class PngFault(Exception):
+    """A mask the official evaluator would choke on or misread: its code, message and hint."""
+
+    def __init__(self, code: Code, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.hint = hint
+
+    def at(self, path: str) -> Diagnostic:
+        """This fault as a finding about ``path``."""
+        return self.code.at(path, self.message, self.hint)
+
+
+def not_png(head: bytes) -> PngFault:
+    """NOT_PNG for a file whose first bytes are something else, saying what it is."""
+    what = describe_format(head)
+    if head.startswith(b"\xff\xd8\xff"):
+        hint = (
+            "JPEG compression has already altered the ids: re-export the id map from your "
+            f"predictions as a lossless 8-bit RGB PNG ({ENCODING})"
+        )
+    elif head.startswith(b"\x93NUMPY"):
+        hint = (
+            "encode the array as an 8-bit RGB PNG: "
+            "Image.fromarray(submitkit.inputs.png.encode(np.load(f))).save(p)"
+        )
+    elif head.startswith(b"version https://git-lfs"):
+        hint = "fetch the real files (`git lfs pull`) before packing the submission"
+    else:
+        hint = f"save each prediction as an 8-bit RGB PNG with {ENCODING}"
+    return PngFault(Code.NOT_PNG, f"not a PNG: the file is {what}", hint)
+
+
+def judge_head(head: bytes) -> PngHeader:
+    """The header of a file from its first bytes; raises PngFault if it is no usable PNG."""
+    if not head.startswith(PNG_SIGNATURE):
+        if head.startswith(b"\x89PNG"):
+            raise PngFault(
+                Code.CORRUPT_PNG,
+                "the PNG signature is damaged (line endings converted by a text-mode "
+                "transfer, e.g. FTP ASCII mode or git autocrlf)",
+                "copy the files in binary mode, or regenerate them",
+            )
+        raise not_png(head)
+    header = parse_png_header(head)
+    if isinstance(header, str):
+        raise PngFault(Code.CORRUPT_PNG, f"damaged PNG: {header}", "regenerate the file")
+    return header
+
+
+def too_many_pixels(header: PngHeader) -> PngFault | None:
+    """CORRUPT_PNG for a header that declares far more pixels than any ImageNet image."""
+    if header.pixels <= MAX_DECODE_PIXELS:
+        return None
+    return PngFault(
+        Code.CORRUPT_PNG,
+        f"the header declares {header.width}{_X}{header.height} pixels, far more than any "
+        "ImageNet image; not decoded",
+        "regenerate the file at the size of its source image",
+    )
+
+
+def too_large(header: PngHeader) -> PngFault:
+    """MASK_TOO_LARGE: the file holds far more bytes than its pixels could need."""
+    limit = header.max_file_bytes
+    return PngFault(
+        Code.MASK_TOO_LARGE,
+        f"the file is larger than {limit:,} bytes, far more than a "
+        f"{header.width}{_X}{header.height} PNG needs; not read further",
+        "regenerate the file; a mask holds nothing but its pixels",
+    )
+
+
+def mode_fault(header: PngHeader) -> PngFault | None:
+    """Mode and bit-depth problems, judged from IHDR alone; None for 8-bit RGB."""
+    ct, depth = header.colour_type, header.bit_depth
+    bad_mode = f"{header.kind} PNG"
+    if ct == 0:
+        if depth == 16:
+            how = (
+                "the ids need both bytes: a = np.array(Image.open(p)).astype(np.int64); "
+                "Image.fromarray(np.stack([a % 256, a // 256, a * 0], -1).astype(np.uint8))"
+                ".save(p)"
+            )
+        else:
+            how = (
+                "ids < 256 go to R: a = np.array(Image.open(p)); "
+                "Image.fromarray(np.stack([a, a * 0, a * 0], -1).astype(np.uint8)).save(p)"
+            )
+        return PngFault(
+            Code.MODE_GRAYSCALE,
+            f"{bad_mode}: the evaluator reads channel 1 of an RGB array and crashes",
+            f"encode the ids as RGB ({ENCODING}); {how}",
+        )
+    if ct == 3:
+        return PngFault(
+            Code.MODE_PALETTE,
+            f"{bad_mode}: the evaluator would see a 2-D array of palette indices and crash",
+            "if the palette was attached only for viewing, the indices are the ids: "
+            "a = np.array(Image.open(p)).astype(np.int64); "
+            "Image.fromarray(np.stack([a % 256, a // 256, a * 0], -1).astype(np.uint8))"
+            ".save(p); if instead the colours encode the ids, use "
+            "Image.open(p).convert('RGB')",
+        )
+    if ct in (4, 6):
+        if ct == 4:
+            how = (
+                "keep the gray channel as R: a = np.array(Image.open(p))[..., 0]; "
+                "Image.fromarray(np.stack([a, a * 0, a * 0], -1).astype(np.uint8)).save(p)"
+            )
+        else:
+            how = "Image.open(p).convert('RGB').save(p)"
+        return PngFault(
+            Code.MODE_ALPHA,
+            f"{bad_mode}: masks must be plain 8-bit RGB, without alpha",
+            f"if alpha is constant, drop it: {how}; if alpha varies, the file is likely a "
+            f"blended visualisation: re-export the id map ({ENCODING})",
+        )
+    if depth == 16:
+        return PngFault(
+            Code.BIT_DEPTH_16,
+            f"{bad_mode}: PIL keeps only the high byte of each 16-bit channel, "
+            "so the evaluator would read wrong ids",
+            "write a uint8 array: Image.fromarray(rgb.astype(np.uint8)) with "
+            f"{ENCODING}; re-export rather than convert this file with PIL",
+        )
+    return None
+
+
+def read_fault(exc: BaseException) -> PngFault:
+    """Why the bytes of a file could not be read (a damaged zip member, a disk error)."""
+    if isinstance(exc, (zipfile.BadZipFile, zlib.error, EOFError)):
+        return PngFault(
+            Code.ZIP_CORRUPT,
+            f"the zip member cannot be read: {exc}",
+            "re-create the zip from the submission folder (see `submitkit pack`)",
+        )
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return PngFault(
+        Code.CORRUPT_PNG,
+        f"the file cannot be read: {reason}",
+        "check the file's permissions and disk",
+    )
+
+
+def decode_fault(exc: BaseException) -> PngFault:
+    """CORRUPT_PNG for pixels PIL cannot decode (truncated data, bad CRC, a bomb)."""
+    reason = str(exc) or type(exc).__name__
+    return PngFault(Code.CORRUPT_PNG, f"PIL cannot decode the PNG: {reason}", "regenerate the file")
+
+
+# --- reading, bounded ---------------------------------------------------------------
+
+
+def read_png(opener: Opener) -> tuple[PngHeader, bytes]:
+    """A PNG's header and bytes, judged from its first bytes before it is read whole.
+
+    A file that is not a PNG, has a damaged header, declares a pixel count no
+    ImageNet image has, or holds more bytes than its pixels could need is
+    refused with a PngFault, having read at most what its header allows.
+    Missing files raise FileNotFoundError or KeyError, left to the caller.
+    """
+    try:
+        with opener() as handle:
+            head = handle.read(HEAD_BYTES)
+            header = judge_head(head)
+            huge = too_many_pixels(header)
+            if huge is not None:
+                raise huge
+            limit = header.max_file_bytes
+            rest = handle.read(limit + 1 - len(head))
+    except (PngFault, FileNotFoundError, KeyError):
+        raise
+    except Exception as exc:
+        # Unreadable bytes are a finding about this file, never a reason to stop.
+        raise read_fault(exc) from exc
+    if len(head) + len(rest) > limit:
+        raise too_large(header)
+    return header, head + rest
+
+
+def file_opener(path: Path) -> Opener:
+    """An opener for a plain file."""
+
+    def opener() -> IO[bytes]:
+        return open(path, "rb")
+
+    return opener
+
+
+def read_head(opener: Opener) -> PngHeader:
+    """The header alone, judged (quick checks: 64 bytes a file)."""
+    try:
+        with opener() as handle:
+            head = handle.read(HEAD_BYTES)
+    except (FileNotFoundError, KeyError):
+        raise
+    except Exception as exc:
+        # As in read_png: a damaged member is a finding.
+        raise read_fault(exc) from exc
+    return judge_head(head)
+
+
+# --- decoding -----------------------------------------------------------------------
+
+
+def open_image(data: bytes) -> Image.Image:
+    """The decoded PIL image of PNG bytes already judged by :func:`read_png`."""
+    try:
+        with warnings.catch_warnings():
+            # The pixel count was judged from the header already.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(io.BytesIO(data), formats=("PNG",))
+            im.load()
+    except Exception as exc:
+        # PIL raises many types (SyntaxError, OSError, ValueError, zlib.error,
+        # DecompressionBombError...): every one of them is this one fault.
+        raise decode_fault(exc) from exc
+    return im
+
+
+@dataclass(frozen=True)
+class Palette:
+    """The distinct ids of a decoded 8-bit RGB mask and its non-zero blue pixels."""
+
+    ids: tuple[int, ...]
+    """Sorted distinct ids (R + 256 G)."""
+    blue: int
+    """Pixels whose blue channel is not 0."""
+    colours: int | None
+    """Distinct colours, None beyond 65,536."""
+
+
+def rgb_image(data: bytes) -> Image.Image:
+    """The decoded 8-bit RGB image of judged bytes; PngFault if PIL disagrees with the header."""
+    im = open_image(data)
+    if im.mode != "RGB":
+        # The header said 8-bit RGB; a decoder that disagrees is a broken file.
+        raise PngFault(
+            Code.CORRUPT_PNG, f"PIL decodes the file as mode {im.mode}, not RGB", "regenerate it"
+        )
+    return im
+
+
+def palette(im: Image.Image) -> Palette:
+    """The ids and blue pixels of a decoded RGB image."""
+    # getcolors runs in C and, for the few-region maps predictions are, is several
+    # times faster than any NumPy pass over the pixels (docs: performance).
+    found = cast("list[tuple[int, tuple[int, int, int]]] | None", im.getcolors(_COLOURS_LIMIT))
+    if found is not None:
+        ids = sorted({colour_id(r, g) for _, (r, g, _b) in found})
+        blue = sum(n for n, (_r, _g, b) in found if b)
+        return Palette(tuple(ids), blue, len(found))
+    rgb = np.asarray(im, dtype=np.uint8)
+    # bincount over the 16-bit id space avoids the sort inside np.unique.
+    present = np.flatnonzero(np.bincount(decode(rgb).ravel(), minlength=_COLOURS_LIMIT))
+    blue = int(np.count_nonzero(rgb[..., 2]))
+    return Palette(tuple(int(i) for i in present), blue, None)
+
+
+def pixel_counts(im: Image.Image) -> dict[int, int]:
+    """Pixels per id of a decoded RGB image."""
+    found = cast("list[tuple[int, tuple[int, int, int]]] | None", im.getcolors(_COLOURS_LIMIT))
+    counts: dict[int, int] = {}
+    if found is not None:
+        for n, (r, g, _b) in found:
+            key = colour_id(r, g)
+            counts[key] = counts.get(key, 0) + n
+        return counts
+    binned = np.bincount(decode(np.asarray(im)).ravel(), minlength=_COLOURS_LIMIT)
+    return {int(i): int(binned[i]) for i in np.flatnonzero(binned)}
+
+
+def blue_fault(blue: int, pixels: int, colours: int | None) -> PngFault | None:
+    """BLUE_NONZERO when some pixel has a blue value: a visualisation, not an id map."""
+    if not blue:
+        return None
+    share = f" ({100 * blue / pixels:.1f}%)" if pixels else ""
+    colours_text = f"{colours:,}" if colours is not None else f"over {_COLOURS_LIMIT:,}"
+    return PngFault(
+        Code.BLUE_NONZERO,
+        f"{blue:,} pixels{share} have a non-zero blue channel ({colours_text} distinct "
+        "colours): this looks like a colour visualisation, not an id map",
+        f"save the raw ids instead of a coloured rendering: {ENCODING}",
+    )
+
+
+def ids_of(im: Image.Image) -> IdArray:
+    """The H x W ids of a decoded RGB image."""
+    return decode(np.asarray(im))
+
+
+def read_official(opener: Opener) -> IdArray:
+    """Read and decode one mask as the evaluator would: 8-bit RGB only, else PngFault."""
+    header, data = read_png(opener)
+    fault = mode_fault(header)
+    if fault is not None:
+        raise fault
+    with rgb_image(data) as im:
+        return ids_of(im)
+
+
+def alpha_detail(data: bytes) -> str:
+    """Whether a PNG's alpha is constant, which decides whether dropping it is safe."""
+    try:
+        with open_image(data) as im:
+            alpha = im.getextrema()[-1]
+    except PngFault:
+        return ""
+    if not isinstance(alpha, tuple):
+        return ""
+    lo, hi = alpha
+    if lo == hi:
+        return f"; alpha is {lo} everywhere, so dropping it loses nothing"
+    return f"; alpha varies ({lo}..{hi}), so it is probably a blended visualisation"
+
+
+# --- label maps in other forms (fix, preview) ---------------------------------------
+
+
+@dataclass(frozen=True)
+class LabelMap:
+    """The ids of a PNG however they were stored, and how it departs from the encoding."""
+
+    ids: IdArray
+    stored_as: str | None
+    """``grayscale``, ``palette`` or ``alpha`` when the file is not 8-bit RGB, else None."""
+    detail: str = ""
+    """What the file was, for a summary of changes."""
+
+
+def read_label_map(data: bytes) -> LabelMap:
+    """The ids a PNG holds, where they are recoverable without guessing; else PngFault.
+
+    Accepts the official 8-bit RGB PNG, grayscale PNGs (1/2/4/8/16-bit),
+    palette PNGs (the index is the id) and PNGs with a constant alpha channel.
+    """
+    header = judge_head(data[:HEAD_BYTES])
+    huge = too_many_pixels(header)
+    if huge is not None:
+        raise huge
+    if len(data) > header.max_file_bytes:
+        raise too_large(header)
+    ct, depth = header.colour_type, header.bit_depth
+    if depth == 16 and ct in (2, 4, 6):
+        raise PngFault(
+            Code.BIT_DEPTH_16,
+            f"{header.kind}: how the ids sit in 16-bit colour channels is not defined; "
+            "re-export as 8-bit RGB",
+            "re-export the predictions as 8-bit RGB",
+        )
+    with open_image(data) as im:
+        arr = np.asarray(im)
+    kind = header.kind
+    if ct == 2:
+        return LabelMap(_rgb_ids(arr), None)
+    if ct == 0:
+        if depth in (2, 4):
+            # PIL stretches 2- and 4-bit samples to 0..255; undo it to get the stored ids.
+            arr = arr // (255 // (2**depth - 1))
+        return LabelMap(checked_ids(arr.astype(np.int64)), "grayscale", kind)
+    if ct == 3:
+        return LabelMap(arr.astype(np.int32), "palette", kind)
+    # ct 4 (LA) or 6 (RGBA), 8-bit: usable only if alpha says nothing.
+    alpha = arr[..., -1]
+    lo, hi = int(alpha.min()), int(alpha.max())
+    if lo != hi:
+        raise PngFault(
+            Code.MODE_ALPHA,
+            f"{kind} with varying alpha ({lo}..{hi}): probably a blended visualisation",
+            f"re-export the id map ({ENCODING})",
+        )
+    detail = f"{kind}, alpha {lo} everywhere"
+    if ct == 4:
+        return LabelMap(arr[..., 0].astype(np.int32), "alpha", detail)
+    return LabelMap(_rgb_ids(arr[..., :3]), "alpha", detail)
+
+
+def _rgb_ids(rgb: npt.NDArray[np.uint8]) -> IdArray:
+    blue = int(np.count_nonzero(rgb[..., 2]))
+    if blue:
+        share = 100 * blue / max(1, rgb.shape[0] * rgb.shape[1])
+        raise PngFault(
+            Code.BLUE_NONZERO,
+            f"{blue:,} pixels ({share:.1f}%) have a non-zero blue channel: a colour "
+            "visualisation, whose colours cannot be turned back into ids",
+            f"save the raw ids instead of a coloured rendering: {ENCODING}",
+        )
+    return decode(rgb)
+
+
+def checked_ids(ids: npt.NDArray[np.int64]) -> IdArray:
+    """Ids as int32, or ID_OUT_OF_RANGE when they do not fit the RGB encoding."""
+    if ids.size and (int(ids.min()) < 0 or int(ids.max()) > MAX_ENCODABLE):
+        raise PngFault(
+            Code.ID_OUT_OF_RANGE,
+            f"ids {int(ids.min())}..{int(ids.max())} do not fit the RGB encoding "
+            f"(0..{MAX_ENCODABLE})",
+            f"ids must lie in 0..{MAX_ENCODABLE}",
+        )
+    return ids.astype(np.int32)
