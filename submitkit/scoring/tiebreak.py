@@ -50,9 +50,7 @@ def official_costs(images: npt.ArrayLike, count: int) -> FloatArray:
     return cost.astype(np.float64)
 
 
-def _warm_start(
-    cost: FloatArray, u: FloatArray, row4col: IntArray, col4row: IntArray
-) -> None:
+def _warm_start(cost: FloatArray, u: FloatArray, row4col: IntArray, col4row: IntArray) -> None:
     """Row reduction, then each row in index order takes the first free column at its minimum."""
     low = cost.min(axis=1)
     u[:] = low

@@ -112,14 +112,6 @@ def iou_terms(pixels: npt.ArrayLike) -> FloatArray:
     return p / (pred[:, None] + gt[None, :] - p + 1e-10)
 
 
-def one_to_one_miou(pixels: npt.ArrayLike, mapping: Mapping[int, int]) -> float:
-    """Validation mIoU (%) of a one-to-one mapping of ids 0..K to classes 0..K."""
-    terms = iou_terms(pixels)
-    k = terms.shape[1] - 1
-    total = sum(float(terms[i, c]) for i, c in mapping.items() if i < terms.shape[0])
-    return total / (k + 1) * 100.0
-
-
 def find_ties(
     images: npt.ArrayLike, pixels: npt.ArrayLike, mapping: Mapping[int, int]
 ) -> Ties | None:
