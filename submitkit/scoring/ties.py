@@ -109,7 +109,8 @@ def iou_terms(pixels: npt.ArrayLike) -> FloatArray:
     p = np.asarray(pixels, dtype=np.float64)
     pred = p.sum(axis=1)
     gt = p.sum(axis=0)
-    return p / (pred[:, None] + gt[None, :] - p + 1e-10)
+    terms: FloatArray = p / (pred[:, None] + gt[None, :] - p + 1e-10)
+    return terms
 
 
 def find_ties(
