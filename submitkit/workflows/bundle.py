@@ -169,18 +169,26 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 NEEDED = ("numpy", "scipy", "PIL", "pydantic", "typer", "rich", "jsonschema")
-missing = [name for name in NEEDED if importlib.util.find_spec(name) is None]
-if missing:
-    print("installing " + ", ".join(missing), file=sys.stderr)
-    subprocess.check_call(
-        [sys.executable, "-m", "pip", "install", "--quiet", "-r",
-         os.path.join(HERE, "requirements.txt")]
-    )
-sys.path.insert(0, HERE)
-from submitkit.cli.app import main  # noqa: E402
 
-sys.argv = ["submitkit", "score", *sys.argv[1:]]
-main()
+
+def run():
+    missing = [name for name in NEEDED if importlib.util.find_spec(name) is None]
+    if missing:
+        print("installing " + ", ".join(missing), file=sys.stderr)
+        subprocess.check_call(
+            [sys.executable, "-m", "pip", "install", "--quiet", "-r",
+             os.path.join(HERE, "requirements.txt")]
+        )
+    sys.path.insert(0, HERE)
+    from submitkit.cli.app import main
+
+    sys.argv = ["submitkit", "score", *sys.argv[1:]]
+    main()
+
+
+# Worker processes import this file again: only the platform's own run scores.
+if __name__ == "__main__":
+    run()
 '''
 
 
