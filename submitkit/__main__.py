@@ -1,3 +1,3 @@
-from submitkit.cli.app import main
+from submitkit.cli.entry import main
 
 main()

@@ -15,8 +15,6 @@ from submitkit.core.errors import UsageError
 from submitkit.core.workers import resolve_workers, run_all, run_ordered, usable_cpus
 from submitkit.core.zipwrite import DeterministicZip
 from submitkit.inputs import png
-from submitkit.scoring.matching import MatchStatistics
-from submitkit.scoring.metrics import count_image, count_raw, match_table
 from tests.conftest import png_bytes
 
 # --- the runner ---------------------------------------------------------------------
@@ -91,37 +89,6 @@ def test_same_entries_same_bytes() -> None:
         ((1980, 1, 1, 0, 0, 0), 3, zipfile.ZIP_STORED)
     }
     assert {i.external_attr >> 16 & 0o777 for i in infos} == {0o644}
-
-
-# --- raw histograms: one pass scores every matching ---------------------------------
-
-
-def test_raw_counts_give_what_count_image_gives_under_any_match() -> None:
-    rng = np.random.default_rng(5)
-    gt = rng.integers(0, 4, size=(40, 50))
-    gt[:3] = 1000
-    pred = rng.integers(0, 7, size=(40, 50)) * 3
-    raw = count_raw(gt, pred, 3)
-    plain = count_image(gt, pred, 3)
-    assert np.array_equal(raw.mapped().conf[:, :6], plain.conf[raw.rows][:, :6])
-    mapping = {i * 3: (i % 4) for i in range(7)}
-    table = match_table(mapping, 3)
-    direct = count_image(gt, pred, 3, table)
-    via_raw = raw.mapped(table)
-    assert np.array_equal(via_raw.conf, direct.conf[np.searchsorted(direct.rows, raw.rows)])
-
-
-def test_statistics_from_histograms_equal_statistics_from_arrays() -> None:
-    rng = np.random.default_rng(9)
-    a, b = MatchStatistics(4, 6), MatchStatistics(4, 6)
-    for _ in range(5):
-        gt = rng.integers(0, 5, size=(20, 30))
-        gt[0] = 1000
-        pred = rng.integers(0, 9, size=(20, 30))
-        a.add(gt, pred)
-        b.add_counts(*count_raw(gt, pred, 4).pixels())
-    assert np.array_equal(a.images, b.images) and np.array_equal(a.pixels, b.pixels)
-    assert a.count == b.count
 
 
 # --- the PNG reader -----------------------------------------------------------------

@@ -191,3 +191,24 @@ def test_evaluate_on_the_shipped_example() -> None:
         ],
     )
     assert result.exit_code == 0 and "mIoU" in result.stdout
+
+
+@pytest.mark.parametrize("command", ["evaluate", "match"])
+def test_a_truncated_mask_with_an_intact_header_gives_no_result(
+    tmp_path: Path, command: str
+) -> None:
+    # The header stage passes it; the one decoding pass must say it cannot read it.
+    case = GOLDEN / "t50-small"
+    masks = copy_masks(case / "submission-unsup", tmp_path / "masks")
+    victim = sorted(masks.rglob("*.png"))[0]
+    data = victim.read_bytes()
+    victim.write_bytes(data[: max(60, len(data) // 2)])
+    out = tmp_path / "match.json"
+    args = [command, str(masks), "--dataset", str(case / "dataset"), "--quiet"]
+    if command == "match":
+        args += ["-o", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1, result.output
+    assert "M002" in result.stdout and victim.name in result.stdout
+    assert "nan" not in result.stdout and "mIoU" not in result.stdout
+    assert not out.exists()

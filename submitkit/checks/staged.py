@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +26,13 @@ COUNT_TOLERANCE = 0.1
 
 @dataclass
 class CheckRun:
-    """A finished check with the parsed pieces later commands (pack) reuse."""
+    """A check, with the parsed pieces every later command (evaluate, match, pack) reuses.
+
+    With ``defer_pixels`` the check stops after the header stage and leaves the
+    pixel stage ``pending``: the command's own pass over the masks (scoring,
+    packing) runs :func:`submitkit.checks.masks.decode_mask` on ``tasks`` and
+    hands the results to :meth:`finish_pixels`, so each mask is decoded once.
+    """
 
     report: Report
     layout: Layout | None = None
@@ -34,6 +40,61 @@ class CheckRun:
     match: dict[int, int] | None = None
     method: MethodInfo | None = None
     masks: list[MaskResult] = field(default_factory=list)
+    tasks: dict[str, MaskTask] = field(default_factory=dict)
+    """The pixel stage's work: one task per prediction, by ``wnid/stem``."""
+    pending: bool = False
+    """The pixel stage has not run yet (see :meth:`finish_pixels`)."""
+    base: list[Diagnostic] = field(default_factory=list)
+    """Every finding but the masks' own and those about their ids."""
+    k: int | None = None
+    protocol: Protocol | None = None
+    match_shown: str | None = None
+    judge_ids: bool = True
+    """Whether ids are held against K (not for ``match``, whose cluster ids may exceed it)."""
+
+    def finish_pixels(
+        self, results: Sequence[MaskResult], extra: Sequence[Diagnostic] = ()
+    ) -> None:
+        """Complete the check with pixel-stage results from another pass over the masks.
+
+        ``extra`` are that pass's own findings (sizes against the ground truth),
+        added unless the check already says the same about the same file.
+        """
+        self.masks = list(results)
+        self.pending = False
+        self.compose(extra)
+
+    def run_pixels(self, jobs: int = 0, progress: Callable[[int], None] | None = None) -> None:
+        """Run a pending pixel stage here (when no other pass will decode the masks)."""
+        if self.pending:
+            self.finish_pixels(
+                inspect_masks(list(self.tasks.values()), jobs=jobs, progress=progress)
+            )
+
+    def compose(self, extra: Sequence[Diagnostic] = ()) -> None:
+        """The report's findings from the stages run so far."""
+        diags = list(self.base)
+        for result in self.masks:
+            diags += result.diagnostics
+        said = {(d.code, d.path) for d in diags}
+        diags += [d for d in extra if (d.code, d.path) not in said]
+        decoded = not self.pending and self.judge_ids
+        if decoded and self.k is not None:
+            # A missing "0" key is J003 already; id 0 in every mask need not repeat it.
+            keys = frozenset(self.match) | {0} if self.match is not None else None
+            found = id_findings(self.masks, k=self.k, match_keys=keys)
+            diags += [d for d in found if (d.code, d.path) not in said]
+        if self.match is not None and self.match_shown is not None:
+            used: set[int] = set()
+            for result in self.masks:
+                used.update(result.ids or ())
+            usage = match_usage_findings(self.match, used, self.match_shown, self.protocol)
+            if not decoded:
+                # Without pixels, which keys are used is unknown: keep the protocol finding only.
+                usage = [d for d in usage if d.code is Code.MATCH_OUTSIDE_UNSUPERVISED]
+            diags += usage
+        self.report.diagnostics = diags
+        self.report.counts.masks_inspected = len(self.masks)
 
 
 def check(
@@ -80,11 +141,14 @@ def run_check(
     strict: bool = False,
     progress: ProgressSink | None = None,
     match_file: Path | None = None,
+    defer_pixels: bool = False,
 ) -> CheckRun:
     """Run every stage; raises SubmitkitError only for unusable options or inputs.
 
     ``match_file`` is a match.json outside the submission (``evaluate --match``);
-    it replaces the submission's own.
+    it replaces the submission's own. ``defer_pixels`` leaves the pixel stage to
+    the caller's own pass over the masks (see :class:`CheckRun`); ``quick``
+    then still means the ids are not held against K.
     """
     sink = progress or NoProgress()
     source = open_source(path)
@@ -165,28 +229,19 @@ def run_check(
         diags += match_diags
 
     sizes = run.manifest.images if run.manifest is not None else {}
-    tasks = [
-        MaskTask(layout.source.ref(name), shown + name, sizes.get(key))
+    run.tasks = {
+        key: MaskTask(layout.source.ref(name), shown + name, sizes.get(key))
         for key, name in layout.predictions.items()
-    ]
-    label = "Reading PNG headers" if quick else "Checking masks"
-    run.masks = inspect_masks(tasks, quick=quick, jobs=jobs, progress=sink.stage(label, len(tasks)))
-    report.counts.masks_inspected = len(run.masks)
-    for result in run.masks:
-        diags += result.diagnostics
-    if not quick and k is not None:
-        # A missing "0" key is J003 already; id 0 in every mask need not repeat it.
-        keys = frozenset(run.match) | {0} if run.match is not None else None
-        diags += id_findings(run.masks, k=k, match_keys=keys)
-    if run.match is not None and match_shown is not None:
-        used: set[int] = set()
-        for result in run.masks:
-            used.update(result.ids or ())
-        usage = match_usage_findings(run.match, used, match_shown, protocol)
-        if quick:
-            # Without pixels, which keys are used is unknown: keep the protocol finding only.
-            usage = [d for d in usage if d.code is Code.MATCH_OUTSIDE_UNSUPERVISED]
-        diags += usage
+    }
+    run.base, run.k, run.protocol, run.match_shown = diags, k, protocol, match_shown
+    run.judge_ids = not quick
+    headers_only = quick or defer_pixels
+    label = "Reading PNG headers" if headers_only else "Checking masks"
+    tasks = list(run.tasks.values())
+    advance = sink.stage(label, len(tasks))
+    run.masks = inspect_masks(tasks, quick=headers_only, jobs=jobs, progress=advance)
+    run.pending = defer_pixels
+    run.compose()
 
     if report.protocol is None:
         report.unverified.append(
@@ -194,7 +249,6 @@ def run_check(
                 what="the protocol's rules", flag="--protocol unsupervised|distance|semi|free"
             )
         )
-    report.diagnostics = diags
     return run
 
 

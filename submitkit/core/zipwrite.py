@@ -1,6 +1,6 @@
 """The one deterministic zip writer: the same entries give the same bytes on any machine.
 
-Used by ``pack`` and ``fix``. A researcher who writes the same submission twice,
+Used by ``pack``, ``fix`` and ``bundle``. A researcher who writes the same submission twice,
 or a colleague on another operating system, gets a byte-identical zip and so
 the same sha256 to quote. What would otherwise vary is fixed here:
 
@@ -15,6 +15,7 @@ the same sha256 to quote. What would otherwise vary is fixed here:
 
 from __future__ import annotations
 
+import shutil
 import stat
 import zipfile
 from types import TracebackType
@@ -47,6 +48,11 @@ class DeterministicZip:
     def add(self, name: str, data: bytes) -> None:
         """Append one entry holding ``data``."""
         self._archive.writestr(entry_info(name), data)
+
+    def add_file(self, name: str, source: BinaryIO) -> None:
+        """Append one entry streamed from an open file (large members, zip64 allowed)."""
+        with self._archive.open(entry_info(name), "w", force_zip64=True) as target:
+            shutil.copyfileobj(source, target, 1 << 20)
 
     def close(self) -> None:
         """Write the central directory."""

@@ -11,9 +11,8 @@ same pass that counts the histograms. Plain functions for the workflows
   (:class:`~submitkit.scoring.metrics.Scores`), one row per image and the
   diagnostics of predictions that could not be scored;
 * :func:`match_submission` gathers the statistics the matchings of
-  :mod:`submitkit.scoring.matching` need, and each image's histogram over its
-  raw ids, from which any candidate matching is scored without decoding again
-  (:meth:`MatchRun.score`).
+  :mod:`submitkit.scoring.matching` need, from which every candidate matching
+  is scored without decoding again.
 
 The pass runs on the one parallel runner (:mod:`submitkit.core.workers`) in
 chunks of images. Each chunk folds its images into one accumulator of fixed
@@ -44,14 +43,7 @@ from submitkit.core.workers import chunked, resolve_workers, run_ordered
 from submitkit.inputs import png
 from submitkit.inputs.png import IdArray, PngFault
 from submitkit.scoring.matching import MatchStatistics
-from submitkit.scoring.metrics import (
-    Accumulator,
-    RawCounts,
-    Scores,
-    count_image,
-    count_raw,
-    match_table,
-)
+from submitkit.scoring.metrics import Accumulator, Scores, count_image, match_table
 
 Progress = Callable[[int], None]
 """Called with the number of images just finished."""
@@ -196,8 +188,6 @@ class ScorePass:
     accumulator: Accumulator | None = None
     rows: list[ImageRow] = field(default_factory=list)
     statistics: MatchStatistics | None = None
-    counts: list[RawCounts] = field(default_factory=list)
-    """Per-image histograms over raw ids (match passes only), in task order."""
 
     @property
     def findings(self) -> list[Diagnostic]:
@@ -212,27 +202,14 @@ class ScorePass:
 
 @dataclass
 class MatchRun:
-    """What :func:`match_submission` found: statistics, per-image histograms, faults."""
+    """What :func:`match_submission` found: statistics, and the masks it could not read.
+
+    Statistics gathered with unreadable masks left out are not the submission's:
+    callers must not match from a run with error diagnostics.
+    """
 
     statistics: MatchStatistics
     diagnostics: list[Diagnostic]
-    counts: list[RawCounts] = field(default_factory=list)
-
-    def score(self, mapping: Mapping[int, int]) -> Scores | None:
-        """The official metrics under ``mapping``, from the histograms (no decoding).
-
-        ``None`` when some image could not be read, or uses an id ``mapping`` lacks.
-        """
-        if self.diagnostics or not self.counts:
-            return None
-        table = match_table(mapping, self.statistics.k)
-        total = Accumulator(self.statistics.k)
-        for raw in self.counts:
-            counts = raw.mapped(table)
-            if counts.unmapped_pixels:
-                return None
-            total.add(counts)
-        return total.scores()
 
 
 # --- the pass --------------------------------------------------------------------
@@ -254,7 +231,6 @@ class _Chunk:
     accumulator: Accumulator | None = None
     rows: list[ImageRow] = field(default_factory=list)
     statistics: MatchStatistics | None = None
-    counts: list[RawCounts] = field(default_factory=list)
     fatal: tuple[str, str] | None = None
 
 
@@ -319,9 +295,7 @@ def _score_image(ctx: _Context, task: ImageTask, out: _Chunk) -> None:
     if pred is None:
         return
     if out.statistics is not None:
-        raw = count_raw(gt, pred, ctx.k)
-        out.counts.append(raw)
-        out.statistics.add_counts(*raw.pixels())
+        out.statistics.add(gt, pred)
         return
     assert out.accumulator is not None
     counts = count_image(gt, pred, ctx.k, ctx.table)
@@ -396,7 +370,6 @@ def _fold(result: ScorePass, chunk: _Chunk) -> None:
     result.masks += chunk.masks
     result.diagnostics += chunk.diagnostics
     result.rows += chunk.rows
-    result.counts += chunk.counts
     if result.accumulator is not None and chunk.accumulator is not None:
         result.accumulator.merge(chunk.accumulator)
     if result.statistics is not None and chunk.statistics is not None:
@@ -489,4 +462,4 @@ def match_submission(
         _tasks(predictions, names), ground_truth, k, clusters=n, jobs=jobs, progress=progress
     )
     assert passed.statistics is not None
-    return MatchRun(statistics=passed.statistics, diagnostics=passed.findings, counts=passed.counts)
+    return MatchRun(statistics=passed.statistics, diagnostics=passed.findings)

@@ -297,65 +297,6 @@ def count_image(
     return ImageCounts(k=k, height=h, width=w, rows=rows, conf=conf)
 
 
-@dataclass(frozen=True)
-class RawCounts:
-    """One image's histogram over its *raw* predicted ids, before any match is applied.
-
-    ``conf[r, j, f]`` counts pixels of ground-truth row ``rows[r]`` (as in
-    :class:`ImageCounts`) predicted as raw id ``ids[j]`` with boundary flags
-    ``f``. Boundaries are those of the raw ids, as the toolbox takes them, so
-    :meth:`mapped` gives exactly what :func:`count_image` would give with any
-    match table: one decode scores every candidate matching.
-    """
-
-    k: int
-    height: int
-    width: int
-    rows: IntArray
-    ids: IntArray
-    conf: IntArray
-
-    def mapped(self, table: npt.NDArray[np.int32] | None = None) -> ImageCounts:
-        """The image's :class:`ImageCounts` under ``table`` (None: ids as classes)."""
-        k = self.k
-        cols = (
-            np.minimum(self.ids, k + 1) if table is None else np.take(table, self.ids, mode="clip")
-        )
-        conf = np.zeros((len(self.rows), k + 3, 4), dtype=np.int64)
-        for j, col in enumerate(cols.tolist()):
-            conf[:, col, :] += self.conf[:, j, :]
-        return ImageCounts(k=k, height=self.height, width=self.width, rows=self.rows, conf=conf)
-
-    def pixels(self) -> tuple[IntArray, IntArray, IntArray]:
-        """Scored classes, raw ids and their (class x id) pixel counts (ignore dropped)."""
-        valid = self.rows <= self.k
-        return self.rows[valid], self.ids, self.conf[valid].sum(axis=2)
-
-
-def count_raw(gt: npt.NDArray[np.integer], pred: npt.NDArray[np.integer], k: int) -> RawCounts:
-    """Histogram one image over its raw predicted ids (see :class:`RawCounts`)."""
-    g = np.asarray(gt).astype(np.int32, copy=False)
-    p = np.asarray(pred).astype(np.int32, copy=False)
-    if g.shape != p.shape or g.ndim != 2:
-        raise ValueError(f"shape mismatch: ground truth {g.shape}, prediction {p.shape}")
-    h, w = g.shape
-    d = boundary_width(h, w)
-    flags = boundary_mask(p, d).view(np.uint8) << 1
-    flags |= boundary_mask(g, d).view(np.uint8)
-    gcls = np.minimum(g, k + 1)
-    present_rows = np.flatnonzero(np.bincount(gcls.ravel(), minlength=k + 2)).astype(np.int64)
-    present_ids = np.flatnonzero(np.bincount(p.ravel())).astype(np.int64)
-    row_of = np.zeros(k + 2, dtype=np.int64)
-    row_of[present_rows] = np.arange(len(present_rows))
-    id_of = np.zeros(int(present_ids[-1]) + 1 if len(present_ids) else 1, dtype=np.int64)
-    id_of[present_ids] = np.arange(len(present_ids))
-    ncol = len(present_ids)
-    idx = (np.take(row_of, gcls) * ncol + np.take(id_of, p)) * 4 + flags
-    conf = np.bincount(idx.ravel(), minlength=len(present_rows) * ncol * 4)
-    conf = conf.reshape(len(present_rows), ncol, 4).astype(np.int64, copy=False)
-    return RawCounts(k=k, height=h, width=w, rows=present_rows, ids=present_ids, conf=conf)
-
-
 # --- results ---------------------------------------------------------------------
 
 
@@ -553,12 +494,10 @@ __all__ = [
     "BUCKET_NAMES",
     "Accumulator",
     "ImageCounts",
-    "RawCounts",
     "Scores",
     "boundary_mask",
     "boundary_width",
     "count_image",
-    "count_raw",
     "match_table",
     "size_bucket",
     "size_percent",
