@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import shutil
 import threading
 import zipfile
 from pathlib import Path
@@ -108,3 +110,59 @@ def test_truncated_pixels_with_an_intact_header_are_a_fault(tmp_path: Path) -> N
     with pytest.raises(png.PngFault) as caught:
         png.read_official(png.file_opener(tmp_path / "m.png"))
     assert caught.value.code.value == "M002"
+
+
+# --- reproducible zips from pack and fix --------------------------------------------
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def _copy_with_other_metadata(source: Path, target: Path) -> Path:
+    """The same content with other timestamps and permissions, as on another machine."""
+    shutil.copytree(source, target)
+    for i, path in enumerate(sorted(target.rglob("*"))):
+        if path.is_file():
+            path.chmod(0o600 if i % 2 else 0o664)
+            os.utime(path, (1_000_000_000 + i, 1_700_000_000 - i))
+    return target
+
+
+def test_pack_and_fix_zips_are_reproducible(tmp_path: Path) -> None:
+    from submitkit.benchmark.protocols import Protocol
+    from submitkit.inputs.manifest import ManifestSources
+    from submitkit.workflows.fix import fix_submission
+    from submitkit.workflows.pack import plan_pack, write_pack
+
+    sources = ManifestSources(manifest=EXAMPLES / "manifest.json")
+    first = EXAMPLES / "submissions" / "valid"
+    second = _copy_with_other_metadata(first, tmp_path / "elsewhere" / "valid")
+    packed, fixed = [], []
+    for n, sub in enumerate((first, second)):
+        out = tmp_path / f"pack{n}.zip"
+        write_pack(plan_pack(sub, protocol=Protocol.semi, sources=sources, jobs=2), out, jobs=2)
+        packed.append(out.read_bytes())
+        result = fix_submission(sub, tmp_path / f"fix{n}.zip", sources=sources, jobs=2)
+        assert result.written > 0
+        fixed.append((tmp_path / f"fix{n}.zip").read_bytes())
+    assert packed[0] == packed[1]
+    assert fixed[0] == fixed[1]
+
+
+def test_pack_refuses_a_mask_it_cannot_decode(tmp_path: Path) -> None:
+    from submitkit.benchmark.protocols import Protocol
+    from submitkit.inputs.manifest import ManifestSources
+    from submitkit.workflows.pack import plan_pack, write_pack
+
+    sub = shutil.copytree(EXAMPLES / "submissions" / "valid", tmp_path / "sub")
+    victim = sorted(sub.rglob("*.png"))[0]
+    data = victim.read_bytes()
+    victim.write_bytes(data[: max(60, len(data) // 2)])
+    plan = plan_pack(
+        sub, protocol=Protocol.semi, sources=ManifestSources(manifest=EXAMPLES / "manifest.json")
+    )
+    assert not plan.blocked  # the header stage cannot see it...
+    result = write_pack(plan, tmp_path / "out.zip", jobs=2)
+    # ...the one decoding pass does, and nothing is written.
+    assert result.status == "refused" and plan.blocked
+    assert "M002" in {d.code.value for d in result.report.diagnostics}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sub"]

@@ -15,13 +15,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Protocol
+from typing import IO, Protocol, TypeVar
+
+from PIL import Image
 
 from submitkit.benchmark.ids import IGNORE
 from submitkit.core.diagnostics import Code, Diagnostic
 from submitkit.core.workers import run_all
 from submitkit.inputs import png
-from submitkit.inputs.png import IdArray, PngFault, PngHeader
+from submitkit.inputs.png import PngFault, PngHeader
+
+T = TypeVar("T")
 
 LARGE_SOURCE_PIXELS = 1000 * 1000
 """Inference pipelines shrink source images with more pixels than this."""
@@ -145,12 +149,16 @@ def inspect_header(task: MaskTask) -> MaskResult:
     return result
 
 
-def decode_mask(task: MaskTask, *, keep_ids: bool = False) -> tuple[MaskResult, IdArray | None]:
-    """The full inspection of one prediction, and its H x W ids when ``keep_ids``.
+def decode_mask(
+    task: MaskTask, visit: Callable[[Image.Image, bytes], T] | None = None
+) -> tuple[MaskResult, T | None]:
+    """The full inspection of one prediction, and what ``visit`` makes of its pixels.
 
     This is the pixel stage of the check wherever it runs: in ``check`` alone,
-    or inside the scoring pass of ``evaluate`` and ``match``, so that each mask
-    is decoded once. Never raises for a bad file.
+    or inside the scoring pass of ``evaluate`` and ``match`` and the writing pass
+    of ``pack``, which get the decoded 8-bit RGB image (and the file's bytes)
+    through ``visit``, so that each mask is decoded once. Never raises for a bad
+    file; ``visit`` is called only for a mask that decodes.
     """
     result = MaskResult(task.path)
     try:
@@ -174,7 +182,7 @@ def decode_mask(task: MaskTask, *, keep_ids: bool = False) -> tuple[MaskResult, 
     try:
         with png.rgb_image(data) as im:
             colours = png.palette(im)
-            ids = png.ids_of(im) if keep_ids else None
+            seen = visit(im, data) if visit is not None else None
     except PngFault as bad:
         result.diagnostics.append(bad.at(task.path))
         return result, None
@@ -182,7 +190,7 @@ def decode_mask(task: MaskTask, *, keep_ids: bool = False) -> tuple[MaskResult, 
     blue = png.blue_fault(colours.blue, header.pixels, colours.colours)
     if blue is not None:
         result.diagnostics.append(blue.at(task.path))
-    return result, ids
+    return result, seen
 
 
 def _header_of_refused(task: MaskTask, result: MaskResult) -> None:

@@ -33,6 +33,7 @@ from typing import IO, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
+from PIL import Image
 from pydantic import BaseModel, ConfigDict
 
 from submitkit.benchmark.ids import IGNORE
@@ -256,7 +257,7 @@ def _ground_truth(ctx: _Context, file: str) -> IdArray:
 
 def _prediction(task: ImageTask, gt: IdArray, out: _Chunk) -> IdArray | None:
     """The prediction's ids after its pixel stage, or None (its findings recorded)."""
-    result, pred = decode_mask(task.prediction, keep_ids=True)
+    result, pred = decode_mask(task.prediction, _ids)
     if result.missing:
         result.diagnostics = [
             Code.MISSING_PREDICTION.at(
@@ -273,6 +274,10 @@ def _prediction(task: ImageTask, gt: IdArray, out: _Chunk) -> IdArray | None:
             result.diagnostics.append(found)
         return None
     return pred
+
+
+def _ids(im: Image.Image, _data: bytes) -> IdArray:
+    return png.ids_of(im)
 
 
 def _unmapped_diagnostic(

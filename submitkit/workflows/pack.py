@@ -26,11 +26,13 @@ from pathlib import Path
 from typing import BinaryIO, Literal
 
 import numpy as np
+from PIL import Image
 from pydantic import BaseModel, Field
 
 from submitkit._version import __version__
 from submitkit.benchmark.protocols import Protocol
 from submitkit.benchmark.tracks import Split
+from submitkit.checks.masks import MaskResult, MaskTask, decode_mask
 from submitkit.checks.report import Report, Status
 from submitkit.checks.staged import CheckRun, run_check
 from submitkit.core.atomic import atomic_output
@@ -50,7 +52,7 @@ from submitkit.inputs.method_txt import (
     protocol_findings,
     render_method,
 )
-from submitkit.inputs.source import MemberRef, forget_open_zips
+from submitkit.inputs.source import forget_open_zips
 from submitkit.workflows.preview_stats import ImageStats, Preview, build_preview
 
 PACK_DATE_TIME = FIXED_DATE_TIME
@@ -156,6 +158,24 @@ class PackPlan:
     left_out: list[str] = field(default_factory=list)
     repaired: list[Diagnostic] = field(default_factory=list)
     jobs: int = 0
+    method_findings: list[Diagnostic] | None = None
+    """Findings about the method.txt packed, which replace the check's; None if none is."""
+
+    def judge(self) -> None:
+        """The pack's report from the check's: repaired findings moved out, method re-judged."""
+        diags = list(self.run.report.diagnostics)
+        self.repaired = [d for d in diags if d.code.policy.pack_repairs]
+        diags = [d for d in diags if not d.code.policy.pack_repairs]
+        if self.method_findings is not None:
+            diags = [d for d in diags if not d.code.policy.pack_rejudges]
+            diags += self.method_findings
+        self.report = self.run.report.model_copy(update={"diagnostics": diags})
+
+    def complete(self) -> None:
+        """Run the check's pixel stage here, when no writing pass will decode the masks."""
+        if self.run.pending:
+            self.run.run_pixels(self.jobs)
+            self.judge()
 
     @property
     def blocked(self) -> bool:
@@ -230,23 +250,18 @@ def plan_pack(
         jobs=jobs,
         strict=strict,
         progress=progress,
+        defer_pixels=True,
     )
     assert run.layout is not None
     layout = run.layout
     k = run.report.track
-    diags = list(run.report.diagnostics)
-    repaired = [d for d in diags if d.code.policy.pack_repairs]
-    diags = [d for d in diags if not d.code.policy.pack_repairs]
-
     method, origin = _choose_method(layout, protocol, k, file_fields, method_config)
+    method_findings: list[Diagnostic] | None = None
     if method is not None:
-        diags = [d for d in diags if not d.code.policy.pack_rejudges]
-        info, method_diags = parse_method(method, METHOD_FILE)
-        diags += method_diags
+        info, method_findings = parse_method(method, METHOD_FILE)
         if info is not None:
-            diags += protocol_findings(info, protocol, k, METHOD_FILE)
+            method_findings += protocol_findings(info, protocol, k, METHOD_FILE)
             run.method = info
-    report = run.report.model_copy(update={"diagnostics": diags})
 
     items = [PlanItem(name, member=name) for name in layout.predictions.values()]
     if layout.match == MATCH_FILE:
@@ -255,19 +270,24 @@ def plan_pack(
         items.append(PlanItem(METHOD_FILE, data=method))
     items.sort(key=lambda item: item.name)
     text = method.decode("utf-8", errors="replace") if method is not None else None
-    return PackPlan(
+    plan = PackPlan(
         submission=path,
         protocol=protocol,
         run=run,
-        report=report,
+        report=run.report,
         sources=sources,
         items=items,
         method_text=text,
         method_source=origin,
         left_out=_left_out(layout),
-        repaired=repaired,
         jobs=jobs,
+        method_findings=method_findings,
     )
+    plan.judge()
+    if plan.blocked:
+        # Nothing will be written: finish the check here so its report is complete.
+        plan.complete()
+    return plan
 
 
 def _left_out(layout: Layout) -> list[str]:
@@ -331,17 +351,20 @@ def with_declarations(data: bytes, protocol: Protocol, track: int | None) -> byt
 
 @dataclass(frozen=True)
 class _MaskJob:
-    ref: MemberRef
+    task: MaskTask
     optimize: bool
 
 
 @dataclass
 class _MaskOut:
-    data: bytes
+    data: bytes | None
+    """What goes into the zip; None when the mask could not be read."""
     original_size: int
     counts: dict[int, int] | None
     digest: str | None
     optimize_failed: bool = False
+    result: MaskResult | None = None
+    """The check's pixel stage for this mask."""
 
 
 def _same_pixels(data: bytes, pixels: np.ndarray) -> bool:
@@ -353,20 +376,12 @@ def _same_pixels(data: bytes, pixels: np.ndarray) -> bool:
         return False
 
 
-def _process_mask(job: _MaskJob) -> _MaskOut:
-    """Read one mask, count its pixels per id, hash it and, if asked, re-encode it smaller."""
-    data = job.ref.read_bytes()
-    try:
-        with png.rgb_image(data) as im:
-            pixels = np.asarray(im)
-            counts = png.pixel_counts(im)
-    except png.PngFault:
-        # The check decoded this mask moments ago; if it no longer decodes, ship it
-        # untouched and let the read-back check report it rather than crash here.
-        return _MaskOut(data, len(data), None, None)
+def _packed(im: Image.Image, data: bytes, optimize: bool) -> _MaskOut:
+    """Count one decoded mask's pixels per id, hash it and, if asked, re-encode it smaller."""
+    pixels = np.asarray(im)
     digest = hashlib.sha256(repr(pixels.shape).encode() + pixels.tobytes()).hexdigest()
-    out = _MaskOut(data, len(data), counts, digest)
-    if job.optimize:
+    out = _MaskOut(data, len(data), png.pixel_counts(im), digest)
+    if optimize:
         smaller = png.rgb_png(pixels, optimize=True)
         if len(smaller) < len(data):
             # Lossless by design, verified anyway: a changed id would change the score.
@@ -377,6 +392,16 @@ def _process_mask(job: _MaskJob) -> _MaskOut:
     return out
 
 
+def _process_mask(job: _MaskJob) -> _MaskOut:
+    """The check's pixel stage of one mask and what packing needs of it, from one decode."""
+    result, out = decode_mask(job.task, lambda im, data: _packed(im, data, job.optimize))
+    if out is None:
+        # Not decodable: the pixel stage says why, and nothing is written (see write_pack).
+        out = _MaskOut(None, 0, None, None)
+    out.result = result
+    return out
+
+
 def _processed(jobs: list[_MaskJob], n_jobs: int) -> Generator[_MaskOut, None, None]:
     """``_process_mask`` over ``jobs``, in order; few finished masks wait in memory."""
     return run_ordered(_process_mask, jobs, jobs=n_jobs, max_chunk=16)
@@ -384,10 +409,21 @@ def _processed(jobs: list[_MaskJob], n_jobs: int) -> Generator[_MaskOut, None, N
 
 @dataclass
 class _Written:
+    checked: list[MaskResult] = field(default_factory=list)
+    """The check's pixel stage, done while writing."""
     stats: dict[str, ImageStats] = field(default_factory=dict)
     original_mask_bytes: int = 0
     written_mask_bytes: int = 0
     optimize_failed: int = 0
+
+
+def _tasks_by_member(plan: PackPlan) -> dict[str, MaskTask]:
+    layout = plan.layout
+    return {name: plan.run.tasks[key] for key, name in layout.predictions.items()}
+
+
+class _Refused(Exception):
+    """The pixel stage, run while writing, failed the check: the zip must not be kept."""
 
 
 def _write_zip(
@@ -395,14 +431,20 @@ def _write_zip(
 ) -> _Written:
     source = plan.layout.source
     masks = [item for item in plan.items if item.is_mask and item.member is not None]
-    jobs = [_MaskJob(source.ref(item.member or ""), optimize) for item in masks]
-    advance = progress.stage("Packing", len(plan.items))
+    tasks = _tasks_by_member(plan)
+    jobs = [_MaskJob(tasks[item.member or ""], optimize) for item in masks]
+    advance = progress.stage("Checking and packing masks", len(plan.items))
     written = _Written()
     results = _processed(jobs, n_jobs)
     with contextlib.closing(results), DeterministicZip(handle) as archive:
         for item in plan.items:
             if item.is_mask and item.member is not None:
                 out = next(results)
+                assert out.result is not None
+                written.checked.append(out.result)
+                if out.data is None:
+                    advance(1)
+                    continue
                 archive.add(item.name, out.data)
                 written.original_mask_bytes += out.original_size
                 written.written_mask_bytes += len(out.data)
@@ -439,8 +481,15 @@ def write_pack(
     ensure_writable(out, plan.submission, overwrite)
     sink = progress or NoProgress()
     n_jobs = plan.jobs if jobs is None else jobs
-    with atomic_output(out) as handle:
-        written = _write_zip(handle, plan, optimize, n_jobs, sink)
+    try:
+        with atomic_output(out) as handle:
+            written = _write_zip(handle, plan, optimize, n_jobs, sink)
+            plan.run.finish_pixels(written.checked)
+            plan.judge()
+            if plan.blocked:
+                raise _Refused
+    except _Refused:
+        return refused(plan)
     # A zip handle cached for an earlier file at this path would read stale bytes.
     forget_open_zips()
     verification = _verify(plan, out, n_jobs)
@@ -483,6 +532,9 @@ def human_size(n: int) -> str:
 
 def dry_run(plan: PackPlan, out: Path, *, overwrite: bool = False) -> PackResult:
     """What ``write_pack`` would write, with a preview from the check alone; writes nothing."""
+    plan.complete()
+    if plan.blocked:
+        return refused(plan)
     result = _result(plan, "dry-run", out, preview=_preview(plan, {}))
     try:
         ensure_writable(out, plan.submission, overwrite)
@@ -493,6 +545,7 @@ def dry_run(plan: PackPlan, out: Path, *, overwrite: bool = False) -> PackResult
 
 def refused(plan: PackPlan) -> PackResult:
     """The result of a plan whose check failed."""
+    plan.complete()
     return _result(plan, "refused", None)
 
 
@@ -526,13 +579,15 @@ def _estimate_saving(plan: PackPlan, mask_bytes: int) -> int:
     masks = [item for item in plan.items if item.is_mask and item.member is not None]
     if not masks or not mask_bytes:
         return 0
+    tasks = _tasks_by_member(plan)
     step = max(1, len(masks) // ESTIMATE_SAMPLE)
     sample = masks[::step][:ESTIMATE_SAMPLE]
     before = after = 0
     for item in sample:
-        out = _process_mask(_MaskJob(plan.layout.source.ref(item.member or ""), True))
-        before += out.original_size
-        after += len(out.data)
+        out = _process_mask(_MaskJob(tasks[item.member or ""], True))
+        if out.data is not None:
+            before += out.original_size
+            after += len(out.data)
     return round(mask_bytes * (before - after) / before) if before else 0
 
 
