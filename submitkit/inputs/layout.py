@@ -223,6 +223,17 @@ def _root_file(layout: Layout, name: str, diags: list[Diagnostic]) -> None:
         diags.append(Code.STRAY_FILE.at(name, f"{name} is outside the wnid folders", where))
 
 
+def stray_predictions(layout: Layout) -> dict[str, str]:
+    """Prediction files outside ``<wnid>/<stem>.png`` by stem: flat, nested, in odd folders."""
+    misnamed = set(layout.misnamed.values())
+    found: dict[str, str] = {}
+    for name in layout.left_out:
+        base = PurePosixPath(name).name
+        if name not in misnamed and not is_junk(name) and looks_like_prediction(base):
+            found.setdefault(prediction_stem(base), name)
+    return found
+
+
 def folder_findings(layout: Layout, categories: set[str] | None) -> list[Diagnostic]:
     """Top-level folders that are not wnids of the track; their files are set aside."""
     diags: list[Diagnostic] = []

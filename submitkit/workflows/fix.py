@@ -823,7 +823,7 @@ def _plan(
     for move in placement.moves:
         target = move.key + MASK_SUFFIX
         if move.where in _MOVED:
-            detail = f"{move.name} -> {target}"
+            detail = f"-> {target}"
             changes.append(
                 Change(
                     kind=_MOVED[move.where], path=shown + move.name, target=target, detail=detail
