@@ -117,7 +117,8 @@ def run_check(
     categories = _official_categories(run.manifest)
     diags += folder_findings(layout, categories)
     report.counts.predictions = len(layout.predictions)
-    strays = stray_predictions(layout)
+    # Predictions outside the wnid folders count only where a list says where they belong.
+    strays = stray_predictions(layout) if run.manifest is not None else {}
     if not layout.predictions and not layout.misnamed and not strays:
         diags.append(
             Code.EMPTY_SUBMISSION.at(
