@@ -37,10 +37,11 @@ from PIL import Image
 if importlib.util.find_spec("submitkit") is None:  # run from a checkout, not installed
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from submitkit.benchmark.ids import IGNORE, encode
+from submitkit.benchmark.ids import IGNORE
 from submitkit.benchmark.protocols import Protocol
 from submitkit.benchmark.tracks import TRACKS, Split
 from submitkit.inputs.manifest import ManifestSources, official_categories, official_names
+from submitkit.inputs.png import encode
 from submitkit.workflows.bundle import BundleSettings, plan_bundle, program_zip_name, write_bundle
 from submitkit.workflows.score import run_evaluate
 from submitkit.workflows.server import REFERENCE_MANIFEST, REFERENCE_MASKS, find_reference
