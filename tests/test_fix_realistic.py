@@ -23,13 +23,13 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from submitkit.benchmark.ids import decode
 from submitkit.benchmark.tracks import Split
 from submitkit.checks.report import Status
 from submitkit.cli.app import app
 from submitkit.core.diagnostics import Code
 from submitkit.core.errors import UsageError
 from submitkit.inputs.manifest import ManifestSources, manifest_from_names
+from submitkit.inputs.png import decode
 from submitkit.workflows.fix import ChangeKind, FixResult, fix_submission
 from tests.conftest import png_bytes
 
