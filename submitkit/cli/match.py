@@ -32,6 +32,11 @@ class LevelChoice(str, Enum):
     pixel = "pixel"
 
 
+class TieChoice(str, Enum):
+    official = "official"
+    any = "any"
+
+
 def match(
     path: Annotated[
         Path,
@@ -57,6 +62,13 @@ def match(
             show_default=False,
         ),
     ] = None,
+    ties: Annotated[
+        TieChoice,
+        typer.Option(
+            help="Which optimal image-level assignment to write where several tie: the one "
+            "evaluation/match.py returns (official), or SciPy's (any).",
+        ),
+    ] = TieChoice.official,
     toolbox: ToolboxOpt = None,
     manifest: ManifestOpt = None,
     protocol: ProtocolOpt = None,
@@ -81,6 +93,7 @@ def match(
                 level=level.value,
                 clusters=clusters,
                 overwrite=overwrite,
+                ties=ties.value,
                 jobs=settings.jobs,
                 progress=progress,
             )

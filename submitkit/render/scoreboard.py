@@ -12,7 +12,10 @@ from submitkit.benchmark.tracks import TRACKS
 from submitkit.render.console import printable
 from submitkit.render.reporting import TextReporter, render_findings_on
 from submitkit.scoring.metrics import Scores
+from submitkit.scoring.ties import Ties
 from submitkit.workflows.score import ClassScore, EvaluationOutput, MatchCandidate, MatchOutput
+
+MAX_TIED_SHOWN = 12
 
 SUMMARY_ROWS: tuple[tuple[str, str], ...] = (
     ("mIoU", "mean IoU over classes 0..K"),
@@ -69,17 +72,49 @@ def render_scores(
     console.print(per_class)
 
 
-def render_candidates(console: Console, candidates: Sequence[MatchCandidate]) -> None:
+def render_candidates(
+    console: Console,
+    candidates: Sequence[MatchCandidate],
+    notes: Sequence[str] = (),
+    ties: Ties | None = None,
+) -> None:
     table = Table(title="validation mIoU of each matching", title_justify="left", show_edge=False)
     for column in ("matching", "agreement", "mIoU", ""):
         table.add_column(column, justify="right" if column in ("agreement", "mIoU") else "left")
     for c in candidates:
         kind = "many-to-one" if c.many_to_one else "Hungarian"
-        name = f"{c.level}-level {kind}" + (
-            " (official default)" if c.level == "image" and not c.many_to_one else ""
-        )
+        name = f"{c.level}-level {kind}"
+        if c.tie_break == "official":
+            name += " (official, with its tie-break)"
+        elif c.level == "image" and not c.many_to_one:
+            name += " (official objective, SciPy tie-break)"
         table.add_row(name, f"{c.agreement:,}", f"{c.mIoU:.2f}", "written" if c.chosen else "")
     console.print(table)
+    for note in notes:
+        console.print(Text(printable(note)))
+    if ties is not None:
+        console.print(Text(ties_text(ties, candidates)))
+
+
+def ties_text(ties: Ties, candidates: Sequence[MatchCandidate]) -> str:
+    """One paragraph: the optimum is not unique, which classes, and what it does to the mIoU."""
+    image = next((c for c in candidates if c.level == "image" and not c.many_to_one), None)
+    shown = ", ".join(str(c) for c in ties.classes[:MAX_TIED_SHOWN])
+    more = (
+        f" and {len(ties.classes) - MAX_TIED_SHOWN} more"
+        if len(ties.classes) > MAX_TIED_SHOWN
+        else ""
+    )
+    which = ""
+    if image is not None:
+        how = "the official tie-break" if image.tie_break == "official" else "SciPy's tie-break"
+        which = f"; the image-level Hungarian above takes {how} ({image.mIoU:.2f})"
+    return (
+        f"ties: the optimal image-level assignment is not unique: {len(ties.classes)} classes "
+        f"({shown}{more}) can change id at the same agreement; over all optimal assignments "
+        f"the validation mIoU ranges {ties.mIoU_low:.2f}-{ties.mIoU_high:.2f} "
+        f"(exact search){which}"
+    )
 
 
 def render_evaluation_text(
@@ -109,7 +144,7 @@ def render_match_text(console: Console, document: MatchOutput) -> None:
         TextReporter(console).render(document.check)
         console.print(Text("nothing written: fix the errors above, then match again", "bold red"))
         return
-    render_candidates(console, document.candidates)
+    render_candidates(console, document.candidates, document.notes, document.ties)
     if any(c.chosen and c.many_to_one for c in document.candidates):
         console.print("many-to-one matching: admitted only under the fully unsupervised protocol")
     console.print(Text(f"wrote {printable(document.output)} ({len(document.mapping)} ids)"))

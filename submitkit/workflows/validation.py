@@ -21,6 +21,7 @@ from submitkit.workflows.score import (
     ClassScore,
     EvaluationOutput,
     MatchOutput,
+    TieBreak,
     class_scores,
     run_evaluate,
     run_match,
@@ -98,6 +99,7 @@ def match_and_write(
     protocol: Protocol | None = None,
     level: MatchLevel = "image",
     clusters: int | None = None,
+    ties: TieBreak = "official",
     overwrite: bool = False,
     jobs: int = 0,
     progress: ProgressSink | None = None,
@@ -112,6 +114,7 @@ def match_and_write(
         protocol=protocol,
         level=level,
         clusters=clusters,
+        ties=ties,
         jobs=jobs,
         progress=progress,
     )
@@ -123,5 +126,7 @@ def match_and_write(
         output=str(output),
         mapping={str(i): c for i, c in sorted(matched.mapping.items())},
         candidates=matched.candidates,
+        notes=matched.notes,
+        ties=matched.ties,
         check=matched.check.report,
     )
