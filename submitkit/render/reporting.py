@@ -13,6 +13,7 @@ from rich.text import Text
 
 from submitkit.benchmark.tracks import TRACKS
 from submitkit.checks.files import FilesReport
+from submitkit.checks.repairs import repair_lines
 from submitkit.checks.report import Report, Status
 from submitkit.core.diagnostics import Code, Diagnostic, Severity
 from submitkit.render.console import printable
@@ -73,6 +74,8 @@ class TextReporter:
         out.print(
             Text.assemble((report.status.value, _STATUS_STYLE[report.status]), f": {summary}")
         )
+        for line in repair_lines(report):
+            out.print(Text(printable(line)))
 
     def _render_group(self, code: Code, diags: list[Diagnostic]) -> None:
         out = self.console
@@ -85,13 +88,18 @@ class TextReporter:
                 (f"  ({len(diags)} finding{'s' if len(diags) != 1 else ''})", "dim"),
             )
         )
+        # One hint for the group when every finding has the same one (1,682 grayscale masks).
+        shared = len({d.hint for d in diags}) == 1
         for diag in diags[: self.examples]:
             out.print(Text("  " + finding_line(diag)))
-            out.print(Text(f"    fix: {printable(diag.hint)}", style="dim"))
+            if not shared:
+                out.print(Text(f"    fix: {printable(diag.hint)}", style="dim"))
         hidden = len(diags) - self.examples
         if hidden > 0:
             more = f"  … and {hidden} more (--examples N shows N per code; --format json, all)"
             out.print(Text(more, style="italic"))
+        if shared and diags[0].hint:
+            out.print(Text(f"  fix: {printable(diags[0].hint)}", style="dim"))
 
 
 def finding_line(diag: Diagnostic) -> str:
