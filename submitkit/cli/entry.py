@@ -13,7 +13,9 @@ import signal
 import sys
 from types import FrameType
 
-INTERRUPTED = 130
+from submitkit.core.exits import ExitCode
+
+INTERRUPTED = int(ExitCode.INTERRUPTED)
 """The exit status of a run stopped by Ctrl-C (128 + SIGINT), as shells report it."""
 
 _seen: list[int] = []
