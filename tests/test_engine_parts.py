@@ -166,3 +166,22 @@ def test_pack_refuses_a_mask_it_cannot_decode(tmp_path: Path) -> None:
     assert result.status == "refused" and plan.blocked
     assert "M002" in {d.code.value for d in result.report.diagnostics}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sub"]
+
+
+def test_a_huge_file_named_as_a_mask_is_judged_without_reading_it_whole(tmp_path: Path) -> None:
+    import resource
+
+    from submitkit.checks.masks import MaskTask, inspect_mask
+    from submitkit.inputs.source import MemberRef
+
+    name = "n01443537/ILSVRC2012_val_00000001.png"
+    path = tmp_path / name
+    path.parent.mkdir(parents=True)
+    with path.open("wb") as handle:
+        handle.write(png_bytes(np.zeros((375, 500), dtype=np.int32)))
+        handle.truncate(1 << 30)  # 1 GiB, sparse: no disk used
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    result = inspect_mask(MaskTask(MemberRef(str(tmp_path), name, False), name, None), False)
+    grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert [d.code.value for d in result.diagnostics] == ["M011"]
+    assert grown_mib < 256, f"memory grew by {grown_mib:.0f} MiB"
