@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -129,6 +130,16 @@ def _run(argv: list[str], delay: float | None) -> tuple[int, str, str, float]:
     return proc.returncode, out, err, waited
 
 
+def _assert_nothing_partial(out_dir: Path, where: str) -> None:
+    """No temporary file; an output only if it is complete (its rename had happened)."""
+    left = list(out_dir.iterdir())
+    assert all(p.suffix == ".zip" and not p.name.startswith(".") for p in left), f"{where}: {left}"
+    for path in left:
+        with zipfile.ZipFile(path) as archive:
+            assert archive.testzip() is None, f"{where}: {path.name} is damaged"
+        # pack and fix write the zip, then verify it: Ctrl-C there leaves it whole.
+
+
 @pytest.mark.skipif(
     not SUBMITKIT or sys.platform != "linux", reason="needs the console script and /proc"
 )
@@ -156,6 +167,6 @@ def test_ctrl_c_at_ten_moments(world: Path, tmp_path: Path, command: str) -> Non
         assert "Traceback" not in err and err.strip() == "interrupted", f"{where}: {err!r}"
         assert out == "", f"{where}: partial output {out[:200]!r}"
         assert waited < PROMPT_SECONDS, f"{where}: took {waited:.2f}s to stop"
-        assert list(out_dir.iterdir()) == [], f"{where}: left {list(out_dir.iterdir())}"
+        _assert_nothing_partial(out_dir, where)
     assert judged >= MOMENTS - 2, "most signals must arrive while the command runs"
     assert sorted(p.name for p in world.iterdir()) == ["dataset", "manifest.json", "sub"]
