@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from typing import Annotated
 
 import typer
@@ -18,10 +16,10 @@ from submitkit.cli import pack as _pack
 from submitkit.cli import preview as _preview
 from submitkit.cli import schemas as _schemas
 from submitkit.cli import validate_files as _validate_files
+from submitkit.cli.guard import guarded
 from submitkit.cli.options import (
     show_version,
 )
-from submitkit.render.console import stderr_console
 
 app = typer.Typer(
     name="submitkit",
@@ -55,21 +53,5 @@ app.command("codes")(_codes.codes)
 
 
 def main() -> None:
-    """Console-script entry point."""
-    try:
-        app()
-    except KeyboardInterrupt:
-        stderr_console().print("interrupted")
-        sys.exit(130)
-    except Exception as exc:
-        # A bug in submitkit, not in the submission: one line, not a traceback,
-        # unless the user asks for it to report the bug.
-        if os.environ.get("SUBMITKIT_DEBUG"):
-            raise
-        stderr_console().print(
-            f"[bold red]internal error:[/] {type(exc).__name__}: {exc}\n"
-            "  this is a submitkit bug: please report it with the output of the same "
-            "command run with SUBMITKIT_DEBUG=1",
-            highlight=False,
-        )
-        sys.exit(2)
+    """Console-script entry point: the app behind the guard (one line, never a traceback)."""
+    guarded(app)

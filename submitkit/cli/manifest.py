@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from submitkit.benchmark.tracks import Split
 from submitkit.cli.options import (
@@ -46,7 +47,7 @@ def manifest_command(
         fail(error)
     err = stderr_console()
     for diag in diags:
-        err.print(f"[yellow]{diag.code.value} warning:[/] {diag.message}", highlight=False)
+        err.print(Text.assemble((f"{diag.code.value} warning:", "yellow"), " ", diag.message))
     sized = sum(1 for size in built.images.values() if size is not None)
     stdout_console().print(
         f"wrote {output}: {built.track_info.name} {built.split.value}, "

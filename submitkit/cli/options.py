@@ -11,10 +11,10 @@ import typer
 from submitkit._version import __version__
 from submitkit.benchmark.protocols import Protocol
 from submitkit.benchmark.tracks import Split
+from submitkit.cli.guard import say
 from submitkit.core.errors import SubmitkitError, UsageError
 from submitkit.inputs.config import Settings, load_settings
 from submitkit.inputs.manifest import ManifestSources
-from submitkit.render.console import stderr_console
 
 
 class Format(str, Enum):
@@ -75,10 +75,7 @@ FormatOpt = Annotated[Format, typer.Option("--format", help="Output format on st
 
 
 def fail(error: SubmitkitError) -> NoReturn:
-    err = stderr_console()
-    err.print(f"[bold red]error:[/] {error.message}", highlight=False)
-    if error.hint:
-        err.print(f"  {error.hint}", highlight=False)
+    say(error.message, error.hint)
     raise typer.Exit(2)
 
 

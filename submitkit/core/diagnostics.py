@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from submitkit.core.safetext import printable
 
 
 class Severity(str, Enum):
@@ -432,3 +434,10 @@ class Diagnostic(BaseModel):
     """File or zip member, relative to the submission root; ``""`` for the submission."""
     message: str
     hint: str
+
+    @field_validator("path", "message", "hint")
+    @classmethod
+    def _printable(cls, text: str) -> str:
+        # Names and contents are escaped where they are quoted; this is the net
+        # under that rule: no finding carries a control character to any output.
+        return printable(text)

@@ -20,11 +20,13 @@ from submitkit.core.progress import Advance
 
 def stdout_console() -> Console:
     # Results must stay plain when piped: no colour codes, no wrapping of JSON.
-    return Console(soft_wrap=True, highlight=False)
+    # markup=False: strings are printed as they are, so a name like "runs[/v2]" is
+    # never read as a closing tag; styles come from Text objects only.
+    return Console(soft_wrap=True, highlight=False, markup=False)
 
 
 def stderr_console() -> Console:
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, markup=False)
 
 
 class RichProgress:

@@ -9,7 +9,6 @@ from collections import defaultdict
 from typing import ClassVar
 
 from rich.console import Console
-from rich.markup import escape
 from rich.text import Text
 
 from submitkit.benchmark.tracks import TRACKS
@@ -86,7 +85,7 @@ class TextReporter(Reporter):
         )
         for diag in diags[: self.examples]:
             where = f"{diag.path}: " if diag.path else ""
-            out.print(f"  {escape(where)}{escape(diag.message)}", highlight=False)
+            out.print(f"  {where}{diag.message}", highlight=False)
             out.print(Text(f"    fix: {diag.hint}", style="dim"))
         if len(diags) > self.examples:
             out.print(Text(f"  … and {len(diags) - self.examples} more", style="italic"))

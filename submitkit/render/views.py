@@ -6,7 +6,6 @@ import json
 from collections.abc import Sequence
 
 from rich.console import Console
-from rich.markup import escape
 from rich.text import Text
 
 from submitkit.checks.files import FilesReport
@@ -68,7 +67,7 @@ def render_pack_text(console: Console, result: PackResult, examples: int = 5) ->
         if result.method_txt is not None:
             console.print(Text("  method.txt as it would be packed:", style="cyan"))
             for line in result.method_txt.splitlines():
-                console.print(f"    {escape(line)}", highlight=False)
+                console.print(f"    {line}", highlight=False)
     else:
         _row(console, "wrote", f"{result.path}: {human_size(result.size or 0)}, {listing}")
         _row(console, "sha256", result.sha256 or "")
