@@ -105,9 +105,9 @@ def say(message: str, hint: str = "", label: str = "error") -> None:
     try:
         err = stderr_console()
         head = Text.assemble((f"{label}:", "bold red"), " ") if label else Text()
-        err.print(head + Text(printable(message)))
+        err.print(head + Text(printable(message)), soft_wrap=True)
         if hint:
-            err.print(Text("  " + printable(hint)))
+            err.print(Text("  " + printable(hint)), soft_wrap=True)
     except Exception:  # stderr itself is unusable: nothing left to tell
         _drop(sys.stderr)
 

@@ -29,7 +29,7 @@ from submitkit.core.diagnostics import Severity
 from submitkit.core.errors import EnvironmentProblem, UsageError
 from submitkit.inputs.layout import read_layout
 from submitkit.inputs.manifest import ManifestSources, dataset_split_dir, official_categories
-from submitkit.inputs.match_json import load_match
+from submitkit.inputs.match_json import MAX_MATCH_BYTES, load_match
 from submitkit.inputs.source import open_source
 from submitkit.workflows.fix import IdArray, Unconvertible, read_label_map, resize_nearest
 
@@ -196,7 +196,7 @@ def preview_sheet(
     match: Mapping[int, int] | None = None
     if layout.match is not None:
         try:
-            data = layout.source.read(layout.match)
+            data = layout.source.ref(layout.match).read_head(MAX_MATCH_BYTES + 1)
         except Exception:
             # An unreadable match.json only means the ids are shown unmapped.
             data = b""
