@@ -85,7 +85,7 @@ class TextReporter(Reporter):
         )
         for diag in diags[: self.examples]:
             where = f"{diag.path}: " if diag.path else ""
-            out.print(f"  {where}{diag.message}", highlight=False)
+            out.print(Text(f"  {where}{diag.message}"), highlight=False)
             out.print(Text(f"    fix: {diag.hint}", style="dim"))
         if len(diags) > self.examples:
             out.print(Text(f"  … and {len(diags) - self.examples} more", style="italic"))

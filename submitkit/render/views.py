@@ -10,6 +10,7 @@ from rich.text import Text
 
 from submitkit.checks.files import FilesReport
 from submitkit.core.diagnostics import Diagnostic, Severity
+from submitkit.core.safetext import printable
 from submitkit.render.reporting import TextReporter
 from submitkit.workflows.pack import MethodSource, PackResult, human_size
 from submitkit.workflows.preview_stats import ClassStat, Preview
@@ -67,7 +68,7 @@ def render_pack_text(console: Console, result: PackResult, examples: int = 5) ->
         if result.method_txt is not None:
             console.print(Text("  method.txt as it would be packed:", style="cyan"))
             for line in result.method_txt.splitlines():
-                console.print(f"    {line}", highlight=False)
+                console.print(Text(f"    {printable(line)}"), highlight=False)
     else:
         _row(console, "wrote", f"{result.path}: {human_size(result.size or 0)}, {listing}")
         _row(console, "sha256", result.sha256 or "")
