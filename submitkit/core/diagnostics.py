@@ -238,7 +238,7 @@ class Code(str, Enum):
         "Z011",
         Severity.error,
         "The zip's central directory declares more members than any submission has "
-        "(100,000; a full 919-class test submission has about 28,000): it is not listed.",
+        "(60,000; a full 919-class test submission has about 28,000): it is not listed.",
     )
     # --- names ------------------------------------------------------------------
     MISSING_PREDICTION = (

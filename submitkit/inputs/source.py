@@ -33,10 +33,10 @@ MAX_TOTAL_BYTES = 16 * 1024 * 1024 * 1024
 MAX_RATIO = 1000
 """Label maps compress well, but not a thousandfold beyond a small floor."""
 RATIO_FLOOR_BYTES = 4 * 1024 * 1024
-MAX_MEMBERS = 100_000
+MAX_MEMBERS = 60_000
 """A full 919-class test submission has about 28,000 members."""
 MAX_DIRECTORY_BYTES = 64 * 1024 * 1024
-"""The central directory of 100,000 members with long names stays well under this."""
+"""The central directory of 60,000 members with long names stays well under this."""
 _ECD_ENTRIES_TOTAL = 4
 _ECD_SIZE = 5
 
@@ -287,7 +287,7 @@ def _zip_source(path: Path) -> Source:
         problem = _member_problem(info)
         if problem is not None:
             diags.append(problem)
-        elif not info.is_dir():
+        elif not info.filename.endswith("/"):
             kept.setdefault(normalised(info.filename), []).append(info)
     entries: list[Entry] = []
     stored: dict[str, str] = {}

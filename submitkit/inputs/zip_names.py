@@ -43,7 +43,7 @@ def name_problem(raw: str) -> Diagnostic | None:
     parts = name.rstrip("/").split("/") if name.rstrip("/") else []
     if ".." in parts:
         return Code.ZIP_UNSAFE_PATH.at(raw, f"member path {shown} climbs out with '..'", FIX)
-    if "" in parts or "." in parts or (raw and not parts and not raw.endswith("/")):
+    if "" in parts or "." in parts or not raw or (not parts and not raw.endswith("/")):
         return Code.ZIP_NAME_NOT_CANONICAL.at(
             raw,
             f"member name {shown} has an empty or '.' component: unzippers disagree on "
