@@ -574,3 +574,27 @@ def test_escape_sequences_in_names_never_reach_the_terminal(tmp_path: Path) -> N
         if output_format == "json":
             shown = " ".join(d["path"] for d in json.loads(shown)["diagnostics"])
         assert "\\x1b]0;pwned\\x07" in shown
+
+
+def test_security_page_states_every_limit() -> None:
+    from submitkit.inputs import source
+    from submitkit.inputs.files import human_limit
+    from submitkit.inputs.manifest import MAX_MANIFEST_BYTES
+    from submitkit.inputs.method_txt import MAX_FIELDS_FILE_BYTES
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "security.md").read_text("utf-8")
+    rows = {
+        "a zip member, uncompressed": human_limit(source.MAX_MEMBER_BYTES),
+        "a whole zip, uncompressed": human_limit(source.MAX_TOTAL_BYTES),
+        "zip members / central directory": f"{source.MAX_MEMBERS:,} members / "
+        f"{human_limit(source.MAX_DIRECTORY_BYTES)}",
+        "a file in a submission folder": human_limit(source.MAX_MEMBER_BYTES),
+        "`match.json`": human_limit(MAX_MATCH_BYTES),
+        "`method.txt`": human_limit(MAX_METHOD_BYTES),
+        "`--manifest`, each official list file": human_limit(MAX_MANIFEST_BYTES),
+        "`pack --method` fields file": human_limit(MAX_FIELDS_FILE_BYTES),
+    }
+    for what, limit in rows.items():
+        assert f"{what} | {limit} |" in page, (what, limit)
+    ratio = f"(members over {human_limit(source.RATIO_FLOOR_BYTES)}) | {source.MAX_RATIO} : 1 |"
+    assert ratio in page
