@@ -18,7 +18,7 @@ from submitkit.core.errors import UsageError
 from submitkit.core.progress import NoProgress, ProgressSink
 from submitkit.core.safetext import quoted
 from submitkit.inputs.files import read_user_file
-from submitkit.inputs.layout import Layout, folder_findings, read_layout
+from submitkit.inputs.layout import Layout, folder_findings, read_layout, stray_predictions
 from submitkit.inputs.manifest import Manifest, ManifestSources
 from submitkit.inputs.match_json import MAX_MATCH_BYTES, load_match, match_usage_findings
 from submitkit.inputs.method_txt import (
@@ -126,14 +126,21 @@ def run_check(
     categories = _official_categories(run.manifest)
     diags += folder_findings(layout, categories)
     report.counts.predictions = len(layout.predictions)
-    if not layout.predictions and not layout.misnamed:
+    # Predictions outside the wnid folders count only where a list says where they belong.
+    strays = stray_predictions(layout) if run.manifest is not None else {}
+    if not layout.predictions and not layout.misnamed and not strays:
         diags.append(
             Code.EMPTY_SUBMISSION.at(
                 "", "no prediction found", "put <wnid>/<stem>.png masks at the root of the zip"
             )
         )
     elif run.manifest is not None:
-        diags += name_findings(layout.predictions, layout.misnamed.keys(), run.manifest.images)
+        diags += name_findings(
+            layout.predictions,
+            layout.misnamed.keys(),
+            run.manifest.images,
+            strays,
+        )
     else:
         diags += duplicate_findings(layout.predictions)
         if target is not None:
