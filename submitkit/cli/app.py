@@ -19,16 +19,16 @@ from submitkit.cli import schemas as _schemas
 from submitkit.cli import score as _score
 from submitkit.cli import validate_files as _validate_files
 from submitkit.cli.guard import guarded
-from submitkit.cli.options import (
-    show_version,
-)
+from submitkit.cli.options import show_version
 
 app = typer.Typer(
     name="submitkit",
     help="Check, pack and score ImageNet-S submissions before uploading them.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode=None,
 )
 
 
@@ -39,7 +39,11 @@ def _root(
         typer.Option("--version", callback=show_version, is_eager=True, help="Show the version."),
     ] = False,
 ) -> None:
-    """Check, pack and score ImageNet-S submissions before uploading them."""
+    """Check, pack and score ImageNet-S submissions before uploading them.
+
+    Exit codes: 0 passed (warnings allowed), 1 findings, 2 usage or environment
+    error, 130 interrupted, 141 output pipe closed.
+    """
 
 
 app.command("check")(_check.check)
@@ -57,5 +61,9 @@ app.command("codes")(_codes.codes)
 
 
 def main() -> None:
-    """Console-script entry point: the app behind the guard (one line, never a traceback)."""
+    """Console-script entry point: the app behind the guard (one line, never a traceback).
+
+    Interruptions, a closed pipe, a full disk, an encoding that cannot show a
+    name and bugs all become one line and an exit code there (``cli.guard``).
+    """
     guarded(app)

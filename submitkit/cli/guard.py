@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any, NoReturn, TextIO, cast
 
 from submitkit.core.errors import SubmitkitError
+from submitkit.core.exits import ExitCode
 from submitkit.core.safetext import printable
 
 ERROR_HANDLER = "submitkit-escape"
@@ -140,25 +141,25 @@ def _exit_code(exc: SystemExit) -> int:
     return exc.code if isinstance(exc.code, int) else 1
 
 
-def _environment(exc: OSError, code: int) -> int:
+def _environment(exc: OSError) -> int:
     """An OSError that reached the top: the output cannot be written, or a file is unusable."""
     if isinstance(exc, BrokenPipeError) or exc.errno == errno.EPIPE:
         # The reader went away (`| head`): nothing is wrong and nothing can be said there.
         _drop(sys.stdout)
-        return code or 1
+        return ExitCode.BROKEN_PIPE
     if isinstance(exc, OutputFailed):
         _drop(sys.stdout)
         say(
             f"cannot write the output: {exc.strerror or exc}",
             "the disk may be full; redirect the output elsewhere",
         )
-        return 2
+        return ExitCode.USAGE
     where = f": {exc.filename}" if exc.filename else ""
     say(
         f"{exc.strerror or exc}{where}",
         "check that the file or folder exists, is readable, and that the disk has space",
     )
-    return 2
+    return ExitCode.USAGE
 
 
 def guarded(app: Callable[[], object]) -> NoReturn:
@@ -169,14 +170,17 @@ def guarded(app: Callable[[], object]) -> NoReturn:
         app()
     except SystemExit as exc:
         code = _exit_code(exc)
+        if type(sys.stdout).__name__ == "PacifyFlushWrapper":
+            # typer met a closed pipe (`| head`), silenced stdout and exited 1: say 141.
+            code = ExitCode.BROKEN_PIPE
     except KeyboardInterrupt:
         say("interrupted", label="")
-        code = 130
+        code = ExitCode.INTERRUPTED
     except SubmitkitError as exc:
         say(exc.message, exc.hint)
-        code = 2
+        code = ExitCode.USAGE
     except OSError as exc:
-        code = _environment(exc, code)
+        code = _environment(exc)
     except Exception as exc:
         # A bug in submitkit, not in the submission: one line, not a traceback,
         # unless the user asks for it to report the bug.
@@ -188,10 +192,10 @@ def guarded(app: Callable[[], object]) -> NoReturn:
             "command run with SUBMITKIT_DEBUG=1",
             label="internal error",
         )
-        code = 2
+        code = ExitCode.USAGE
     failed = _flush_stdout()
     if failed is not None:
-        code = _environment(failed, code)
+        code = _environment(failed)
     if _replaced:
         say(
             f"the output encoding ({_replaced[0]}) cannot show some characters: they are "

@@ -37,18 +37,19 @@ def _escaped(char: str) -> str:
     return f"\\U{code:08x}"
 
 
-def printable(text: str) -> str:
+def printable(text: str, keep: str = "") -> str:
     """``text`` with every character that could steer a terminal or a log escaped.
 
     C0/C1 control characters, DEL, line separators, bidirectional overrides,
     invisible joiners, lone surrogates (undecodable bytes of a file name) and
     unassigned code points become ``\\xNN`` / ``\\uNNNN`` escapes; everything
     else, accented letters and CJK included, is kept. Idempotent: the escapes
-    are plain ASCII, so applying it twice changes nothing more.
+    are plain ASCII, so applying it twice changes nothing more. ``keep`` names
+    characters left as they are: a console keeps its own line breaks and tabs.
     """
     if text.isascii() and text.isprintable():
         return text
-    return "".join(_escaped(c) if _unsafe(c) else c for c in text)
+    return "".join(_escaped(c) if _unsafe(c) and c not in keep else c for c in text)
 
 
 def quoted(text: str) -> str:
