@@ -445,7 +445,6 @@ def test_pack_refuses_an_unwritable_folder_before_the_check(
 
     monkeypatch.setattr(tempfile, "mkstemp", read_only)
     monkeypatch.setattr(pack_workflow, "plan_pack", no_check)
-    monkeypatch.setattr("submitkit.cli.pack.plan_pack", no_check)
     sub = valid_copy(tmp_path)
     args = ["pack", str(sub), "--manifest", str(MANIFEST), "--protocol", "semi"]
     result = CliRunner().invoke(app, [*args, "-o", str(tmp_path / "ro" / "x.zip")])

@@ -58,10 +58,14 @@ class _Output:
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
 
+    broken = False
+    """Set once a write met a closed pipe (rich and typer then exit 1 on their own)."""
+
     def write(self, text: str) -> int:
         try:
             return self._stream.write(text)
         except BrokenPipeError:
+            _Output.broken = True
             raise
         except OSError as exc:
             raise OutputFailed(exc.errno, exc.strerror) from exc
@@ -70,6 +74,7 @@ class _Output:
         try:
             self._stream.flush()
         except BrokenPipeError:
+            _Output.broken = True
             raise
         except OSError as exc:
             raise OutputFailed(exc.errno, exc.strerror) from exc
@@ -170,8 +175,8 @@ def guarded(app: Callable[[], object]) -> NoReturn:
         app()
     except SystemExit as exc:
         code = _exit_code(exc)
-        if type(sys.stdout).__name__ == "PacifyFlushWrapper":
-            # typer met a closed pipe (`| head`), silenced stdout and exited 1: say 141.
+        if _Output.broken:
+            # rich or typer met a closed pipe (`| head`) and exited 1 quietly: say 141.
             code = ExitCode.BROKEN_PIPE
     except KeyboardInterrupt:
         say("interrupted", label="")
