@@ -24,6 +24,9 @@ from submitkit.cli.options import show_version
 app = typer.Typer(
     name="submitkit",
     help="Check, pack and score ImageNet-S submissions before uploading them.",
+    epilog="Exit codes: 0 passed (warnings allowed), 1 findings, 2 usage or environment error, "
+    "130 interrupted, 141 output pipe closed. Every command: -h for its options; "
+    "--format json for a document described under schemas/.",
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,
@@ -39,11 +42,7 @@ def _root(
         typer.Option("--version", callback=show_version, is_eager=True, help="Show the version."),
     ] = False,
 ) -> None:
-    """Check, pack and score ImageNet-S submissions before uploading them.
-
-    Exit codes: 0 passed (warnings allowed), 1 findings, 2 usage or environment
-    error, 130 interrupted, 141 output pipe closed.
-    """
+    """Check, pack and score ImageNet-S submissions before uploading them."""
 
 
 app.command("check")(_check.check)

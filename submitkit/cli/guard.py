@@ -21,6 +21,7 @@ from typing import Any, NoReturn, TextIO, cast
 from submitkit.core.errors import SubmitkitError
 from submitkit.core.exits import ExitCode
 from submitkit.core.safetext import printable
+from submitkit.render.console import OutputClosed
 
 ERROR_HANDLER = "submitkit-escape"
 """Codec error handler of stdout/stderr: unencodable characters become ``\\u`` escapes."""
@@ -178,6 +179,10 @@ def guarded(app: Callable[[], object]) -> NoReturn:
         if _Output.broken:
             # rich or typer met a closed pipe (`| head`) and exited 1 quietly: say 141.
             code = ExitCode.BROKEN_PIPE
+    except OutputClosed:
+        # The reader went away (`| head`): quiet, as a shell reports SIGPIPE.
+        _drop(sys.stdout)
+        code = ExitCode.BROKEN_PIPE
     except KeyboardInterrupt:
         say("interrupted", label="")
         code = ExitCode.INTERRUPTED
