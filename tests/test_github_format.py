@@ -71,7 +71,8 @@ def test_one_annotation_per_finding_with_every_special_character() -> None:
     assert kind == "error"
     assert _unescape(file) == "my, sub:1/n01443537/a,b:c.png"
     assert _unescape(title) == "M003 MODE_GRAYSCALE"
-    assert _unescape(message) == "100% gray\nsecond line — fix: encode: RGB"
+    # A finding never carries a raw line break (docs/security.md): it arrives escaped.
+    assert _unescape(message) == "100% gray\\x0asecond line — fix: encode: RGB"
     second = ANNOTATION.match(lines[1])
     assert second is not None and second.group(1) == "warning"
     assert lines[2] == "FAILED: 1 error(s), 1 warning(s)"

@@ -14,10 +14,11 @@ from typing import ClassVar
 from submitkit.benchmark.protocols import Protocol
 from submitkit.core.diagnostics import Code, Diagnostic, Severity
 from submitkit.core.document import Document
-from submitkit.core.errors import EnvironmentProblem, UsageError
+from submitkit.core.errors import UsageError
+from submitkit.inputs.files import read_user_file
 from submitkit.inputs.layout import MATCH_FILE, METHOD_FILE
-from submitkit.inputs.match_json import load_match, match_usage_findings
-from submitkit.inputs.method_txt import parse_method, protocol_findings
+from submitkit.inputs.match_json import MAX_MATCH_BYTES, load_match, match_usage_findings
+from submitkit.inputs.method_txt import MAX_METHOD_BYTES, parse_method, protocol_findings
 
 
 def validate_file(path: Path, *, protocol: Protocol | None, track: int | None) -> list[Diagnostic]:
@@ -27,10 +28,8 @@ def validate_file(path: Path, *, protocol: Protocol | None, track: int | None) -
             f"{path}: only files named {METHOD_FILE} or {MATCH_FILE} can be validated",
             "pass method.txt and match.json files (the pre-commit hook selects them by name)",
         )
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise EnvironmentProblem(f"cannot read {path}: {exc.strerror}") from exc
+    limit = MAX_METHOD_BYTES if path.name == METHOD_FILE else MAX_MATCH_BYTES
+    data = read_user_file(path, limit, path.name, "pass a readable file", oversize_ok=True)
     shown = path.as_posix()
     if path.name == METHOD_FILE:
         info, diags = parse_method(data, shown)

@@ -14,6 +14,7 @@ the file's ``MaskResult``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import IO, Protocol, TypeVar
 
@@ -37,7 +38,7 @@ _X = "\N{MULTIPLICATION SIGN}"
 class Openable(Protocol):
     """A file that can be opened for reading: a submission member, a reader's file."""
 
-    def open(self) -> IO[bytes]: ...
+    def open(self) -> AbstractContextManager[IO[bytes]]: ...
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zipfile
+import zlib
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,12 +14,19 @@ from submitkit.checks.masks import MaskResult, MaskTask, id_findings, inspect_ma
 from submitkit.checks.names import count_findings, duplicate_findings, name_findings
 from submitkit.checks.report import Counts, Report, Unverified
 from submitkit.core.diagnostics import Code, Diagnostic
-from submitkit.core.errors import EnvironmentProblem, UsageError
+from submitkit.core.errors import UsageError
 from submitkit.core.progress import NoProgress, ProgressSink
+from submitkit.core.safetext import quoted
+from submitkit.inputs.files import read_user_file
 from submitkit.inputs.layout import Layout, folder_findings, read_layout, stray_predictions
 from submitkit.inputs.manifest import Manifest, ManifestSources
-from submitkit.inputs.match_json import load_match, match_usage_findings
-from submitkit.inputs.method_txt import MethodInfo, parse_method, protocol_findings
+from submitkit.inputs.match_json import MAX_MATCH_BYTES, load_match, match_usage_findings
+from submitkit.inputs.method_txt import (
+    MAX_METHOD_BYTES,
+    MethodInfo,
+    parse_method,
+    protocol_findings,
+)
 from submitkit.inputs.source import open_source
 
 COUNT_TOLERANCE = 0.1
@@ -211,9 +220,11 @@ def run_check(
             )
         )
     else:
-        run.method, method_diags = parse_method(
-            source_read(layout, layout.method), shown + layout.method
-        )
+        data = read_small_file(layout, layout.method, MAX_METHOD_BYTES)
+        if isinstance(data, Diagnostic):
+            method_diags = [data]
+        else:
+            run.method, method_diags = parse_method(data, shown + layout.method)
         diags += method_diags
         if run.method is not None:
             diags += protocol_findings(run.method, protocol, k, shown + layout.method)
@@ -222,16 +233,18 @@ def run_check(
                 protocol = report.protocol = run.method.protocol
 
     match_shown: str | None = None
+    match_bytes: bytes | Diagnostic = b""
     if match_file is not None:
         match_shown = str(match_file)
-        try:
-            match_bytes = match_file.read_bytes()
-        except OSError as exc:
-            raise EnvironmentProblem(f"cannot read {match_file}: {exc.strerror}") from exc
+        match_bytes = read_user_file(
+            match_file, MAX_MATCH_BYTES, "match.json", "give a match.json file", oversize_ok=True
+        )
     elif layout.match is not None:
         match_shown = shown + layout.match
-        match_bytes = source_read(layout, layout.match)
-    if match_shown is not None:
+        match_bytes = read_small_file(layout, layout.match, MAX_MATCH_BYTES)
+    if isinstance(match_bytes, Diagnostic):
+        diags.append(match_bytes)
+    elif match_shown is not None:
         run.match, match_diags = load_match(match_bytes, match_shown, k)
         diags += match_diags
 
@@ -259,8 +272,26 @@ def run_check(
     return run
 
 
-def source_read(layout: Layout, name: str) -> bytes:
-    return layout.source.read(name)
+def read_small_file(layout: Layout, name: str, limit: int) -> bytes | Diagnostic:
+    """method.txt or match.json, at most ``limit + 1`` bytes (the parser judges the excess).
+
+    A member that cannot be read (a CRC error, a file removed or replaced by a
+    link since the listing) is a finding, not a crash.
+    """
+    shown = layout.enclosing + name
+    try:
+        return layout.source.ref(name).read_head(limit + 1)
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error, KeyError) as exc:
+        if layout.source.kind == "zip":
+            return Code.ZIP_CORRUPT.at(
+                shown,
+                f"{quoted(shown)} cannot be read from the zip: {exc}",
+                "re-create the zip from the submission folder (see `submitkit pack`)",
+            )
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return Code.UNREADABLE_ENTRY.at(
+            shown, f"{quoted(shown)} cannot be read: {reason}", "check the file's permissions"
+        )
 
 
 def _official_categories(manifest: Manifest | None) -> set[str] | None:

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from typing import Annotated
 
 import typer
-from rich.text import Text
 
 from submitkit.cli import bundle as _bundle
 from submitkit.cli import check as _check
@@ -21,10 +18,8 @@ from submitkit.cli import preview as _preview
 from submitkit.cli import schemas as _schemas
 from submitkit.cli import score as _score
 from submitkit.cli import validate_files as _validate_files
-from submitkit.cli.entry import interrupted
+from submitkit.cli.guard import guarded
 from submitkit.cli.options import show_version
-from submitkit.core.exits import ExitCode
-from submitkit.render.console import OutputClosed, printable, stderr_console
 
 app = typer.Typer(
     name="submitkit",
@@ -65,39 +60,9 @@ app.command("codes")(_codes.codes)
 
 
 def main() -> None:
-    """Console-script entry point: the one place interruptions and bugs become exit codes."""
-    try:
-        app()
-    except KeyboardInterrupt:
-        interrupted()
-    except (BrokenPipeError, OutputClosed):
-        _quiet_stdout()
-        sys.exit(ExitCode.BROKEN_PIPE)
-    except Exception as exc:
-        # A bug in submitkit, not in the submission: one line, not a traceback,
-        # unless the user asks for it to report the bug.
-        if os.environ.get("SUBMITKIT_DEBUG"):
-            raise
-        err = stderr_console()
-        err.print(
-            Text.assemble(
-                ("internal error: ", "bold red"), printable(f"{type(exc).__name__}: {exc}")
-            )
-        )
-        err.print(
-            "  this is a submitkit bug: please report it with the output of the same "
-            "command run with SUBMITKIT_DEBUG=1"
-        )
-        sys.exit(ExitCode.USAGE)
+    """Console-script entry point: the app behind the guard (one line, never a traceback).
 
-
-def _quiet_stdout() -> None:
-    """After the reader closed the pipe, send what is still buffered nowhere.
-
-    Otherwise Python's own flush at exit fails again and prints a traceback.
+    Interruptions, a closed pipe, a full disk, an encoding that cannot show a
+    name and bugs all become one line and an exit code there (``cli.guard``).
     """
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
+    guarded(app)

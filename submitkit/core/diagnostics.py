@@ -12,7 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from submitkit.core.safetext import printable
 
 
 class Severity(str, Enum):
@@ -162,6 +164,31 @@ class Code(str, Enum):
         Severity.error,
         "The submission holds no prediction at all.",
     )
+    SYMLINK = (
+        "L010",
+        Severity.error,
+        "A symbolic link in a submission folder (to a file or a folder, inside the submission "
+        "or out of it). Links are never followed: one could pull a file from outside the "
+        "submission into reports, CI logs and the upload. Zips refuse links too (Z002).",
+    )
+    SPECIAL_FILE = (
+        "L011",
+        Severity.error,
+        "A named pipe, socket or device in a submission folder. It is never opened: reading "
+        "one can block forever or never end.",
+    )
+    UNREADABLE_ENTRY = (
+        "L012",
+        Severity.error,
+        "A folder of the submission that cannot be listed, or an entry that cannot be examined "
+        "(permissions, a name too long): what it holds is not checked.",
+    )
+    FILE_TOO_LARGE = (
+        "L013",
+        Severity.error,
+        "A file in a submission folder larger than any file of a submission can be "
+        "(256 MiB, the limit zips have too, Z005): it is not read.",
+    )
     # --- zip container ----------------------------------------------------------
     ZIP_UNSAFE_PATH = (
         "Z001",
@@ -199,7 +226,34 @@ class Code(str, Enum):
     ZIP_DUPLICATE_ENTRY = (
         "Z007",
         Severity.error,
-        "The same name appears twice in the zip: which copy is read depends on the unzipper.",
+        "The same name appears twice in the zip (also after `./` prefixes are removed, as "
+        "every unzipper does): which copy is read depends on the unzipper.",
+    )
+    ZIP_NAME_NOT_CANONICAL = (
+        "Z008",
+        Severity.error,
+        "A zip member name with an empty or `.` component inside it (`n01//a.png`, "
+        "`n01/./a.png`): unzippers disagree on the file it names. (A leading `./`, as written "
+        "by some archivers, is harmless and removed.)",
+    )
+    ZIP_NAME_COLLISION = (
+        "Z009",
+        Severity.error,
+        "Two zip member names that differ only in letter case or in Unicode normalisation "
+        "(NFC/NFD): on Windows and macOS they are one file, and which copy survives depends "
+        "on the unzipper.",
+    )
+    ZIP_NAME_CONTROL = (
+        "Z010",
+        Severity.error,
+        "A zip member name with control characters (a line break, an escape sequence, NUL): "
+        "unzippers rename or refuse such files differently, and terminals would obey them.",
+    )
+    ZIP_TOO_MANY_MEMBERS = (
+        "Z011",
+        Severity.error,
+        "The zip's central directory declares more members than any submission has "
+        "(60,000; a full 919-class test submission has about 28,000): it is not listed.",
     )
     # --- names ------------------------------------------------------------------
     MISSING_PREDICTION = (
@@ -351,6 +405,12 @@ class Code(str, Enum):
         "under the fully unsupervised protocol where it is legitimate (reported as info); "
         "boundaries are taken on the unmapped ids.",
     )
+    MATCH_TOO_LARGE = (
+        "J007",
+        Severity.error,
+        "match.json is larger than 4 MiB. Every 16-bit id fits in about 1 MiB, so it is not "
+        "read (a huge file would take minutes and gigabytes to parse).",
+    )
     # --- method.txt ---------------------------------------------------------------
     METHOD_MISSING = (
         "T001",
@@ -405,6 +465,13 @@ class Code(str, Enum):
         "T009",
         Severity.error,
         "A method.txt field appears twice with different values.",
+        METHOD,
+    )
+    METHOD_TOO_LARGE = (
+        "T010",
+        Severity.error,
+        "method.txt is larger than 64 KiB: six fields and a description never are, so it is "
+        "not read.",
         METHOD,
     )
     # --- protocol -----------------------------------------------------------------
@@ -492,3 +559,10 @@ class Diagnostic(BaseModel):
     hint: str
     line: int | None = None
     """1-based line in the file the finding is about, when known (method.txt)."""
+
+    @field_validator("path", "message", "hint")
+    @classmethod
+    def _printable(cls, text: str) -> str:
+        # Names and contents are escaped where they are quoted; this is the net
+        # under that rule: no finding carries a control character to any output.
+        return printable(text)

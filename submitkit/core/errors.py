@@ -8,11 +8,15 @@ catches them, and turns them into exit code 2.
 
 from __future__ import annotations
 
+from submitkit.core.safetext import printable
+
 
 class SubmitkitError(Exception):
     """Base class: a usage or environment problem, reported with exit code 2."""
 
     def __init__(self, message: str, hint: str = "") -> None:
+        # Messages name paths the user or a submission chose: never print them raw.
+        message, hint = printable(message), printable(hint)
         super().__init__(message)
         self.message = message
         self.hint = hint

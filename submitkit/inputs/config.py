@@ -73,9 +73,18 @@ def _from_pyproject(path: Path) -> dict[str, Any]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise UsageError(f"cannot read {path}: {exc}", "fix the TOML syntax") from exc
-    table = data.get("tool", {}).get("submitkit", {})
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        # `tool = "x"` is valid TOML but leaves no room for [tool.submitkit].
+        raise UsageError(
+            f"`tool` in {path} is not a table", "write settings under a [tool.submitkit] header"
+        )
+    table = tool.get("submitkit", {})
     if not isinstance(table, dict):
-        raise UsageError(f"[tool.submitkit] in {path} is not a table")
+        raise UsageError(
+            f"[tool.submitkit] in {path} is not a table",
+            "write settings under a [tool.submitkit] header",
+        )
     values = dict(table)
     for key in PATH_KEYS:
         if isinstance(values.get(key), str):

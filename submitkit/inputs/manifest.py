@@ -22,10 +22,13 @@ from submitkit.core.diagnostics import Code, Diagnostic
 from submitkit.core.errors import EnvironmentProblem, UsageError
 from submitkit.core.progress import NoProgress, ProgressSink
 from submitkit.core.workers import run_ordered
+from submitkit.inputs.files import read_user_text
 from submitkit.inputs.imagesize import jpeg_size
 
 ImageSize = tuple[int, int]
 SOURCE_SUFFIXES = (".jpeg", ".jpg")
+MAX_MANIFEST_BYTES = 64 * 1024 * 1024
+"""A manifest or official list file is read up to this size (the largest is about 3 MB)."""
 
 
 class Manifest(BaseModel):
@@ -59,13 +62,9 @@ class Manifest(BaseModel):
 
 def load_manifest(path: Path) -> Manifest:
     """Read a manifest JSON written by ``submitkit manifest``."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise EnvironmentProblem(
-            f"cannot read manifest {path}: {exc.strerror}",
-            "write one with `submitkit manifest`",
-        ) from exc
+    text = read_user_text(
+        path, MAX_MANIFEST_BYTES, "manifest", "write one with `submitkit manifest`"
+    )
     try:
         return Manifest.model_validate_json(text)
     except ValidationError as exc:
@@ -93,13 +92,12 @@ def toolbox_data_dir(toolbox: Path) -> Path:
 
 
 def _read_lines(path: Path) -> list[str]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise EnvironmentProblem(
-            f"cannot read official list {path}: {exc.strerror}",
-            "the toolbox clone looks incomplete; clone it again",
-        ) from exc
+    text = read_user_text(
+        path,
+        MAX_MANIFEST_BYTES,
+        "official list",
+        "the toolbox clone looks incomplete or damaged; clone it again",
+    )
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 

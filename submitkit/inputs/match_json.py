@@ -36,6 +36,9 @@ _KEY_FULL = re.compile(r"0|[1-9][0-9]*")
 MAX_K = 919
 """The largest K of any track: the range used when the track is unknown."""
 
+MAX_MATCH_BYTES = 4 * 1024 * 1024
+"""The largest match.json read (J007). Every 16-bit id with its class fits in about 1 MiB."""
+
 MAX_SCHEMA_DIAGNOSTICS = 20
 """J002 findings reported one by one; the rest are summed up in one more."""
 
@@ -148,8 +151,16 @@ def load_match(
     mapping is ``None`` when the file is not JSON or breaks the schema (J001,
     J002): later checks could not trust it. A mapping that only lacks ``"0": 0``
     (J003) is still returned, so that the ids the masks use can be checked
-    against it.
+    against it. Callers read at most ``MAX_MATCH_BYTES + 1`` bytes: more is J007.
     """
+    if len(data) > MAX_MATCH_BYTES:
+        return None, [
+            Code.MATCH_TOO_LARGE.at(
+                path,
+                f"match.json is larger than {MAX_MATCH_BYTES // 2**20} MiB; it is not read",
+                'write one "<id>": <class> pair per predicted id, e.g. {"0": 0, "1": 17}',
+            )
+        ]
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -33,7 +33,8 @@ from submitkit.benchmark.protocols import (
 )
 from submitkit.benchmark.tracks import TRACKS
 from submitkit.core.diagnostics import Code, Diagnostic, Severity
-from submitkit.core.errors import EnvironmentProblem, UsageError
+from submitkit.core.errors import UsageError
+from submitkit.inputs.files import read_user_text
 
 METHOD_NAME = "Method name"
 TRAINING_DATA = "Training data"
@@ -54,6 +55,11 @@ OFFICIAL_FIELDS: tuple[str, ...] = (
 
 PROTOCOL_FIELD = "Protocol"
 TRACK_FIELD = "Track"
+
+MAX_METHOD_BYTES = 64 * 1024
+"""The largest method.txt read (T010): six fields and a description never come near it."""
+MAX_FIELDS_FILE_BYTES = 1024 * 1024
+"""The largest TOML/JSON/YAML file of method.txt fields (`pack --method`) read."""
 
 FIELD_ALIASES: dict[str, str] = {
     "method_name": METHOD_NAME,
@@ -215,12 +221,21 @@ def _split_lines(text: str) -> list[str]:
 
 
 def parse_method(data: bytes, path: str) -> tuple[MethodInfo | None, list[Diagnostic]]:
-    """Read method.txt; ``None`` only when it is not UTF-8 text at all.
+    """Read method.txt; ``None`` only when it is not UTF-8 text at all, or too large.
 
     A UTF-8 byte order mark and CRLF line ends are accepted. Every problem of
     the official fields and the declaration lines is a diagnostic (T002-T009);
-    the protocol itself is judged by :func:`protocol_findings`.
+    the protocol itself is judged by :func:`protocol_findings`. Callers read at
+    most ``MAX_METHOD_BYTES + 1`` bytes: more is T010.
     """
+    if len(data) > MAX_METHOD_BYTES:
+        return None, [
+            Code.METHOD_TOO_LARGE.at(
+                path,
+                f"method.txt is larger than {MAX_METHOD_BYTES // 1024} KiB; it is not read",
+                "keep the six fields and a description of a few paragraphs",
+            )
+        ]
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -722,12 +737,9 @@ def load_method_fields(path: Path) -> dict[str, str]:
     "link", "description"); a single ``[method]`` table is looked into. The
     result is keyed by official name. A JSON ``null`` link becomes ``"null"``.
     """
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError as exc:
-        raise EnvironmentProblem(f"{path} does not exist", "give the path of the file") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise EnvironmentProblem(f"cannot read {path}: {exc}", "save it as UTF-8 text") from exc
+    text = read_user_text(
+        path, MAX_FIELDS_FILE_BYTES, "method fields file", "give a UTF-8 TOML, JSON or YAML file"
+    )
 
     suffix = path.suffix.casefold()
     try:

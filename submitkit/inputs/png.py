@@ -18,6 +18,7 @@ import warnings
 import zipfile
 import zlib
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, cast
@@ -43,8 +44,8 @@ ENCODING = "R = id % 256, G = id // 256, B = 0"
 """The encoding, as hints spell it out."""
 
 IdArray = npt.NDArray[np.int32]
-Opener = Callable[[], IO[bytes]]
-"""Opens one file for binary reading (a folder file or a zip member)."""
+Opener = Callable[[], AbstractContextManager[IO[bytes]]]
+"""Opens one file for binary reading (a folder file or a zip member), as a context manager."""
 
 _X = "\N{MULTIPLICATION SIGN}"
 _COLOURS_LIMIT = 1 << 16

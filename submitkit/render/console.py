@@ -31,23 +31,18 @@ from rich.segment import Segment
 from rich.text import Text
 
 from submitkit.core.progress import Advance
+from submitkit.core.safetext import printable as _printable
 
 if TYPE_CHECKING:
     from submitkit.core.document import Document
 
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
-
 
 def printable(text: str) -> str:
-    """``text`` with control characters (bar newline and tab) shown as escapes."""
-    if not _CONTROL.search(text):
-        return text
-    return _CONTROL.sub(lambda m: _escape(m.group()), text)
+    """``text`` with control characters (bar newline and tab) shown as escapes.
 
-
-def _escape(char: str) -> str:
-    code = ord(char)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    The one escape of ``core.safetext``; a console keeps its own line breaks.
+    """
+    return _printable(text, keep="\n\t")
 
 
 def wrap_points(plain: str, width: int) -> list[int]:

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import re
+import tempfile
 import zipfile
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
@@ -46,6 +48,7 @@ from submitkit.inputs import png
 from submitkit.inputs.layout import MATCH_FILE, METHOD_FILE, Layout, is_junk
 from submitkit.inputs.manifest import ManifestSources
 from submitkit.inputs.method_txt import (
+    MAX_METHOD_BYTES,
     PROTOCOL_FIELD,
     TRACK_FIELD,
     load_method_fields,
@@ -220,6 +223,32 @@ def ensure_writable(out: Path, submission: Path, overwrite: bool) -> None:
         raise UsageError(f"{out} is a folder", "give a file name ending in .zip")
     if target.exists() and not overwrite:
         raise UsageError(f"{out} exists", "pass --overwrite to replace it, or give another -o")
+    ensure_folder_writable(out)
+
+
+def ensure_folder_writable(out: Path) -> None:
+    """Refuse, before any long work, an output whose folder cannot take a new file.
+
+    The folder is created when missing, so its nearest existing ancestor is the
+    one judged: it must be a folder that takes a new file. Permissions alone do
+    not say so (root, read-only mounts, pseudo file systems): an empty file is
+    created there and removed at once, as the atomic writer will do.
+    """
+    folder = out.absolute().parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise UsageError(f"cannot write {out}: {folder} is not a folder", "give another -o")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".submitkit-probe-", dir=folder)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write {out}: the folder {folder} does not take new files "
+            f"({exc.strerror or exc})",
+            "write the output elsewhere with -o",
+        ) from exc
+    os.close(fd)
+    os.unlink(probe)
 
 
 def plan_pack(
@@ -313,7 +342,8 @@ def _choose_method(
     if file_fields is not None and k is not None:
         return render_method(file_fields, protocol, k).encode("utf-8"), MethodSource.method_file
     if layout.method == METHOD_FILE:
-        data = layout.source.read(METHOD_FILE)
+        # Bounded: an oversized method.txt stays oversized (T010) when judged again.
+        data = layout.source.ref(METHOD_FILE).read_head(MAX_METHOD_BYTES + 1)
         declared = with_declarations(data, protocol, k)
         if declared != data:
             return declared, MethodSource.submission_declared

@@ -32,10 +32,15 @@ from submitkit.core.errors import EnvironmentProblem, UsageError
 from submitkit.inputs import png
 from submitkit.inputs.layout import read_layout
 from submitkit.inputs.manifest import ManifestSources, dataset_split_dir, official_categories
-from submitkit.inputs.match_json import load_match
+from submitkit.inputs.match_json import MAX_MATCH_BYTES, load_match
 from submitkit.inputs.png import PngFault
 from submitkit.inputs.source import MemberRef, open_source
-from submitkit.workflows.fix import IdArray, read_label_map, read_prediction, resize_nearest
+from submitkit.workflows.fix import (
+    IdArray,
+    read_label_map,
+    read_prediction,
+    resize_nearest,
+)
 
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 RGB = tuple[int, int, int]
@@ -202,7 +207,7 @@ def preview_sheet(
     match: Mapping[int, int] | None = None
     if layout.match is not None:
         try:
-            data = layout.source.read(layout.match)
+            data = layout.source.ref(layout.match).read_head(MAX_MATCH_BYTES + 1)
         except Exception:
             # An unreadable match.json only means the ids are shown unmapped.
             data = b""
