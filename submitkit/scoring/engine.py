@@ -32,14 +32,15 @@ from typing import Literal, Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 from PIL import Image, UnidentifiedImageError
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from submitkit.benchmark.ids import IGNORE, decode
 from submitkit.core.diagnostics import Code, Diagnostic
 from submitkit.core.errors import EnvironmentProblem, UsageError
 from submitkit.core.workers import pool_context, start_worker
+from submitkit.scoring.counts import PerImageCounts
 from submitkit.scoring.matching import MatchStatistics
-from submitkit.scoring.metrics import Accumulator, Scores, count_image, match_table
+from submitkit.scoring.metrics import Accumulator, ImageCounts, Scores, count_image, match_table
 
 Progress = Callable[[int], None]
 """Called with the number of images just finished."""
@@ -169,12 +170,14 @@ class ImageRow(BaseModel):
     """The toolbox's foreground F-measure (%) of this image."""
     Acc: bool
     """Whether the image-level label (class with most predicted pixels) is right."""
-    label: int
-    """That image-level label."""
+    predicted_label: int
+    """That image-level label: the class with most predicted pixels (not the ground truth's)."""
 
 
 class Evaluation(BaseModel):
     """What :func:`evaluate` found."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
 
     k: int
     matched: bool
@@ -185,16 +188,18 @@ class Evaluation(BaseModel):
     images: list[ImageRow]
     """Rows of the images scored, in the order of ``names``."""
     diagnostics: list[Diagnostic]
+    counts: PerImageCounts | None = Field(default=None, exclude=True)
+    """The exact per-image counts of the images scored (for intervals, compare, confusions)."""
 
 
 def per_image_csv(rows: Iterable[ImageRow]) -> str:
-    """The rows as CSV text (header ``name,height,width,mIoU,FMeasure,Acc,label``)."""
+    """The rows as CSV text (header ``name,height,width,mIoU,FMeasure,Acc,predicted_label``)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["name", "height", "width", "mIoU", "FMeasure", "Acc", "label"])
+    writer.writerow(["name", "height", "width", "mIoU", "FMeasure", "Acc", "predicted_label"])
     for r in rows:
         writer.writerow(
-            [r.name, r.height, r.width, f"{r.mIoU:.4f}", f"{r.FMeasure:.4f}", int(r.Acc), r.label]
+            [r.name, r.height, r.width, f"{r.mIoU:.4f}", f"{r.FMeasure:.4f}", int(r.Acc), r.predicted_label]
         )
     return out.getvalue()
 
@@ -227,6 +232,7 @@ class _ChunkResult:
     accumulator: Accumulator | None = None
     statistics: MatchStatistics | None = None
     fatal: tuple[str, str] | None = None
+    counts: PerImageCounts | None = None
 
 
 def _read_pair(
@@ -288,6 +294,7 @@ def _run_chunk(ctx: _Context, names: Sequence[str]) -> _ChunkResult:
         out.accumulator = Accumulator(ctx.k)
     else:
         out.statistics = MatchStatistics(ctx.k, ctx.clusters)
+    counted: list[ImageCounts] = []
     for name in names:
         pair = _read_pair(ctx, name, out)
         if out.fatal is not None:
@@ -306,6 +313,7 @@ def _run_chunk(ctx: _Context, names: Sequence[str]) -> _ChunkResult:
             )
             continue
         out.accumulator.add(counts)
+        counted.append(counts)
         out.rows.append(
             ImageRow(
                 name=_stem_name(name),
@@ -314,9 +322,11 @@ def _run_chunk(ctx: _Context, names: Sequence[str]) -> _ChunkResult:
                 mIoU=counts.miou(),
                 FMeasure=counts.fmeasure() * 100,
                 Acc=counts.accurate(),
-                label=counts.image_label(),
+                predicted_label=counts.image_label(),
             )
         )
+    if out.accumulator is not None:
+        out.counts = PerImageCounts.from_images(ctx.k, [r.name for r in out.rows], counted)
     return out
 
 
@@ -426,14 +436,21 @@ def evaluate(
     total = Accumulator(k)
     rows: list[ImageRow] = []
     diagnostics: list[Diagnostic] = []
+    parts: list[PerImageCounts] = []
     for res in _run(ctx, names, jobs, progress):
-        assert res.accumulator is not None
+        assert res.accumulator is not None and res.counts is not None
         total.merge(res.accumulator)
         rows.extend(res.rows)
         diagnostics.extend(res.diagnostics)
+        parts.append(res.counts)
     scores = total.scores() if not diagnostics else None
     return Evaluation(
-        k=k, matched=match is not None, scores=scores, images=rows, diagnostics=diagnostics
+        k=k,
+        matched=match is not None,
+        scores=scores,
+        images=rows,
+        diagnostics=diagnostics,
+        counts=PerImageCounts.concat(k, parts),
     )
 
 

@@ -206,6 +206,17 @@ class ImageCounts:
         valid = self._valid
         return self.rows[valid], self.conf[valid].sum(axis=2)
 
+    def entries(self) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+        """The non-zero scored cells as (ground-truth class, predicted column, flags, pixels).
+
+        Exact integers and a few dozen per image: what survives an image for
+        resampling, comparisons and confusions (:mod:`submitkit.scoring.counts`).
+        """
+        valid = self._valid
+        conf = self.conf[valid]
+        r, p, f = np.nonzero(conf)
+        return self.rows[valid][r], p.astype(np.int64), f.astype(np.int64), conf[r, p, f]
+
     @property
     def unmapped_pixels(self) -> int:
         """Scored pixels whose predicted id the match has no key for."""
