@@ -45,7 +45,9 @@ def _counted(case: str, k: int) -> tuple[list[str], list[ImageCounts]]:
     return names, counts
 
 
-def _reference(images: list[ImageCounts], k: int, samples: int, seed: int) -> dict[str, list[float]]:
+def _reference(
+    images: list[ImageCounts], k: int, samples: int, seed: int
+) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {m: [] for m in HEADLINE}
     out.update({f"IoU{c}": [] for c in range(k + 1)})
     for chunk in resample_indices(len(images), samples, seed):
@@ -91,7 +93,9 @@ def test_the_interval_holds_the_point_estimate_when_classes_have_enough_images()
     # Ten copies of each image: every class is held by at least ten images, so a
     # resample rarely misses one (a missed class scores 0, which biases mIoU down).
     names, images = _counted("t50-real", 50)
-    copies = [PerImageCounts.from_images(50, [f"{n}#{i}" for n in names], images) for i in range(10)]
+    copies = [
+        PerImageCounts.from_images(50, [f"{n}#{i}" for n in names], images) for i in range(10)
+    ]
     counts = PerImageCounts.concat(50, copies)
     acc = Accumulator(50)
     for image in images:

@@ -23,6 +23,16 @@ class Format(str, Enum):
     github = "github"
 
 
+class ScoreFormat(str, Enum):
+    """Formats of the commands that report scores: tables for papers besides text and JSON."""
+
+    text = "text"
+    json = "json"
+    github = "github"
+    markdown = "markdown"
+    latex = "latex"
+
+
 class TrackChoice(str, Enum):
     t50 = "50"
     t300 = "300"
@@ -72,6 +82,19 @@ SubmissionArg = Annotated[
 ExamplesOpt = Annotated[int, typer.Option(help="Examples shown per diagnostic code.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
 FormatOpt = Annotated[Format, typer.Option("--format", help="Output format on stdout.")]
+ScoreFormatOpt = Annotated[
+    ScoreFormat,
+    typer.Option("--format", help="Output on stdout; markdown and latex give a table for papers."),
+]
+BootstrapOpt = Annotated[
+    int,
+    typer.Option(
+        "--bootstrap",
+        help="Resamples for percentile-bootstrap intervals over images (0 = none; 1000 is usual).",
+    ),
+]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the bootstrap resamples.")]
+LevelOpt = Annotated[float, typer.Option("--level", help="Confidence level of the intervals.")]
 
 
 def fail(error: SubmitkitError) -> NoReturn:

@@ -6,9 +6,11 @@ from collections.abc import Sequence
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from submitkit.scoring.metrics import Scores
-from submitkit.workflows.score import ClassScore, MatchCandidate
+from submitkit.scoring.bootstrap import SMALL_CLASS_IMAGES
+from submitkit.workflows.analysis import ClassRef, ClassScore, ConfusionRow
+from submitkit.workflows.score import EvaluationOutput, MatchCandidate
 
 SUMMARY_ROWS: tuple[tuple[str, str], ...] = (
     ("mIoU", "mean IoU over classes 0..K"),
@@ -26,21 +28,47 @@ SUMMARY_ROWS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _value(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f}"
+def _value(value: float | None, interval: list[float | None] | None = None) -> str:
+    if value is None:
+        return "n/a"
+    text = f"{value:.2f}"
+    if interval is not None and interval[0] is not None and interval[1] is not None:
+        text += f" [{interval[0]:.2f}, {interval[1]:.2f}]"
+    return text
 
 
-def render_scores(
-    console: Console, title: str, scores: Scores, classes: Sequence[ClassScore], shown: int
-) -> None:
-    summary = Table(title=title, title_justify="left", show_edge=False)
+def _class_label(ref: ClassRef) -> str:
+    return " ".join(filter(None, (str(ref.id), ref.wnid, ref.name)))
+
+
+def render_scores(console: Console, title: str, document: EvaluationOutput, shown: int) -> None:
+    """The headline metrics (with intervals), the worst classes, and the largest confusions."""
+    summary = Table(title=Text(title), title_justify="left", show_edge=False)
     summary.add_column("metric")
     summary.add_column("value", justify="right")
     summary.add_column("meaning", style="dim")
+    intervals = document.intervals or {}
     for key, meaning in SUMMARY_ROWS:
-        summary.add_row(key, _value(getattr(scores, key)), meaning)
+        summary.add_row(key, _value(getattr(document.scores, key), intervals.get(key)), meaning)
     console.print(summary)
+    if document.bootstrap is not None:
+        b = document.bootstrap
+        console.print(
+            f"[dim]intervals: {b.level:.0%} percentile bootstrap over images, "
+            f"{b.samples} resamples, seed {b.seed}[/]"
+        )
     console.print()
+    _render_classes(console, document.classes, shown, with_interval=document.bootstrap is not None)
+    if not any(row.name for row in document.classes if row.id > 0):
+        console.print(
+            "[dim]no class names: give --synsets LOC_synset_mapping.txt (ImageNet devkit), "
+            "or put that file in the --dataset folder[/]"
+        )
+
+
+def _render_classes(
+    console: Console, classes: Sequence[ClassScore], shown: int, with_interval: bool
+) -> None:
     count = len(classes) if shown <= 0 else min(shown, len(classes))
     per_class = Table(
         title=f"per-class IoU, worst first ({count} of {len(classes)}; --classes N for more)",
@@ -51,11 +79,53 @@ def render_scores(
         per_class.add_column(column)
     per_class.add_column("IoU", justify="right")
     per_class.add_column("BIoU", justify="right")
+    per_class.add_column("images", justify="right")
+    per_class.add_column("mostly mistaken for")
+    small = 0
     for row in classes[:count]:
+        iou = _value(row.IoU, list(row.interval) if with_interval and row.interval else None)
+        flag = " *" if row.small else ""
+        small += row.small
+        mistaken = ""
+        if row.mistaken_for is not None:
+            m = row.mistaken_for
+            mistaken = f"{_class_label(m.predicted)} ({m.share:.0f}%)"
         per_class.add_row(
-            str(row.id), row.wnid or "", row.name or "", f"{row.IoU:.2f}", f"{row.BIoU:.2f}"
+            str(row.id),
+            Text(row.wnid or ""),
+            Text(row.name or ""),
+            iou,
+            f"{row.BIoU:.2f}",
+            f"{row.images}{flag}",
+            Text(mistaken),
         )
     console.print(per_class)
+    if small:
+        console.print(
+            f"[dim]* held by fewer than {SMALL_CLASS_IMAGES} validation images: "
+            "its IoU alone says little[/]"
+        )
+
+
+def render_confusions(console: Console, rows: Sequence[ConfusionRow]) -> None:
+    """The largest confusions: ground-truth class, predicted class, pixels, share."""
+    table = Table(
+        title=f"largest confusions ({len(rows)}; --confusions N for more)",
+        title_justify="left",
+        show_edge=False,
+    )
+    table.add_column("ground truth")
+    table.add_column("predicted as")
+    table.add_column("pixels", justify="right")
+    table.add_column("share of class", justify="right")
+    for row in rows:
+        table.add_row(
+            Text(_class_label(row.truth)),
+            Text(_class_label(row.predicted)),
+            f"{row.pixels:,}",
+            f"{row.share:.1f}%",
+        )
+    console.print(table)
 
 
 def render_candidates(console: Console, candidates: Sequence[MatchCandidate]) -> None:

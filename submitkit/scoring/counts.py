@@ -65,7 +65,9 @@ class PerImageCounts:
         return len(self.names)
 
     @classmethod
-    def from_images(cls, k: int, names: Sequence[str], images: Sequence[ImageCounts]) -> PerImageCounts:
+    def from_images(
+        cls, k: int, names: Sequence[str], images: Sequence[ImageCounts]
+    ) -> PerImageCounts:
         """Gather the cells of counted images (``names[i]`` is ``images[i]``)."""
         parts = [c.entries() for c in images]
         sizes = [len(p[0]) for p in parts]
@@ -94,7 +96,7 @@ class PerImageCounts:
             flags=_cat([p.flags for p in parts]),
             pixels=_cat([p.pixels for p in parts]),
             accurate=np.concatenate([p.accurate for p in parts]).astype(bool),
-            fmeasure=_cat([p.fmeasure for p in parts], np.float64),
+            fmeasure=np.concatenate([p.fmeasure for p in parts]).astype(np.float64),
         )
 
     def select(self, names: Sequence[str]) -> PerImageCounts:
@@ -194,11 +196,11 @@ class PerImageCounts:
 
 
 def _percent(counts: IntArray, totals: IntArray) -> IntArray:
-    """``ceil(100 * count / total)`` element-wise and exact: ``size_percent`` with a total per class."""
+    """``ceil(100 * count / total)``, exact: ``size_percent`` with one total per class."""
     return -((-100 * counts) // totals)
 
 
-def _cat(parts: Sequence[npt.NDArray[np.generic]], dtype: type = np.int64) -> npt.NDArray[np.int64]:
+def _cat(parts: Sequence[npt.NDArray[np.generic]]) -> IntArray:
     if not parts:
-        return np.zeros(0, dtype=dtype)
-    return np.concatenate(parts).astype(dtype, copy=False)
+        return np.zeros(0, dtype=np.int64)
+    return np.concatenate(parts).astype(np.int64, copy=False)

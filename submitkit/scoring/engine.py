@@ -199,7 +199,15 @@ def per_image_csv(rows: Iterable[ImageRow]) -> str:
     writer.writerow(["name", "height", "width", "mIoU", "FMeasure", "Acc", "predicted_label"])
     for r in rows:
         writer.writerow(
-            [r.name, r.height, r.width, f"{r.mIoU:.4f}", f"{r.FMeasure:.4f}", int(r.Acc), r.predicted_label]
+            [
+                r.name,
+                r.height,
+                r.width,
+                f"{r.mIoU:.4f}",
+                f"{r.FMeasure:.4f}",
+                int(r.Acc),
+                r.predicted_label,
+            ]
         )
     return out.getvalue()
 

@@ -19,22 +19,23 @@ from submitkit.core.diagnostics import Diagnostic, Severity
 from submitkit.core.errors import EnvironmentProblem, UsageError
 from submitkit.core.progress import NoProgress, ProgressSink
 from submitkit.inputs.manifest import ManifestSources
+from submitkit.scoring.bootstrap import BootstrapInfo
 from submitkit.scoring.engine import Evaluation, evaluate, match_submission
 from submitkit.scoring.matching import Matching, MatchLevel, solve
 from submitkit.scoring.metrics import Scores
+from submitkit.workflows.analysis import (
+    DEFAULT_CONFUSIONS,
+    BootstrapRequest,
+    ClassScore,
+    ConfusionRow,
+    Naming,
+    class_scores,
+    confusion_rows,
+    intervals,
+)
 
 SYNSET_FILES = ("LOC_synset_mapping.txt", "synset_words.txt", "synsets.txt")
 """Files of ``wnid name, synonyms`` lines a dataset folder may hold."""
-
-
-class ClassScore(BaseModel):
-    """One row of the per-class table."""
-
-    id: int
-    wnid: str | None
-    name: str | None
-    IoU: float
-    BIoU: float
 
 
 class EvaluationOutput(BaseModel):
@@ -43,11 +44,19 @@ class EvaluationOutput(BaseModel):
     schema_version: int = 1
     submission: str
     track: int
+    protocol: str | None = None
+    """The protocol given (flag or config), if any."""
     images: int
     matched: bool
     scores: Scores
+    intervals: dict[str, list[float | None]] | None = None
+    """With ``--bootstrap``: metric -> [low, high], percentile bootstrap over images."""
+    bootstrap: BootstrapInfo | None = None
+    """With ``--bootstrap``: resamples, seed and level, enough to reproduce the intervals."""
     classes: list[ClassScore]
     """Classes 0..K, worst IoU first."""
+    confusions: list[ConfusionRow]
+    """The largest confusions, ground-truth class -> predicted class, most pixels first."""
 
 
 class MatchCandidate(BaseModel):
@@ -174,18 +183,6 @@ def run_evaluate(
     return Scored(check=run, evaluation=evaluation)
 
 
-def class_scores(scores: Scores, categories: list[str], names: dict[str, str]) -> list[ClassScore]:
-    """Per-class rows, worst IoU first; wnids only when the category list is complete."""
-    k = len(scores.IoUs) - 1
-    complete = len(categories) == k
-    rows = []
-    for class_id, (iou, biou) in enumerate(zip(scores.IoUs, scores.BIoUs, strict=True)):
-        wnid = categories[class_id - 1] if complete and class_id > 0 else None
-        name = "other" if class_id == 0 else names.get(wnid or "")
-        rows.append(ClassScore(id=class_id, wnid=wnid, name=name, IoU=iou, BIoU=biou))
-    return sorted(rows, key=lambda r: (r.IoU, r.id))
-
-
 @dataclass
 class Matched:
     """The check that ran first, and the matchings when it passed."""
@@ -276,3 +273,32 @@ def run_match(
 def _total(mapping: dict[int, int], top: int) -> dict[int, int]:
     """Every id 0..top mapped: ids the matching left free go to "other" (0)."""
     return {i: mapping.get(i, 0) for i in range(top + 1)}
+
+
+def evaluation_document(
+    path: Path,
+    evaluation: Evaluation,
+    naming: Naming,
+    *,
+    protocol: Protocol | None = None,
+    bootstrap: BootstrapRequest | None = None,
+    confusions: int = DEFAULT_CONFUSIONS,
+) -> EvaluationOutput:
+    """Everything `evaluate` reports about one scored run, named for people."""
+    assert evaluation.scores is not None, "only a complete evaluation has a document"
+    counts = evaluation.counts
+    rows = class_scores(evaluation.scores, naming, counts)
+    document = EvaluationOutput(
+        submission=str(path),
+        track=evaluation.k,
+        protocol=protocol.value if protocol is not None else None,
+        images=len(evaluation.images),
+        matched=evaluation.matched,
+        scores=evaluation.scores,
+        classes=rows,
+        confusions=confusion_rows(counts, naming, confusions) if counts is not None else [],
+    )
+    if bootstrap is not None and counts is not None:
+        document.intervals = intervals(counts, bootstrap, rows)
+        document.bootstrap = bootstrap.info()
+    return document
