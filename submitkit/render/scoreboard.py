@@ -57,6 +57,8 @@ def render_scores(console: Console, title: str, document: EvaluationOutput, show
             f"[dim]intervals: {b.level:.0%} percentile bootstrap over images, "
             f"{b.samples} resamples, seed {b.seed}[/]"
         )
+        if b.note:
+            console.print(Text(f"note: {b.note}", style="yellow"))
     console.print()
     _render_classes(console, document.classes, shown, with_interval=document.bootstrap is not None)
     if not any(row.name for row in document.classes if row.id > 0):
@@ -75,8 +77,7 @@ def _render_classes(
         title_justify="left",
         show_edge=False,
     )
-    for column in ("id", "wnid", "name"):
-        per_class.add_column(column)
+    per_class.add_column("class")
     per_class.add_column("IoU", justify="right")
     per_class.add_column("BIoU", justify="right")
     per_class.add_column("images", justify="right")
@@ -91,9 +92,7 @@ def _render_classes(
             m = row.mistaken_for
             mistaken = f"{_class_label(m.predicted)} ({m.share:.0f}%)"
         per_class.add_row(
-            str(row.id),
-            Text(row.wnid or ""),
-            Text(row.name or ""),
+            Text(" ".join(filter(None, (str(row.id), row.wnid, row.name)))),
             iou,
             f"{row.BIoU:.2f}",
             f"{row.images}{flag}",

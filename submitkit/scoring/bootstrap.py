@@ -60,6 +60,9 @@ class BootstrapInfo(BaseModel):
     level: float
     unit: str = "image"
     method: str = "percentile"
+    note: str | None = None
+    """Set when an estimate lies outside its own interval: the resamples are biased (classes
+    held by few images are missed by some resamples and then score 0, as officially)."""
 
 
 def check_settings(samples: int, level: float) -> None:

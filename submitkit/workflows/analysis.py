@@ -159,6 +159,29 @@ def intervals(
     return out
 
 
+def bias_note(
+    scores: Scores, found: dict[str, list[float | None]], rows: list[ClassScore]
+) -> str | None:
+    """A warning when a metric lies outside its own interval, with the likely reason."""
+    outside = [
+        m
+        for m, (low, high) in found.items()
+        if low is not None
+        and high is not None
+        and (value := getattr(scores, m)) is not None
+        and not low <= value <= high
+    ]
+    if not outside:
+        return None
+    small = sum(1 for r in rows if r.small and r.id > 0)
+    return (
+        f"{', '.join(outside)} lie outside their intervals: {small} classes are held by fewer "
+        f"than {SMALL_CLASS_IMAGES} images, and a resample that misses a class scores it 0 "
+        "(as the official mean does), which pulls the resampled means down; read these "
+        "intervals as rough"
+    )
+
+
 # --- saved counts, for `compare` ----------------------------------------------------
 
 

@@ -29,6 +29,7 @@ from submitkit.workflows.analysis import (
     ClassScore,
     ConfusionRow,
     Naming,
+    bias_note,
     class_scores,
     confusion_rows,
     intervals,
@@ -301,4 +302,5 @@ def evaluation_document(
     if bootstrap is not None and counts is not None:
         document.intervals = intervals(counts, bootstrap, rows)
         document.bootstrap = bootstrap.info()
+        document.bootstrap.note = bias_note(evaluation.scores, document.intervals, rows)
     return document
