@@ -545,7 +545,7 @@ def _bars(
     label_w = max(int(probe.textlength(names[i], font=f_text)) for i in order) + 14
     left, top = _PAD + label_w, 64
     width = left + bar_w + 70 + _PAD
-    height = top + row * len(order) + 44
+    height = top + row * len(order) + 70
     image = Image.new("RGB", (width, height), _BACKGROUND)
     draw = ImageDraw.Draw(image)
     draw.text((_PAD, _PAD), title, font=f_title, fill=_TEXT)
@@ -555,6 +555,11 @@ def _bars(
         font=f_text,
         fill=_MUTED,
     )
+    # The mean line first, so bars and text are drawn over it; the values sit in
+    # their own column right of the bar area, where the line never reaches.
+    mx = left + round(bar_w * mean / 100)
+    for y in range(top - 4, top + row * len(order), 8):
+        draw.line([(mx, y), (mx, y + 4)], fill=(40, 40, 40), width=1)
     for rank, i in enumerate(order):
         y = top + rank * row
         name_w = probe.textlength(names[i], font=f_text)
@@ -563,11 +568,16 @@ def _bars(
         draw.rectangle(
             [left, y + 3, left + max(length, 1), y + row - 4], fill=_iou_colour(values[i])
         )
-        draw.text((left + length + 6, y + 2), f"{values[i]:.1f}", font=f_text, fill=_TEXT)
-    _axis(draw, left, top + row * len(order) + 4, bar_w, f_text)
-    mx = left + round(bar_w * mean / 100)
-    for y in range(top - 4, top + row * len(order), 8):
-        draw.line([(mx, y), (mx, y + 4)], fill=(40, 40, 40), width=1)
+        draw.text((left + bar_w + 10, y + 2), f"{values[i]:.1f}", font=f_text, fill=_TEXT)
+    axis_y = top + row * len(order) + 4
+    _axis(draw, left, axis_y, bar_w, f_text)
+    label = "IoU (%)"
+    draw.text(
+        (left + bar_w / 2 - probe.textlength(label, font=f_text) / 2, axis_y + 26),
+        label,
+        font=f_text,
+        fill=_MUTED,
+    )
     return image
 
 
@@ -591,8 +601,8 @@ def _profile(
     plot_w, plot_h = column * n, 300
     left, top = _PAD + 40, 70
     listed = 15
-    list_top = top + plot_h + 40
-    width = max(left + plot_w + _PAD, 2 * 420 + 2 * _PAD)
+    list_top = top + plot_h + 44
+    width = max(left + plot_w + 90 + _PAD, 2 * 420 + 2 * _PAD)
     height = list_top + 24 + listed * 20 + _PAD
     image = Image.new("RGB", (width, height), _BACKGROUND)
     draw = ImageDraw.Draw(image)
@@ -625,6 +635,10 @@ def _profile(
     my = top + plot_h - round(plot_h * mean / 100)
     for x in range(left, left + plot_w, 10):
         draw.line([(x, my), (x + 5, my)], fill=(40, 40, 40))
+    mean_label = f"mean {mean:.1f}"
+    draw.text((left + plot_w + 6, my - 8), mean_label, font=f_text, fill=(40, 40, 40))
+    draw.text((_PAD, top - 22), "IoU (%)", font=f_text, fill=_MUTED)
+    draw.text((left, top + plot_h + 6), "classes, sorted best first", font=f_text, fill=_MUTED)
     for col, (heading, picks) in enumerate(
         (("best", order[:listed]), ("worst", list(reversed(order[-listed:]))))
     ):
