@@ -27,6 +27,7 @@ from submitkit.cli.options import (
 from submitkit.core.atomic import write_text_atomic
 from submitkit.core.errors import SubmitkitError
 from submitkit.render.console import RichProgress, stderr_console, stdout_console
+from submitkit.render.html_report import report_html
 from submitkit.render.reporting import REPORTERS
 from submitkit.render.scoreboard import render_confusions, render_scores
 from submitkit.render.tables import TABLES, table_row
@@ -42,6 +43,7 @@ from submitkit.workflows.preview import plot_class_iou
 from submitkit.workflows.score import (
     EvaluationOutput,
     evaluation_document,
+    report_images,
     run_evaluate,
     synset_names,
 )
@@ -104,6 +106,15 @@ def evaluate(
             show_default=False,
         ),
     ] = None,
+    html: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write a self-contained HTML report here (metrics, every class, confusions, "
+            "worst images).",
+            show_default=False,
+        ),
+    ] = None,
+    worst: Annotated[int, typer.Option(help="Worst images shown in the HTML report.")] = 8,
     jobs: JobsOpt = None,
     output_format: ScoreFormatOpt = ScoreFormat.text,
     quiet: QuietOpt = False,
@@ -143,6 +154,9 @@ def evaluate(
             write_text_atomic(per_image, per_image_csv(evaluation.images))
         if plot is not None:
             _plot(document, plot, path)
+        if html is not None:
+            page = report_html(document, report_images(scored, settings.dataset, worst))
+            write_text_atomic(html, page)
         if save_counts is not None and evaluation.counts is not None:
             data = {
                 "kind": COUNTS_KIND,
@@ -162,6 +176,7 @@ def evaluate(
         (per_image, per_image, "per-image figures"),
         (plot, plot, "per-class IoU plot"),
         (save_counts, save_counts, "per-image counts (for `submitkit compare`)"),
+        (html, html, "HTML report"),
     ):
         if flag is not None and output_format is ScoreFormat.text:
             out.print(f"{what} written to {written}", highlight=False)

@@ -9,6 +9,7 @@ LaTeX, HTML) draws from.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from submitkit.scoring.confusions import Confusion, most_mistaken_for, top_confu
 from submitkit.scoring.counts import PerImageCounts
 from submitkit.scoring.engine import Evaluation
 from submitkit.scoring.metrics import Scores
+from submitkit.workflows.preview import pair_thumbnail, png_bytes
 
 DEFAULT_CONFUSIONS = 20
 """Confused pairs in the JSON document when ``--confusions`` is not given."""
@@ -242,3 +244,33 @@ def evaluation_of(evaluation: Evaluation) -> PerImageCounts:
     if evaluation.counts is None:  # pragma: no cover - every evaluate keeps them
         raise UsageError("this evaluation kept no per-image counts")
     return evaluation.counts
+
+
+# --- the worst images, for the HTML report -------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorstImage:
+    """One of the lowest-scoring images: its name, its own mIoU and a PNG thumbnail pair."""
+
+    name: str
+    mIoU: float
+    png: bytes
+
+
+def worst_images(
+    evaluation: Evaluation,
+    read: Callable[[str], bytes],
+    gt_dir: Path,
+    split_dir: Path | None,
+    match: Mapping[int, int] | None = None,
+    count: int = 8,
+) -> list[WorstImage]:
+    """Thumbnails (prediction over the image beside the ground truth) of the ``count`` images
+    with the lowest per-image mIoU, ties by name."""
+    rows = sorted(evaluation.images, key=lambda r: (r.mIoU, r.name))[: max(0, count)]
+    out = []
+    for row in rows:
+        image = pair_thumbnail(row.name, read, split_dir, gt_dir, match)
+        out.append(WorstImage(name=row.name, mIoU=row.mIoU, png=png_bytes(image)))
+    return out

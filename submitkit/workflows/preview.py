@@ -242,10 +242,8 @@ def preview_sheet(
 
 
 def _write_png(image: Image.Image, out: Path) -> None:
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
     try:
-        write_bytes_atomic(out, buffer.getvalue())
+        write_bytes_atomic(out, png_bytes(image))
     except OSError as exc:
         raise EnvironmentProblem(f"cannot write {out}: {exc.strerror or exc}") from exc
 
@@ -330,6 +328,29 @@ def _load_tile(
                 f"mask is {w}x{h} but its source {reference[0]}x{reference[1]}: stretched"
             )
     return tile
+
+
+def pair_thumbnail(
+    key: str,
+    read: Callable[[str], bytes],
+    split_dir: Path | None,
+    gt_dir: Path | None,
+    match: Mapping[int, int] | None,
+    box: int = 240,
+) -> Image.Image:
+    """The prediction over its source image, beside the ground truth over it (the report's
+    worst images): the same drawing as a contact-sheet tile, without the text."""
+    tile = _load_tile(key, f"{key}.png", read, split_dir, gt_dir, match)
+    reference = _reference_size(tile) or (box, box)
+    size = fit(*reference, box=box)
+    panels = [
+        overlay(tile.source, ids, size) if ids is not None else Image.new("RGB", size, _PANEL_BG)
+        for ids in (tile.prediction, tile.ground_truth)
+    ]
+    sheet = Image.new("RGB", (2 * size[0] + _GAP // 2, size[1]), _BACKGROUND)
+    sheet.paste(panels[0], (0, 0))
+    sheet.paste(panels[1], (size[0] + _GAP // 2, 0))
+    return sheet
 
 
 def _reference_size(tile: Tile) -> tuple[int, int] | None:
@@ -516,6 +537,20 @@ def _iou_colour(value: float) -> RGB:
 def plot_class_iou(
     ious: Sequence[float], names: Sequence[str], out: Path, *, title: str = "Per-class IoU"
 ) -> None:
+    """Write :func:`class_iou_image` as a PNG at ``out``."""
+    _write_png(class_iou_image(ious, names, title=title), out)
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    """An image as PNG bytes (for data URIs in the HTML report)."""
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def class_iou_image(
+    ious: Sequence[float], names: Sequence[str], *, title: str = "Per-class IoU"
+) -> Image.Image:
     """Draw per-class IoU (percent, 0..100, as ``Scores.IoUs``) sorted best first, as a PNG.
 
     ``names[i]`` labels ``ious[i]``. Up to 60 classes are drawn as labelled
@@ -533,7 +568,7 @@ def plot_class_iou(
         image = _bars(values, names, order, mean, title)
     else:
         image = _profile(values, names, order, mean, title)
-    _write_png(image, out)
+    return image
 
 
 def _bars(

@@ -18,7 +18,7 @@ from submitkit.checks.staged import CheckRun, run_check
 from submitkit.core.diagnostics import Diagnostic, Severity
 from submitkit.core.errors import EnvironmentProblem, UsageError
 from submitkit.core.progress import NoProgress, ProgressSink
-from submitkit.inputs.manifest import ManifestSources
+from submitkit.inputs.manifest import ManifestSources, dataset_split_dir
 from submitkit.scoring.bootstrap import BootstrapInfo
 from submitkit.scoring.engine import Evaluation, evaluate, match_submission
 from submitkit.scoring.matching import Matching, MatchLevel, solve
@@ -29,10 +29,12 @@ from submitkit.workflows.analysis import (
     ClassScore,
     ConfusionRow,
     Naming,
+    WorstImage,
     bias_note,
     class_scores,
     confusion_rows,
     intervals,
+    worst_images,
 )
 
 SYNSET_FILES = ("LOC_synset_mapping.txt", "synset_words.txt", "synsets.txt")
@@ -304,3 +306,19 @@ def evaluation_document(
         document.bootstrap = bootstrap.info()
         document.bootstrap.note = bias_note(evaluation.scores, document.intervals, rows)
     return document
+
+
+def report_images(scored: Scored, dataset: Path, count: int) -> list[WorstImage]:
+    """Thumbnails of the ``count`` worst images of a scored run, for the HTML report."""
+    run, evaluation = scored.check, scored.evaluation
+    if evaluation is None or run.layout is None or count <= 0:
+        return []
+    k = evaluation.k
+    return worst_images(
+        evaluation,
+        run.layout.source.read,
+        ground_truth_dir(dataset, k),
+        dataset_split_dir(dataset, TRACKS[k], Split.validation),
+        run.match if evaluation.matched else None,
+        count,
+    )
