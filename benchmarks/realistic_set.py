@@ -43,7 +43,12 @@ Method description: Synthetic predictions for submitkit's benchmarks.
 """
 
 
-def _size(rng: np.random.Generator) -> tuple[int, int]:
+def _size(rng: np.random.Generator, scale: float = 1.0) -> tuple[int, int]:
+    h, w = _full_size(rng)
+    return max(24, round(h * scale)), max(24, round(w * scale))
+
+
+def _full_size(rng: np.random.Generator) -> tuple[int, int]:
     r = rng.random()
     if r < 0.03:
         return int(rng.integers(1000, 1600)), int(rng.integers(1000, 1600))
@@ -61,9 +66,11 @@ def _field(rng: np.random.Generator, h: int, w: int, cells: int) -> npt.NDArray[
     return np.asarray(out[:h, :w], dtype=np.float64)
 
 
-def _pair(rng: np.random.Generator, cls: int, hard: float) -> tuple[np.ndarray, np.ndarray]:
+def _pair(
+    rng: np.random.Generator, cls: int, hard: float, scale: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Ground truth with 1-3 objects (some ignore) and a prediction wrong ``hard`` of the time."""
-    h, w = _size(rng)
+    h, w = _size(rng, scale)
     gt = np.zeros((h, w), dtype=np.int32)
     pred = np.zeros((h, w), dtype=np.int32)
     extra = [int(c) for c in rng.integers(1, K + 1, size=int(rng.integers(0, 3)))]
@@ -85,18 +92,29 @@ def _png(path: Path, ids: np.ndarray) -> None:
     Image.fromarray(encode(ids), mode="RGB").save(path)
 
 
-def build(root: Path, toolbox: Path, images: int | None = None, seed: int = 0) -> list[str]:
-    """Write the set under ``root``; returns the image names (``wnid/stem``)."""
+def build(
+    root: Path,
+    toolbox: Path,
+    images: int | None = None,
+    seed: int = 0,
+    every: int = 1,
+    scale: float = 1.0,
+) -> list[str]:
+    """Write the set under ``root``; returns the image names (``wnid/stem``).
+
+    ``every`` keeps every n-th official name (spread over all classes), ``scale``
+    shrinks the images (tests use small ones; the benchmark full-size ones).
+    """
     data = toolbox / "data"
     wnids = (data / "categories" / "ImageNetS_categories_im50.txt").read_text().split()
     lines = (data / "names" / "ImageNetS_im50_validation.txt").read_text().splitlines()
-    names = [line.split()[0][: -len(".JPEG")] for line in lines if line.strip()][:images]
+    names = [line.split()[0][: -len(".JPEG")] for line in lines if line.strip()][::every][:images]
     rng = np.random.default_rng(seed)
     track = root / "dataset" / "ImageNetS50"
     for name in names:
         cls = wnids.index(name.split("/")[0]) + 1
         # Some classes are hard (often mistaken), as in real results.
-        gt, pred = _pair(rng, cls, hard=0.6 if cls % 7 == 0 else 0.15)
+        gt, pred = _pair(rng, cls, 0.6 if cls % 7 == 0 else 0.15, scale)
         _png(track / "validation-segmentation" / f"{name}.png", gt)
         _png(root / "submission" / f"{name}.png", pred)
         degraded = np.where(np.isin(pred, DEGRADED_CLASSES), 0, pred)
