@@ -108,6 +108,7 @@ def test_small_classes_are_flagged_with_the_rule_named() -> None:
     assert by_id[0]["images"] == 48 and not by_id[0]["small"]
     assert by_id[1]["images"] == 1 and by_id[1]["small"]
     code, out, _ = run("evaluate", *golden("t50-small"))
+    assert code == 0
     assert "held by fewer than 5 validation images" in out
 
 

@@ -15,6 +15,7 @@ from submitkit.checks.report import Report
 from submitkit.core.atomic import write_text_atomic
 from submitkit.inputs.manifest import Manifest
 from submitkit.inputs.match_json import match_schema
+from submitkit.workflows.compare import ComparisonOutput
 from submitkit.workflows.pack import PackResult
 from submitkit.workflows.score import EvaluationOutput, MatchOutput
 
@@ -36,6 +37,7 @@ def model_schema(
 
 
 SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
+    "comparison.schema.json": model_schema(ComparisonOutput),
     "evaluation.schema.json": model_schema(EvaluationOutput),
     "files.schema.json": model_schema(FilesReport),
     "match-run.schema.json": model_schema(MatchOutput),
