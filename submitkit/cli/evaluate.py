@@ -115,6 +115,13 @@ def evaluate(
         ),
     ] = None,
     worst: Annotated[int, typer.Option(help="Worst images shown in the HTML report.")] = 8,
+    no_cache: Annotated[
+        bool,
+        typer.Option(
+            "--no-cache",
+            help="Decode the ground truth again instead of using (and filling) the cache.",
+        ),
+    ] = False,
     jobs: JobsOpt = None,
     output_format: ScoreFormatOpt = ScoreFormat.text,
     quiet: QuietOpt = False,
@@ -131,6 +138,7 @@ def evaluate(
                 match_file=match,
                 jobs=settings.jobs,
                 progress=progress,
+                cache=not no_cache,
             )
         evaluation = scored.evaluation
         if evaluation is None or evaluation.scores is None:

@@ -40,7 +40,18 @@ from submitkit.core.errors import EnvironmentProblem, UsageError
 from submitkit.core.workers import pool_context, start_worker
 from submitkit.scoring.counts import PerImageCounts
 from submitkit.scoring.matching import MatchStatistics
-from submitkit.scoring.metrics import Accumulator, ImageCounts, Scores, count_image, match_table
+from submitkit.scoring.metrics import (
+    Accumulator,
+    ImageCounts,
+    Scores,
+    boundary_mask,
+    count_image,
+    match_table,
+)
+from submitkit.scoring.truth_cache import Entry as TruthEntry
+from submitkit.scoring.truth_cache import TruthCache, digest
+from submitkit.scoring.truth_cache import decode as decode_truth
+from submitkit.scoring.truth_cache import encode as encode_truth
 
 Progress = Callable[[int], None]
 """Called with the number of images just finished."""
@@ -49,6 +60,10 @@ MAX_CHUNK = 32
 """Images per task at most: big enough to hide task overhead, small enough for progress."""
 
 MAX_UNMAPPED_LISTED = 10
+
+MAX_CACHED_ID = 1 << 15
+"""Ground truth with an id at or above this is not cached (the cache stores 2 * id + 1 in 16 bits;
+official ids stop at 1000)."""
 
 
 # --- reading masks ---------------------------------------------------------------
@@ -190,6 +205,8 @@ class Evaluation(BaseModel):
     diagnostics: list[Diagnostic]
     counts: PerImageCounts | None = Field(default=None, exclude=True)
     """The exact per-image counts of the images scored (for intervals, compare, confusions)."""
+    truth_from_cache: int = 0
+    """Ground-truth masks served decoded from the cache instead of decoded again."""
 
 
 def per_image_csv(rows: Iterable[ImageRow]) -> str:
@@ -231,6 +248,7 @@ class _Context:
     k: int
     table: npt.NDArray[np.int32] | None = None
     clusters: int = 0
+    truth: TruthCache | None = None
 
 
 @dataclass
@@ -241,27 +259,50 @@ class _ChunkResult:
     statistics: MatchStatistics | None = None
     fatal: tuple[str, str] | None = None
     counts: PerImageCounts | None = None
+    truth_hits: int = 0
+    new_truth: dict[str, TruthEntry] = field(default_factory=dict)
 
 
-def _read_pair(
-    ctx: _Context, name: str, out: _ChunkResult
-) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]] | None:
-    """Ground truth and prediction of one image, or None with a diagnostic/fatal noted."""
-    file = _file_name(name)
+def _read_truth(
+    ctx: _Context, name: str, file: str, out: _ChunkResult
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.bool_] | None] | None:
+    """One ground truth's ids (and boundary, when cached), or None with a fatal noted."""
     try:
-        gt = read_ids(ctx.ground_truth.read(file))
+        data = ctx.ground_truth.read(file)
+        if ctx.truth is None:
+            return read_ids(data), None
+        key = digest(data)
+        entry = ctx.truth.lookup(file, key)
+        if entry is not None:
+            out.truth_hits += 1
+            return decode_truth(entry.runs, entry.height, entry.width)
+        gt = read_ids(data)
+        edge = boundary_mask(gt)
+        if gt.size and int(gt.max()) < MAX_CACHED_ID:
+            out.new_truth[file] = TruthEntry(key, gt.shape[0], gt.shape[1], encode_truth(gt, edge))
+        return gt, edge
     except (FileNotFoundError, KeyError):
         out.fatal = (
             f"ground truth {file} is missing",
             "point at <dataset>/ImageNetS{K}/validation-segmentation of the right track",
         )
-        return None
     except OSError as exc:
         out.fatal = (f"cannot read ground truth {file}: {exc}", "")
-        return None
     except MaskFault as fault:
         out.fatal = (f"ground truth {file}: {fault.message}", "the dataset copy is damaged")
+    return None
+
+
+def _read_pair(
+    ctx: _Context, name: str, out: _ChunkResult
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.bool_] | None] | None:
+    """Ground truth, prediction and (if cached) the ground-truth boundary of one image,
+    or None with a diagnostic/fatal noted."""
+    file = _file_name(name)
+    truth = _read_truth(ctx, name, file, out)
+    if truth is None:
         return None
+    gt, edge = truth
     try:
         pred = read_ids(ctx.predictions.read(file), gt.shape)
     except (FileNotFoundError, KeyError):
@@ -275,7 +316,7 @@ def _read_pair(
     except MaskFault as fault:
         out.diagnostics.append(fault.code.at(file, fault.message, fault.hint))
         return None
-    return gt, pred
+    return gt, pred, edge
 
 
 def _unmapped_diagnostic(
@@ -309,12 +350,12 @@ def _run_chunk(ctx: _Context, names: Sequence[str]) -> _ChunkResult:
             break
         if pair is None:
             continue
-        gt, pred = pair
+        gt, pred, gt_edge = pair
         if out.statistics is not None:
             out.statistics.add(gt, pred)
             continue
         assert out.accumulator is not None
-        counts = count_image(gt, pred, ctx.k, ctx.table)
+        counts = count_image(gt, pred, ctx.k, ctx.table, gt_edge)
         if ctx.table is not None and counts.unmapped_pixels:
             out.diagnostics.append(
                 _unmapped_diagnostic(_file_name(name), gt, pred, ctx.table, ctx.k)
@@ -417,6 +458,7 @@ def evaluate(
     match: Mapping[int, int] | None = None,
     jobs: int = 0,
     progress: Progress | None = None,
+    truth_cache: TruthCache | None = None,
 ) -> Evaluation:
     """Score ``predictions`` against ``ground_truth`` with the official metrics.
 
@@ -426,6 +468,7 @@ def evaluate(
     per core, 1 to stay in this process. Faults of a prediction (missing, not an
     RGB PNG, wrong size, an id the match lacks) come back as diagnostics and leave
     ``scores`` None; a missing or damaged ground truth raises EnvironmentProblem.
+    ``truth_cache`` serves decoded ground truth whose bytes it has seen, and learns the rest.
     """
     _check_args(names, k)
     table = None
@@ -440,17 +483,24 @@ def evaluate(
         ground_truth=_reader(ground_truth, "ground-truth"),
         k=k,
         table=table,
+        truth=truth_cache,
     )
     total = Accumulator(k)
     rows: list[ImageRow] = []
     diagnostics: list[Diagnostic] = []
     parts: list[PerImageCounts] = []
+    learned: dict[str, TruthEntry] = {}
+    hits = 0
     for res in _run(ctx, names, jobs, progress):
         assert res.accumulator is not None and res.counts is not None
         total.merge(res.accumulator)
         rows.extend(res.rows)
         diagnostics.extend(res.diagnostics)
         parts.append(res.counts)
+        learned.update(res.new_truth)
+        hits += res.truth_hits
+    if truth_cache is not None:
+        truth_cache.update(learned)
     scores = total.scores() if not diagnostics else None
     return Evaluation(
         k=k,
@@ -459,6 +509,7 @@ def evaluate(
         images=rows,
         diagnostics=diagnostics,
         counts=PerImageCounts.concat(k, parts),
+        truth_from_cache=hits,
     )
 
 

@@ -23,6 +23,7 @@ from submitkit.scoring.bootstrap import BootstrapInfo
 from submitkit.scoring.engine import Evaluation, evaluate, match_submission
 from submitkit.scoring.matching import Matching, MatchLevel, solve
 from submitkit.scoring.metrics import Scores
+from submitkit.scoring.truth_cache import TruthCache
 from submitkit.workflows.analysis import (
     DEFAULT_CONFUSIONS,
     BootstrapRequest,
@@ -165,8 +166,12 @@ def run_evaluate(
     match_file: Path | None = None,
     jobs: int = 0,
     progress: ProgressSink | None = None,
+    cache: bool = True,
 ) -> Scored:
-    """Check ``path`` against the validation split, then score it if the check passed."""
+    """Check ``path`` against the validation split, then score it if the check passed.
+
+    ``cache``: take decoded ground truth from (and add it to) the user's ground-truth cache.
+    """
     sink = progress or NoProgress()
     run = _validation_check(path, sources, track, protocol, jobs, False, sink, match_file)
     if not scorable(run) or run.manifest is None or run.layout is None:
@@ -174,14 +179,16 @@ def run_evaluate(
     k = run.manifest.track
     assert sources.dataset is not None
     names = list(run.manifest.images)
+    gt_dir = ground_truth_dir(sources.dataset, k)
     evaluation = evaluate(
         run.layout.source,
-        ground_truth_dir(sources.dataset, k),
+        gt_dir,
         names,
         k,
         match=run.match,
         jobs=jobs,
         progress=sink.stage("Scoring", len(names)),
+        truth_cache=TruthCache.for_folder(gt_dir) if cache else None,
     )
     return Scored(check=run, evaluation=evaluation)
 
