@@ -53,7 +53,8 @@ border-radius:6px}
 .small{color:var(--bad);font-weight:600}
 .bar{display:inline-block;height:9px;background:var(--accent);border-radius:2px;
 vertical-align:middle;margin-right:6px}
-.note{background:#fff6e0;border:1px solid #f0d9a0;padding:8px 12px;border-radius:6px}
+.note{background:#fff6e0;border:1px solid #f0d9a0;padding:8px 12px 8px 28px;border-radius:6px}
+p.note{padding-left:12px}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:14px}
 figure{margin:0;background:#fff;border:1px solid var(--line);border-radius:8px;padding:8px}
 figure img{max-width:100%;display:block}figcaption{color:var(--muted);font-size:12px}
@@ -121,10 +122,15 @@ def _label(ref: ClassRef) -> str:
 
 
 def report_html(
-    document: EvaluationOutput, worst: Sequence[WorstImage] = (), title: str | None = None
+    document: EvaluationOutput,
+    worst: Sequence[WorstImage] = (),
+    title: str | None = None,
+    notes: Sequence[str] = (),
 ) -> str:
-    """The whole page for one evaluation (``worst`` thumbnails are optional)."""
+    """The whole page for one evaluation: ``worst`` thumbnails and ``notes`` (findings,
+    caveats; shown under the title) are optional. The one call a scoring program needs."""
     run = title or document.submission
+    note_list = "".join(f"<li>{escape(n)}</li>" for n in notes)
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -132,6 +138,7 @@ def report_html(
         f"<title>{escape(run)}: submitkit evaluation</title>",
         f"<style>{_CSS}</style></head><body><main>",
         _header(document, run),
+        f"<ul class='note'>{note_list}</ul>" if notes else "",
         _metrics(document),
         _chart(document, run),
         _class_table(document.classes, document.bootstrap is not None),
