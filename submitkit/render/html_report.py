@@ -46,7 +46,7 @@ td.n,th.n{text-align:right}
 #classes th{cursor:pointer;user-select:none;position:sticky;top:0;background:#eef1f5}
 #classes th[aria-sort=ascending]::after{content:" \\25B2"}
 #classes th[aria-sort=descending]::after{content:" \\25BC"}
-.scroll{max-height:560px;overflow:auto;border-radius:6px}
+.scroll{max-height:520px;overflow:auto;border-radius:6px}
 .tools{display:flex;gap:14px;align-items:center;margin:0 0 8px}
 input[type=search]{font:inherit;padding:5px 8px;width:280px;border:1px solid var(--line);
 border-radius:6px}
@@ -58,6 +58,8 @@ p.note{padding-left:12px}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:14px}
 figure{margin:0;background:#fff;border:1px solid var(--line);border-radius:8px;padding:8px}
 figure img{max-width:100%;display:block}figcaption{color:var(--muted);font-size:12px}
+.pair{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:20px;
+align-items:start}
 img.chart{max-width:100%;background:#fff;border:1px solid var(--line);border-radius:8px}
 footer{color:var(--muted);font-size:12px;margin-top:32px}
 """
@@ -140,9 +142,9 @@ def report_html(
         _header(document, run),
         f"<ul class='note'>{note_list}</ul>" if notes else "",
         _metrics(document),
-        _chart(document, run),
         _class_table(document.classes, document.bootstrap is not None),
-        _confusions(document),
+        f"<div class='pair'><section>{_chart(document, run)}</section>"
+        f"<section>{_confusions(document)}</section></div>",
         _worst(worst),
         f"<footer>Written by submitkit {escape(__version__)}. Metrics as the official "
         "ImageNet-S evaluator computes them, from exact integer counts.</footer>",
