@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import realistic_set  # noqa: E402
+import realistic_set
 
 OFFICIAL_OVER_UNCACHED = 7.5
 """Official evaluator time / submitkit uncached evaluate time, measured side by side
