@@ -20,16 +20,11 @@ from submitkit.cli.options import (
     ToolboxOpt,
     TrackOpt,
     fail,
+    finish,
     validation_inputs,
 )
-from submitkit.core.errors import SubmitkitError
-from submitkit.render.comparison import comparison_rows, render_comparison
-from submitkit.render.console import RichProgress, stdout_console
-from submitkit.render.reporting import REPORTERS
-from submitkit.render.tables import TABLES
-from submitkit.workflows.analysis import BootstrapRequest, Naming
-from submitkit.workflows.compare import Run, compare_runs, load_run
-from submitkit.workflows.score import evaluation_document, run_evaluate, synset_names
+from submitkit.core.errors import SubmitkitError, UsageError
+from submitkit.render.console import RichProgress
 
 
 def compare(
@@ -59,33 +54,32 @@ def compare(
     quiet: QuietOpt = False,
 ) -> None:
     """Is B better than A? Paired bootstrap intervals and p-values of B - A per metric and class."""
+    from submitkit.render.comparison import comparison_rows, render_comparison
+    from submitkit.render.tables import TABLES
+    from submitkit.workflows.analysis import BootstrapRequest
+    from submitkit.workflows.compare import Run, compare_runs, load_run
+    from submitkit.workflows.validation import EvaluateRequest, evaluate_submission
+
     try:
         settings, sources = validation_inputs(dataset, toolbox, manifest, track, protocol, jobs)
 
         def evaluate_path(path: Path) -> Run:
             with RichProgress(quiet) as progress:
-                scored = run_evaluate(
+                document = evaluate_submission(
                     path,
                     sources,
                     track=settings.track,
                     protocol=settings.protocol,
+                    request=EvaluateRequest(synsets=synsets),
                     jobs=settings.jobs,
                     progress=progress,
                 )
-            ev = scored.evaluation
-            if ev is None or ev.scores is None or ev.counts is None:
-                report = scored.check.report
-                if ev is not None:
-                    report.diagnostics = [*report.diagnostics, *ev.diagnostics]
-                reporter = output_format.value if output_format.value in REPORTERS else "text"
-                REPORTERS[reporter](stdout_console()).render(report)
-                raise typer.Exit(1)
-            assert settings.dataset is not None and scored.check.manifest is not None
-            naming = Naming(
-                scored.check.manifest.categories, synset_names(settings.dataset, synsets)
-            )
-            document = evaluation_document(path, ev, naming, protocol=settings.protocol)
-            return Run(str(path), document, ev.counts)
+            if document.scores is None or document.counts is None:
+                raise UsageError(
+                    f"{path} fails its check: no score to compare",
+                    f"run `submitkit evaluate {path}` to see why",
+                )
+            return Run(str(path), document, document.counts)
 
         result = compare_runs(
             load_run(a, evaluate_path),
@@ -94,10 +88,9 @@ def compare(
         )
     except SubmitkitError as error:
         fail(error)
-    out = stdout_console()
-    if output_format is ScoreFormat.json:
-        out.out(result.model_dump_json(indent=2), highlight=False)
-    elif output_format.value in TABLES:
-        out.out(TABLES[output_format.value](comparison_rows(result)), highlight=False, end="")
-    else:
-        render_comparison(out, result, classes)
+    finish(
+        result,
+        output_format,
+        lambda out: render_comparison(out, result, classes),
+        lambda fmt: TABLES[fmt](comparison_rows(result)),
+    )

@@ -2,29 +2,37 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.text import Text
 
 from submitkit.cli.options import (
     DatasetOpt,
+    ExamplesOpt,
     JobsOpt,
     ManifestOpt,
+    PlainFormat,
+    PlainFormatOpt,
     ProtocolOpt,
     QuietOpt,
     SplitOpt,
     ToolboxOpt,
     TrackOpt,
     fail,
+    finish,
     settings_from,
     sources_of,
 )
 from submitkit.core.errors import SubmitkitError
-from submitkit.render.console import RichProgress, stdout_console
-from submitkit.render.reporting import REPORTERS
-from submitkit.workflows.fix import fix_submission, summary_lines
+from submitkit.render.console import RichProgress
+
+
+class LabelSet(str, Enum):
+    """Label sets ``--from`` converts from."""
+
+    imagenet1k = "imagenet1k"
 
 
 def fix_command(
@@ -53,11 +61,38 @@ def fix_command(
         bool,
         typer.Option("--apply-match", help="Map the masks' ids through match.json and drop it."),
     ] = False,
+    drop_extra: Annotated[
+        bool,
+        typer.Option(
+            "--drop-extra",
+            help="Leave out predictions of images that are not in the split (needs the lists).",
+        ),
+    ] = False,
+    from_labels: Annotated[
+        LabelSet | None,
+        typer.Option(
+            "--from",
+            help="The masks hold ImageNet-1k class ids (index + 1, sorted wnids): convert them.",
+            show_default=False,
+        ),
+    ] = None,
+    synsets: Annotated[
+        Path | None,
+        typer.Option(
+            help="LOC_synset_mapping.txt: the ImageNet-1k class order for --from imagenet1k "
+            "(found in --dataset when omitted).",
+            show_default=False,
+        ),
+    ] = None,
     jobs: JobsOpt = None,
-    examples: Annotated[int, typer.Option(help="Examples shown per kind of change.")] = 5,
+    output_format: PlainFormatOpt = PlainFormat.text,
+    examples: ExamplesOpt = 5,
     quiet: QuietOpt = False,
 ) -> None:
     """Write a repaired copy of a submission, then check it: exit 0 only if the copy passes."""
+    from submitkit.render.views import render_fix_text
+    from submitkit.workflows.fix import fix_submission
+
     try:
         settings = settings_from(
             toolbox=toolbox,
@@ -77,15 +112,12 @@ def fix_command(
                 split=settings.split,
                 protocol=settings.protocol,
                 apply_match=apply_match,
+                drop_extra=drop_extra,
+                from_labels=from_labels.value if from_labels else None,
+                synsets=synsets,
                 jobs=settings.jobs,
                 progress=progress,
             )
     except SubmitkitError as error:
         fail(error)
-    out = stdout_console()
-    for line in summary_lines(result, examples):
-        out.print(Text(line))
-    out.print()
-    if result.report is not None:
-        REPORTERS["text"](out, examples=examples).render(result.report)
-    raise typer.Exit(result.exit_code)
+    finish(result, output_format, lambda out: render_fix_text(out, result, examples))

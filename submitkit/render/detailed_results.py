@@ -37,7 +37,7 @@ def server_outputs(run: ServerRun) -> dict[str, str]:
     notes += [f"{d.code.value} {d.severity.value}: {d.message}" for d in findings]
     title = f"{TRACKS[evaluation.k].name} {run.reference.manifest.split.value}"
     naming = Naming(run.reference.manifest.categories, {})
-    document = evaluation_document(Path(title), evaluation, naming)
+    document = evaluation_document(Path(title), evaluation, naming, run.scored.check.report)
     return {
         SCORES_JSON: json.dumps(values, indent=2) + "\n",
         SCORES_TXT: scores_txt(values),

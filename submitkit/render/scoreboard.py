@@ -1,4 +1,4 @@
-"""Scores as text tables for people (JSON output is the models themselves)."""
+"""`evaluate` and `match` as text: the check when it blocked scoring, else the score tables."""
 
 from __future__ import annotations
 
@@ -8,10 +8,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from submitkit.benchmark.tracks import TRACKS
+from submitkit.render.console import printable
+from submitkit.render.reporting import TextReporter, render_findings_on
 from submitkit.scoring.bootstrap import SMALL_CLASS_IMAGES
 from submitkit.scoring.ties import Ties
 from submitkit.workflows.analysis import ClassRef, ClassScore, ConfusionRow
-from submitkit.workflows.score import EvaluationOutput, MatchCandidate
+from submitkit.workflows.score import EvaluationOutput, MatchCandidate, MatchOutput
 
 MAX_TIED_SHOWN = 12
 
@@ -74,9 +77,12 @@ def render_scores(console: Console, title: str, document: EvaluationOutput, show
 def _render_classes(
     console: Console, classes: Sequence[ClassScore], shown: int, with_interval: bool
 ) -> None:
-    count = len(classes) if shown <= 0 else min(shown, len(classes))
+    count = min(shown, len(classes))
+    if count == 0:
+        return
+    more = "; --classes N for more" if count < len(classes) else ""
     per_class = Table(
-        title=f"per-class IoU, worst first ({count} of {len(classes)}; --classes N for more)",
+        title=f"per-class IoU, worst first ({count} of {len(classes)}{more})",
         title_justify="left",
         show_edge=False,
     )
@@ -149,9 +155,9 @@ def render_candidates(
         table.add_row(name, f"{c.agreement:,}", f"{c.mIoU:.2f}", "written" if c.chosen else "")
     console.print(table)
     for note in notes:
-        console.print(note, highlight=False)
+        console.print(Text(printable(note)))
     if ties is not None:
-        console.print(ties_text(ties, candidates), highlight=False)
+        console.print(Text(ties_text(ties, candidates)))
 
 
 def ties_text(ties: Ties, candidates: Sequence[MatchCandidate]) -> str:
@@ -173,3 +179,43 @@ def ties_text(ties: Ties, candidates: Sequence[MatchCandidate]) -> str:
         f"the validation mIoU ranges {ties.mIoU_low:.2f}-{ties.mIoU_high:.2f} "
         f"(exact search){which}"
     )
+
+
+def render_evaluation_text(
+    console: Console, err: Console, document: EvaluationOutput, classes: int, confusions: int = 0
+) -> None:
+    """The score tables; or, when the check blocked scoring, the check and why."""
+    if document.scores is None or document.track is None:
+        TextReporter(console).render(document.check)
+        console.print(Text("not scored: fix the errors above, then evaluate again", "bold red"))
+        return
+    mapped = ", ids mapped through match.json" if document.matched else ""
+    title = (
+        f"{printable(document.submission)}: {TRACKS[document.track].name} validation, "
+        f"{document.images} images{mapped}"
+    )
+    render_scores(console, title, document, classes)
+    if confusions > 0:
+        console.print()
+        render_confusions(console, document.confusions[:confusions])
+    render_findings_on(err, document.check.diagnostics)
+    for written, what in (
+        (document.per_image, "per-image figures"),
+        (document.plot, "per-class IoU plot"),
+        (document.html, "HTML report"),
+        (document.counts_file, "per-image counts (for `submitkit compare`)"),
+    ):
+        if written is not None:
+            console.print(Text(f"{what} written to {printable(written)}"))
+
+
+def render_match_text(console: Console, document: MatchOutput) -> None:
+    """The matchings and their scores; or, when the check blocked matching, the check."""
+    if document.mapping is None or document.output is None:
+        TextReporter(console).render(document.check)
+        console.print(Text("nothing written: fix the errors above, then match again", "bold red"))
+        return
+    render_candidates(console, document.candidates, document.notes, document.ties)
+    if any(c.chosen and c.many_to_one for c in document.candidates):
+        console.print("many-to-one matching: admitted only under the fully unsupervised protocol")
+    console.print(Text(f"wrote {printable(document.output)} ({len(document.mapping)} ids)"))

@@ -14,10 +14,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 from pydantic import BaseModel
 
+from submitkit.core.document import Document
 from submitkit.core.errors import UsageError
 from submitkit.scoring.bootstrap import (
     HEADLINE,
@@ -60,10 +62,12 @@ class ClassDelta(BaseModel):
     """The interval leaves out 0."""
 
 
-class ComparisonOutput(BaseModel):
+class ComparisonOutput(Document):
     """What `submitkit compare --format json` prints."""
 
-    schema_version: int = 1
+    kind: ClassVar[str] = "compare"
+    schema_file: ClassVar[str] = "comparison.schema.json"
+
     a: EvaluationOutput
     b: EvaluationOutput
     track: int
@@ -112,6 +116,8 @@ def compare_runs(a: Run, b: Run, request: BootstrapRequest) -> ComparisonOutput:
             f"{only_b} only in {b.label})",
             "compare evaluations of the same validation list",
         )
+    if a.document.scores is None or b.document.scores is None:
+        raise UsageError("both runs need scores to be compared")
     rep_a, rep_b = replicate_many(
         [a.counts, b.counts.select(a.counts.names)], request.samples, request.seed
     )
@@ -146,6 +152,7 @@ def compare_runs(a: Run, b: Run, request: BootstrapRequest) -> ComparisonOutput:
 
 
 def _class_deltas(a: Run, b: Run, deltas: np.ndarray, level: float) -> list[ClassDelta]:
+    assert a.document.scores is not None and b.document.scores is not None
     bounds = class_intervals(deltas, level)
     rows_a = {r.id: r for r in a.document.classes}
     images = a.counts.class_images()

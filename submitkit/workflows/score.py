@@ -9,19 +9,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, PrivateAttr
 
 from submitkit.benchmark.protocols import MANY_TO_ONE_PROTOCOLS, Protocol
 from submitkit.benchmark.tracks import TRACKS, Split
+from submitkit.checks.report import Report
 from submitkit.checks.staged import CheckRun, run_check
 from submitkit.core.diagnostics import Code, Diagnostic, Severity
+from submitkit.core.document import Document
 from submitkit.core.errors import EnvironmentProblem, UsageError
 from submitkit.core.progress import NoProgress, ProgressSink
 from submitkit.inputs.manifest import ManifestSources, dataset_split_dir
 from submitkit.scoring.bootstrap import BootstrapInfo
+from submitkit.scoring.counts import PerImageCounts
 from submitkit.scoring.engine import Evaluation, evaluate, match_submission
 from submitkit.scoring.matching import (
     Matching,
@@ -56,25 +59,51 @@ SYNSET_FILES = ("LOC_synset_mapping.txt", "synset_words.txt", "synsets.txt")
 """Files of ``wnid name, synonyms`` lines a dataset folder may hold."""
 
 
-class EvaluationOutput(BaseModel):
-    """What `submitkit evaluate --format json` prints."""
+class EvaluationOutput(Document):
+    """What `submitkit evaluate` found: the check, then the scores when it passed."""
 
-    schema_version: int = 1
+    kind: ClassVar[str] = "evaluate"
+    schema_file: ClassVar[str] = "evaluation.schema.json"
+
     submission: str
-    track: int
+    track: int | None
+    """K, when the check could tell it."""
     protocol: str | None = None
     """The protocol given (flag or config), if any."""
-    images: int
-    matched: bool
-    scores: Scores
+    images: int = 0
+    """Images scored."""
+    matched: bool = False
+    """Whether predicted ids were mapped through a match.json."""
+    scores: Scores | None = None
+    """``None`` when the check found errors that block scoring (see ``check``)."""
     intervals: dict[str, list[float | None]] | None = None
     """With ``--bootstrap``: metric -> [low, high], percentile bootstrap over images."""
     bootstrap: BootstrapInfo | None = None
     """With ``--bootstrap``: resamples, seed and level, enough to reproduce the intervals."""
-    classes: list[ClassScore]
+    classes: list[ClassScore] = Field(default_factory=list)
     """Classes 0..K, worst IoU first."""
-    confusions: list[ConfusionRow]
+    confusions: list[ConfusionRow] = Field(default_factory=list)
     """The largest confusions, ground-truth class -> predicted class, most pixels first."""
+    per_image: str | None = None
+    """The per-image CSV written, if asked for."""
+    plot: str | None = None
+    """The per-class IoU chart written, if asked for."""
+    html: str | None = None
+    """The HTML report written, if asked for."""
+    counts_file: str | None = None
+    """The per-image counts written for `compare`, if asked for."""
+    check: Report
+    """The check that ran first, with the scoring pass's own findings."""
+
+    _counts: PerImageCounts | None = PrivateAttr(default=None)
+
+    @property
+    def counts(self) -> PerImageCounts | None:
+        """The exact per-image counts behind the scores (kept out of the JSON)."""
+        return self._counts
+
+    def is_failure(self) -> bool:
+        return self.scores is None
 
 
 class MatchCandidate(BaseModel):
@@ -98,20 +127,28 @@ def scorable(run: CheckRun) -> bool:
     return not any(blocks_scoring(d) for d in run.report.diagnostics)
 
 
-class MatchOutput(BaseModel):
-    """What `submitkit match --format json` prints."""
+class MatchOutput(Document):
+    """What `submitkit match` found: the check, then the matchings when it passed."""
 
-    schema_version: int = 1
-    output: str
-    """The match.json written."""
-    mapping: dict[str, int]
+    kind: ClassVar[str] = "match"
+    schema_file: ClassVar[str] = "match-run.schema.json"
+
+    submission: str
+    output: str | None = None
+    """The match.json written; ``None`` when the check blocked matching."""
+    mapping: dict[str, int] | None = None
     """Its content: predicted id (decimal string) -> class."""
-    candidates: list[MatchCandidate]
-    notes: list[str] = []
+    candidates: list[MatchCandidate] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
     """Why the matching written is the one written, where another scores higher."""
     ties: Ties | None = None
     """Set when the optimal image-level assignment is not unique (null: unique, or not
     examined because --clusters exceeds K)."""
+    check: Report
+    """The check that ran first."""
+
+    def is_failure(self) -> bool:
+        return self.mapping is None
 
 
 @dataclass
@@ -391,12 +428,14 @@ def evaluation_document(
     path: Path,
     evaluation: Evaluation,
     naming: Naming,
+    check: Report,
     *,
     protocol: Protocol | None = None,
     bootstrap: BootstrapRequest | None = None,
     confusions: int = DEFAULT_CONFUSIONS,
 ) -> EvaluationOutput:
-    """Everything `evaluate` reports about one scored run, named for people."""
+    """Everything `evaluate` reports about one scored run, named for people; ``check`` is
+    the report of the check that ran first (with the scoring pass's findings)."""
     assert evaluation.scores is not None, "only a complete evaluation has a document"
     counts = evaluation.counts
     rows = class_scores(evaluation.scores, naming, counts)
@@ -409,7 +448,9 @@ def evaluation_document(
         scores=evaluation.scores,
         classes=rows,
         confusions=confusion_rows(counts, naming, confusions) if counts is not None else [],
+        check=check,
     )
+    document._counts = counts
     if bootstrap is not None and counts is not None:
         document.intervals = intervals(counts, bootstrap, rows)
         document.bootstrap = bootstrap.info()

@@ -1,0 +1,180 @@
+"""`evaluate` and `match` as whole runs: check, score, write what was asked, return the document.
+
+The CLI only wires settings into these and renders what they return, so the
+library gives the same answer as the command, and a failed check returns the
+same kind of document as a scored run (with ``scores``/``mapping`` left empty).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from submitkit.benchmark.protocols import Protocol
+from submitkit.core.atomic import write_text_atomic
+from submitkit.core.errors import UsageError
+from submitkit.core.progress import ProgressSink
+from submitkit.inputs.manifest import ManifestSources
+from submitkit.inputs.match_json import write_match
+from submitkit.scoring.engine import per_image_csv
+from submitkit.scoring.matching import MatchLevel
+from submitkit.workflows.analysis import (
+    COUNTS_KIND,
+    DEFAULT_CONFUSIONS,
+    BootstrapRequest,
+    Naming,
+    counts_document,
+)
+from submitkit.workflows.score import (
+    EvaluationOutput,
+    MatchOutput,
+    Scored,
+    TieBreak,
+    evaluation_document,
+    report_images,
+    run_evaluate,
+    run_match,
+    synset_names,
+)
+
+
+@dataclass(frozen=True)
+class EvaluateRequest:
+    """What `evaluate` writes and adds beyond the score (every field optional)."""
+
+    synsets: Path | None = None
+    per_image: Path | None = None
+    plot: Path | None = None
+    bootstrap: BootstrapRequest | None = None
+    confusions: int = DEFAULT_CONFUSIONS
+    save_counts: Path | None = None
+    html: Path | None = None
+    worst: int = 8
+    cache: bool = True
+
+
+def evaluate_submission(
+    path: Path,
+    sources: ManifestSources,
+    *,
+    track: int | None = None,
+    protocol: Protocol | None = None,
+    match_file: Path | None = None,
+    request: EvaluateRequest | None = None,
+    jobs: int = 0,
+    progress: ProgressSink | None = None,
+) -> EvaluationOutput:
+    """Check, then score ``path``; add intervals and confusions and write the files asked for."""
+    asked = request or EvaluateRequest()
+    scored = run_evaluate(
+        path,
+        sources,
+        track=track,
+        protocol=protocol,
+        match_file=match_file,
+        jobs=jobs,
+        progress=progress,
+        cache=asked.cache,
+    )
+    report = scored.check.report.model_copy(deep=True)
+    evaluation = scored.evaluation
+    if evaluation is not None:
+        report.diagnostics = [*report.diagnostics, *evaluation.diagnostics]
+    if evaluation is None or evaluation.scores is None:
+        return EvaluationOutput(submission=str(path), track=report.track, check=report)
+    assert sources.dataset is not None and scored.check.manifest is not None
+    naming = Naming(scored.check.manifest.categories, synset_names(sources.dataset, asked.synsets))
+    document = evaluation_document(
+        path,
+        evaluation,
+        naming,
+        report,
+        protocol=protocol,
+        bootstrap=asked.bootstrap,
+        confusions=asked.confusions,
+    )
+    _write_outputs(document, scored, sources.dataset, asked)
+    return document
+
+
+def _write_outputs(
+    document: EvaluationOutput, scored: Scored, dataset: Path, asked: EvaluateRequest
+) -> None:
+    evaluation = scored.evaluation
+    assert evaluation is not None
+    if asked.per_image is not None:
+        write_text_atomic(asked.per_image, per_image_csv(evaluation.images))
+        document.per_image = str(asked.per_image)
+    if asked.plot is not None:
+        _plot(document, asked.plot)
+        document.plot = str(asked.plot)
+    if asked.html is not None:
+        from submitkit.render.html_report import report_html
+
+        images = report_images(scored, dataset, asked.worst)
+        document.html = str(asked.html)
+        write_text_atomic(asked.html, report_html(document, images))
+    if asked.save_counts is not None and evaluation.counts is not None:
+        document.counts_file = str(asked.save_counts)
+        data = {
+            "kind": COUNTS_KIND,
+            "evaluation": document.to_document(),
+            "counts": counts_document(evaluation.counts),
+        }
+        write_text_atomic(asked.save_counts, json.dumps(data, separators=(",", ":")))
+
+
+def _plot(document: EvaluationOutput, out: Path) -> None:
+    # Pillow is needed only for the chart: imported when one is asked for.
+    from submitkit.benchmark.tracks import TRACKS
+    from submitkit.workflows.preview import plot_class_iou
+
+    by_id = sorted(document.classes, key=lambda row: row.id)
+    labels = [" ".join(filter(None, (str(r.id), r.wnid, r.name))) for r in by_id]
+    track = TRACKS[document.track].name if document.track in TRACKS else ""
+    name = Path(document.submission).name or document.submission
+    title = f"Per-class IoU: {name} ({track} validation)"
+    plot_class_iou([r.IoU for r in by_id], labels, out, title=title)
+
+
+def match_and_write(
+    path: Path,
+    output: Path,
+    sources: ManifestSources,
+    *,
+    track: int | None = None,
+    protocol: Protocol | None = None,
+    level: MatchLevel = "image",
+    clusters: int | None = None,
+    ties: TieBreak = "official",
+    overwrite: bool = False,
+    jobs: int = 0,
+    progress: ProgressSink | None = None,
+) -> MatchOutput:
+    """Check, match and score ``path``; write the chosen matching to ``output``."""
+    if output.exists() and not overwrite:
+        raise UsageError(f"{output} exists", "pass --overwrite to replace it")
+    matched = run_match(
+        path,
+        sources,
+        track=track,
+        protocol=protocol,
+        level=level,
+        clusters=clusters,
+        ties=ties,
+        jobs=jobs,
+        progress=progress,
+    )
+    if matched.chosen is None or matched.mapping is None:
+        return MatchOutput(submission=str(path), check=matched.check.report)
+    write_text_atomic(output, write_match(matched.mapping))
+    return MatchOutput(
+        submission=str(path),
+        output=str(output),
+        mapping={str(i): c for i, c in sorted(matched.mapping.items())},
+        candidates=matched.candidates,
+        notes=matched.notes,
+        ties=matched.ties,
+        check=matched.check.report,
+    )
