@@ -43,8 +43,11 @@ def render_comparison(console: Console, result: ComparisonOutput, shown: int) ->
         )
     console.print(table)
     console.print(
-        f"[dim]{b.level:.0%} paired percentile bootstrap over images, {b.samples} resamples, "
-        f"seed {b.seed}; p: two-sided, resolution about 1/{b.samples}[/]"
+        Text(
+            f"{b.level:.0%} paired percentile bootstrap over images, {b.samples} resamples, "
+            f"seed {b.seed}; p: two-sided, resolution about 1/{b.samples}",
+            style="dim",
+        )
     )
     console.print()
     if shown > 0:
@@ -77,7 +80,7 @@ def _class_table(console: Console, title: str, rows: list[ClassDelta]) -> None:
             "*" if c.significant else "",
         )
     console.print(table)
-    console.print("[dim]* significant: the interval leaves out 0[/]")
+    console.print(Text("* significant: the interval leaves out 0", style="dim"))
     console.print()
 
 

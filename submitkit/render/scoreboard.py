@@ -60,8 +60,11 @@ def render_scores(console: Console, title: str, document: EvaluationOutput, show
     if document.bootstrap is not None:
         b = document.bootstrap
         console.print(
-            f"[dim]intervals: {b.level:.0%} percentile bootstrap over images, "
-            f"{b.samples} resamples, seed {b.seed}[/]"
+            Text(
+                f"intervals: {b.level:.0%} percentile bootstrap over images, "
+                f"{b.samples} resamples, seed {b.seed}",
+                style="dim",
+            )
         )
         if b.note:
             console.print(Text(f"note: {b.note}", style="yellow"))
@@ -69,8 +72,11 @@ def render_scores(console: Console, title: str, document: EvaluationOutput, show
     _render_classes(console, document.classes, shown, with_interval=document.bootstrap is not None)
     if not any(row.name for row in document.classes if row.id > 0):
         console.print(
-            "[dim]no class names: give --synsets LOC_synset_mapping.txt (ImageNet devkit), "
-            "or put that file in the --dataset folder[/]"
+            Text(
+                "no class names: give --synsets LOC_synset_mapping.txt (ImageNet devkit), "
+                "or put that file in the --dataset folder",
+                style="dim",
+            )
         )
 
 
@@ -110,8 +116,11 @@ def _render_classes(
     console.print(per_class)
     if small:
         console.print(
-            f"[dim]* held by fewer than {SMALL_CLASS_IMAGES} validation images: "
-            "its IoU alone says little[/]"
+            Text(
+                f"* held by fewer than {SMALL_CLASS_IMAGES} validation images: "
+                "its IoU alone says little",
+                style="dim",
+            )
         )
 
 
