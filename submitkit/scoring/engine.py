@@ -34,7 +34,7 @@ from typing import IO, Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 from PIL import Image
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from submitkit.benchmark.ids import IGNORE
 from submitkit.checks.masks import MaskResult, MaskTask, decode_mask, size_finding
@@ -43,13 +43,29 @@ from submitkit.core.errors import EnvironmentProblem, UsageError
 from submitkit.core.workers import chunked, resolve_workers, run_ordered
 from submitkit.inputs import png
 from submitkit.inputs.png import IdArray, PngFault
+from submitkit.scoring.counts import PerImageCounts
 from submitkit.scoring.matching import MatchStatistics
-from submitkit.scoring.metrics import Accumulator, Scores, count_image, match_table
+from submitkit.scoring.metrics import (
+    Accumulator,
+    ImageCounts,
+    Scores,
+    boundary_mask,
+    count_image,
+    match_table,
+)
+from submitkit.scoring.truth_cache import Entry as TruthEntry
+from submitkit.scoring.truth_cache import TruthCache, digest
+from submitkit.scoring.truth_cache import decode as decode_truth
+from submitkit.scoring.truth_cache import encode as encode_truth
 
 Progress = Callable[[int], None]
 """Called with the number of images just finished."""
 
 MAX_UNMAPPED_LISTED = 10
+
+MAX_CACHED_ID = 1 << 15
+"""Ground truth with an id at or above this is not cached (the cache stores 2 * id + 1 in 16 bits;
+official ids stop at 1000)."""
 
 
 # --- reading masks ---------------------------------------------------------------
@@ -148,12 +164,14 @@ class ImageRow(BaseModel):
     """The toolbox's foreground F-measure (%) of this image."""
     Acc: bool
     """Whether the image-level label (class with most predicted pixels) is right."""
-    label: int
-    """That image-level label."""
+    predicted_label: int
+    """That image-level label: the class with most predicted pixels (not the ground truth's)."""
 
 
 class Evaluation(BaseModel):
     """What :func:`evaluate` found."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
 
     k: int
     matched: bool
@@ -164,16 +182,28 @@ class Evaluation(BaseModel):
     images: list[ImageRow]
     """Rows of the images scored, in the order of ``names``."""
     diagnostics: list[Diagnostic]
+    counts: PerImageCounts | None = Field(default=None, exclude=True)
+    """The exact per-image counts of the images scored (for intervals, compare, confusions)."""
+    truth_from_cache: int = 0
+    """Ground-truth masks served decoded from the cache instead of decoded again."""
 
 
 def per_image_csv(rows: Iterable[ImageRow]) -> str:
-    """The rows as CSV text (header ``name,height,width,mIoU,FMeasure,Acc,label``)."""
+    """The rows as CSV text (header ``name,height,width,mIoU,FMeasure,Acc,predicted_label``)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["name", "height", "width", "mIoU", "FMeasure", "Acc", "label"])
+    writer.writerow(["name", "height", "width", "mIoU", "FMeasure", "Acc", "predicted_label"])
     for r in rows:
         writer.writerow(
-            [r.name, r.height, r.width, f"{r.mIoU:.4f}", f"{r.FMeasure:.4f}", int(r.Acc), r.label]
+            [
+                r.name,
+                r.height,
+                r.width,
+                f"{r.mIoU:.4f}",
+                f"{r.FMeasure:.4f}",
+                int(r.Acc),
+                r.predicted_label,
+            ]
         )
     return out.getvalue()
 
@@ -189,6 +219,10 @@ class ScorePass:
     accumulator: Accumulator | None = None
     rows: list[ImageRow] = field(default_factory=list)
     statistics: MatchStatistics | None = None
+    counts: list[PerImageCounts] = field(default_factory=list)
+    """Exact per-image counts of the rows, one block per chunk, in task order."""
+    truth_hits: int = 0
+    """Ground-truth masks served from the cache."""
 
     @property
     def findings(self) -> list[Diagnostic]:
@@ -223,6 +257,8 @@ class _Context:
     table: npt.NDArray[np.int32] | None = None
     clusters: int | None = None
     """Set for a match pass: keep raw histograms and statistics over ids 0..clusters."""
+    truth: TruthCache | None = None
+    """Decoded ground truth (and its boundaries) served by the bytes' digest."""
 
 
 @dataclass
@@ -233,6 +269,9 @@ class _Chunk:
     rows: list[ImageRow] = field(default_factory=list)
     statistics: MatchStatistics | None = None
     fatal: tuple[str, str] | None = None
+    counted: list[ImageCounts] = field(default_factory=list)
+    truth_hits: int = 0
+    new_truth: dict[str, TruthEntry] = field(default_factory=dict)
 
 
 class _Fatal(Exception):
@@ -241,9 +280,25 @@ class _Fatal(Exception):
         self.message, self.hint = message, hint
 
 
-def _ground_truth(ctx: _Context, file: str) -> IdArray:
+BoolArray = npt.NDArray[np.bool_]
+
+
+def _ground_truth(ctx: _Context, file: str, out: _Chunk) -> tuple[IdArray, BoolArray | None]:
+    """One ground truth's ids, and its boundary when the cache is in use."""
     try:
-        return png.read_official(_ReaderRef(ctx.ground_truth, file).open)
+        if ctx.truth is None:
+            return png.read_official(_ReaderRef(ctx.ground_truth, file).open), None
+        data = ctx.ground_truth.read(file)
+        key = digest(data)
+        entry = ctx.truth.lookup(file, key)
+        if entry is not None:
+            out.truth_hits += 1
+            return decode_truth(entry.runs, entry.height, entry.width)
+        gt = png.read_official(lambda: io.BytesIO(data))
+        edge = boundary_mask(gt)
+        if gt.size and int(gt.max()) < MAX_CACHED_ID:
+            out.new_truth[file] = TruthEntry(key, gt.shape[0], gt.shape[1], encode_truth(gt, edge))
+        return gt, edge
     except (FileNotFoundError, KeyError) as exc:
         raise _Fatal(
             f"ground truth {file} is missing",
@@ -295,7 +350,7 @@ def _unmapped_diagnostic(
 
 
 def _score_image(ctx: _Context, task: ImageTask, out: _Chunk) -> None:
-    gt = _ground_truth(ctx, _file_name(task.name))
+    gt, gt_edge = _ground_truth(ctx, _file_name(task.name), out)
     pred = _prediction(task, gt, out)
     if pred is None:
         return
@@ -303,12 +358,13 @@ def _score_image(ctx: _Context, task: ImageTask, out: _Chunk) -> None:
         out.statistics.add(gt, pred)
         return
     assert out.accumulator is not None
-    counts = count_image(gt, pred, ctx.k, ctx.table)
+    counts = count_image(gt, pred, ctx.k, ctx.table, gt_edge)
     if ctx.table is not None and counts.unmapped_pixels:
         path = task.prediction.path
         out.diagnostics.append(_unmapped_diagnostic(path, gt, pred, ctx.table, ctx.k))
         return
     out.accumulator.add(counts)
+    out.counted.append(counts)
     out.rows.append(
         ImageRow(
             name=task.name,
@@ -317,7 +373,7 @@ def _score_image(ctx: _Context, task: ImageTask, out: _Chunk) -> None:
             mIoU=counts.miou(),
             FMeasure=counts.fmeasure() * 100,
             Acc=counts.accurate(),
-            label=counts.image_label(),
+            predicted_label=counts.image_label(),
         )
     )
 
@@ -337,6 +393,11 @@ def _run_chunk(ctx: _Context, tasks: Sequence[ImageTask]) -> _Chunk:
     return out
 
 
+def _chunk_counts(k: int, chunk: _Chunk) -> PerImageCounts:
+    """The chunk's rows as exact per-image counts (rows and counts are appended together)."""
+    return PerImageCounts.from_images(k, [r.name for r in chunk.rows], chunk.counted)
+
+
 def score_pass(
     tasks: Sequence[ImageTask],
     ground_truth: Path | MaskReader,
@@ -346,14 +407,16 @@ def score_pass(
     clusters: int | None = None,
     jobs: int = 0,
     progress: Progress | None = None,
+    truth_cache: TruthCache | None = None,
 ) -> ScorePass:
     """Read, judge and score every image once; results in task order.
 
     With ``clusters`` the pass gathers matching statistics and raw histograms
     instead of scores. A missing or damaged ground truth raises
     EnvironmentProblem; faults of predictions are findings of the result.
+    ``truth_cache`` serves decoded ground truth whose bytes it has seen, and learns the rest.
     """
-    ctx = _Context(_reader(ground_truth, "ground-truth"), k, table, clusters)
+    ctx = _Context(_reader(ground_truth, "ground-truth"), k, table, clusters, truth_cache)
     workers = resolve_workers(jobs)
     parts = chunked(tasks, workers)
     result = ScorePass()
@@ -362,17 +425,24 @@ def score_pass(
     else:
         result.statistics = MatchStatistics(k, clusters)
     chunks = run_ordered(lambda part: _run_chunk(ctx, part), parts, jobs=jobs, max_chunk=1)
+    learned: dict[str, TruthEntry] = {}
     for part, chunk in zip(parts, chunks, strict=True):
         if chunk.fatal is not None:
             raise EnvironmentProblem(*chunk.fatal)
-        _fold(result, chunk)
+        _fold(result, chunk, k)
+        learned.update(chunk.new_truth)
         if progress is not None:
             progress(len(part))
+    if truth_cache is not None:
+        truth_cache.update(learned)
     return result
 
 
-def _fold(result: ScorePass, chunk: _Chunk) -> None:
+def _fold(result: ScorePass, chunk: _Chunk, k: int) -> None:
     result.masks += chunk.masks
+    result.truth_hits += chunk.truth_hits
+    if chunk.accumulator is not None:
+        result.counts.append(_chunk_counts(k, chunk))
     result.diagnostics += chunk.diagnostics
     result.rows += chunk.rows
     if result.accumulator is not None and chunk.accumulator is not None:
@@ -409,6 +479,7 @@ def evaluate(
     match: Mapping[int, int] | None = None,
     jobs: int = 0,
     progress: Progress | None = None,
+    truth_cache: TruthCache | None = None,
 ) -> Evaluation:
     """Score ``predictions`` against ``ground_truth`` with the official metrics.
 
@@ -418,12 +489,20 @@ def evaluate(
     one per usable CPU, 1 to stay on this thread. Faults of a prediction (missing,
     not an RGB PNG, damaged, wrong size, an id the match lacks) come back as
     diagnostics and leave ``scores`` None; a missing or damaged ground truth raises
-    EnvironmentProblem.
+    EnvironmentProblem. ``truth_cache`` serves decoded ground truth it has seen.
     """
     _check_args(names, k)
     table = table_for(match, k)
     tasks = _tasks(predictions, names)
-    passed = score_pass(tasks, ground_truth, k, table=table, jobs=jobs, progress=progress)
+    passed = score_pass(
+        tasks,
+        ground_truth,
+        k,
+        table=table,
+        jobs=jobs,
+        progress=progress,
+        truth_cache=truth_cache,
+    )
     return evaluation_of(passed, k, matched=match is not None)
 
 
@@ -440,7 +519,15 @@ def evaluation_of(passed: ScorePass, k: int, *, matched: bool) -> Evaluation:
     assert passed.accumulator is not None
     findings = passed.findings
     scores = passed.accumulator.scores() if passed.complete and passed.rows else None
-    return Evaluation(k=k, matched=matched, scores=scores, images=passed.rows, diagnostics=findings)
+    return Evaluation(
+        k=k,
+        matched=matched,
+        scores=scores,
+        images=passed.rows,
+        diagnostics=findings,
+        counts=PerImageCounts.concat(k, passed.counts),
+        truth_from_cache=passed.truth_hits,
+    )
 
 
 def match_submission(
