@@ -121,6 +121,7 @@ def evaluate(
             matched=evaluation.matched,
             scores=evaluation.scores,
             classes=rows,
+            warnings=evaluation.warnings,
         )
         out.out(document.model_dump_json(indent=2), highlight=False)
         return
@@ -132,6 +133,11 @@ def evaluate(
     for diag in scored.check.report.diagnostics:
         stderr_console().print(
             f"{diag.code.value} {diag.severity.value}: {diag.message}", highlight=False
+        )
+    for diag in evaluation.warnings:
+        stderr_console().print(
+            f"{diag.code.value} {diag.severity.value}: {diag.message}\n  fix: {diag.hint}",
+            highlight=False,
         )
     if per_image is not None:
         out.print(f"per-image figures written to {per_image}")

@@ -38,7 +38,7 @@ from submitkit.benchmark.ids import IGNORE, decode
 from submitkit.core.diagnostics import Code, Diagnostic
 from submitkit.core.errors import EnvironmentProblem, UsageError
 from submitkit.core.workers import pool_context, start_worker
-from submitkit.scoring.matching import MatchStatistics
+from submitkit.scoring.matching import AgreementPairs, MatchStatistics, matched_gain
 from submitkit.scoring.metrics import Accumulator, Scores, count_image, match_table
 
 Progress = Callable[[int], None]
@@ -185,6 +185,8 @@ class Evaluation(BaseModel):
     images: list[ImageRow]
     """Rows of the images scored, in the order of ``names``."""
     diagnostics: list[Diagnostic]
+    warnings: list[Diagnostic] = []
+    """Findings of the scoring that leave the score valid (E001: ids look unmatched)."""
 
 
 def per_image_csv(rows: Iterable[ImageRow]) -> str:
@@ -226,6 +228,7 @@ class _ChunkResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     accumulator: Accumulator | None = None
     statistics: MatchStatistics | None = None
+    pairs: AgreementPairs | None = None
     fatal: tuple[str, str] | None = None
 
 
@@ -286,6 +289,8 @@ def _run_chunk(ctx: _Context, names: Sequence[str]) -> _ChunkResult:
     out = _ChunkResult()
     if ctx.task == "evaluate":
         out.accumulator = Accumulator(ctx.k)
+        if ctx.table is None:
+            out.pairs = AgreementPairs(ctx.k)
     else:
         out.statistics = MatchStatistics(ctx.k, ctx.clusters)
     for name in names:
@@ -306,6 +311,8 @@ def _run_chunk(ctx: _Context, names: Sequence[str]) -> _ChunkResult:
             )
             continue
         out.accumulator.add(counts)
+        if out.pairs is not None:
+            out.pairs.add_region(*counts.region())
         out.rows.append(
             ImageRow(
                 name=_stem_name(name),
@@ -424,17 +431,44 @@ def evaluate(
         table=table,
     )
     total = Accumulator(k)
+    pairs = AgreementPairs(k)
     rows: list[ImageRow] = []
     diagnostics: list[Diagnostic] = []
     for res in _run(ctx, names, jobs, progress):
         assert res.accumulator is not None
         total.merge(res.accumulator)
+        if res.pairs is not None:
+            pairs.merge(res.pairs)
         rows.extend(res.rows)
         diagnostics.extend(res.diagnostics)
     scores = total.scores() if not diagnostics else None
+    warnings = []
+    if scores is not None and match is None:
+        warnings = _unmatched(pairs, scores.mIoU)
     return Evaluation(
-        k=k, matched=match is not None, scores=scores, images=rows, diagnostics=diagnostics
+        k=k,
+        matched=match is not None,
+        scores=scores,
+        images=rows,
+        diagnostics=diagnostics,
+        warnings=warnings,
     )
+
+
+def _unmatched(pairs: AgreementPairs, scored: float) -> list[Diagnostic]:
+    """E001 when the ids look like cluster ids (see docs/matching.md for the rule)."""
+    matched = matched_gain(pairs.statistics(), scored)
+    if matched is None:
+        return []
+    return [
+        Code.IDS_LOOK_UNMATCHED.at(
+            "",
+            f"scored as given, mIoU {scored:.2f}; an image-level matching of the ids on this "
+            f"validation ground truth gives {matched:.2f}: the ids look like cluster ids",
+            "run `submitkit match SUB --dataset DS -o match.json`, then evaluate with "
+            "--match match.json",
+        )
+    ]
 
 
 def match_submission(

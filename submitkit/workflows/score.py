@@ -62,6 +62,8 @@ class EvaluationOutput(BaseModel):
     scores: Scores
     classes: list[ClassScore]
     """Classes 0..K, worst IoU first."""
+    warnings: list[Diagnostic] = []
+    """What scoring found that leaves the score valid (E001: the ids look unmatched)."""
 
 
 class MatchCandidate(BaseModel):
