@@ -39,6 +39,14 @@ def preview_command(
     seed: Annotated[
         int, typer.Option(help="Seed of the sample: the same seed, the same images.")
     ] = 0,
+    match: Annotated[
+        Path | None,
+        typer.Option(
+            "--match",
+            help="Label ids through this match.json (default: the submission's own).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Draw sampled predictions over their source images (and ground truth) into a PNG."""
     try:
@@ -53,6 +61,7 @@ def preview_command(
             split=settings.split,
             count=count,
             seed=seed,
+            match_file=match,
         )
     except SubmitkitError as error:
         fail(error)
