@@ -75,7 +75,7 @@ def render_candidates(
         name = f"{c.level}-level {kind}"
         if c.tie_break == "official":
             name += " (official, with its tie-break)"
-        elif c.level == "image" and not c.many_to_one:
+        elif c.tie_break == "any":
             name += " (official objective, SciPy tie-break)"
         table.add_row(name, f"{c.agreement:,}", f"{c.mIoU:.2f}", "written" if c.chosen else "")
     console.print(table)
