@@ -485,8 +485,7 @@ def match_submission(
     ``clusters`` is the largest predicted id to consider (default K, as the
     official matching; ids above it are left out). Masks that cannot be read are
     skipped with a diagnostic; feed ``run.statistics`` to
-    :func:`~submitkit.scoring.matching.hungarian` or
-    :func:`~submitkit.scoring.matching.many_to_one`.
+    :func:`submitkit.scoring.matching.solve` (or :func:`~submitkit.scoring.matching.hungarian`).
     """
     _check_args(names, k)
     n = k if clusters is None else clusters
