@@ -239,3 +239,29 @@ def test_cluster_ids_are_drawn_mapped_through_match_json(tmp_path: Path) -> None
     assert len(truth) >= 4
     assert _classes_drawn(tmp_path / "u.png") == truth
     assert _classes_drawn(tmp_path / "r.png") != truth
+
+
+def test_preview_match_option_labels_ids_through_a_given_file(tmp_path: Path) -> None:
+    import shutil
+
+    sources = ManifestSources(manifest=EXAMPLES / "manifest.json")
+    unsup = EXAMPLES / "submissions" / "valid-unsupervised"
+    shutil.copytree(unsup, tmp_path / "raw")
+    (tmp_path / "raw" / "match.json").unlink()
+    given = preview_sheet(
+        tmp_path / "raw",
+        tmp_path / "g.png",
+        sources=sources,
+        count=12,
+        match_file=unsup / "match.json",
+    )
+    supervised = preview_sheet(
+        EXAMPLES / "submissions" / "valid", tmp_path / "v.png", sources=sources, count=12
+    )
+    assert given.mapped
+    assert _classes_drawn(tmp_path / "g.png") == _classes_drawn(tmp_path / "v.png")
+    assert supervised.shown == given.shown
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"1": 2}')
+    with pytest.raises(UsageError, match="J003"):
+        preview_sheet(tmp_path / "raw", tmp_path / "b.png", sources=sources, match_file=broken)

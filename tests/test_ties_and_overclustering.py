@@ -254,3 +254,47 @@ def test_ids_above_k_without_clusters_write_nothing(tmp_path: Path) -> None:
     assert document["kind"] == "match" and document["mapping"] is None
     report = document["check"]
     assert [d["code"] for d in report["diagnostics"] if d["code"] == "E002"] == ["E002"]
+
+
+# --- unmatched ids in evaluate -------------------------------------------------------
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_evaluate_warns_when_ids_look_unmatched(tmp_path: Path, jobs: str) -> None:
+    case = GOLDEN / "t50-small"
+    masks = copy_masks(case / "submission-unsup", tmp_path / "masks")
+    code, out = run_json("evaluate", str(masks), "--dataset", str(case / "dataset"), "--jobs", jobs)
+    assert code == 0, "a warning: the score is still printed"
+    warnings = out["warnings"]
+    assert [w["code"] for w in warnings] == ["E001"]
+    assert "submitkit match" in warnings[0]["hint"]
+    text = runner.invoke(
+        app, ["evaluate", str(masks), "--dataset", str(case / "dataset"), "--quiet"]
+    )
+    assert "E001" in text.stderr and "submitkit match" in text.stderr
+
+
+@pytest.mark.parametrize("folder", ["submission", "submission-unsup"])
+def test_evaluate_in_class_ids_or_matched_does_not_warn(folder: str) -> None:
+    case = GOLDEN / "t50-small"
+    code, out = run_json("evaluate", str(case / folder), "--dataset", str(case / "dataset"))
+    assert code == 0 and out["warnings"] == []
+
+
+def test_agreement_gathered_while_scoring_equals_the_match_pass() -> None:
+    from submitkit.scoring.engine import read_ids
+    from submitkit.scoring.matching import AgreementPairs
+    from submitkit.scoring.metrics import count_image
+
+    case = "t50-small"
+    gt_dir = GOLDEN / case / "dataset" / "ImageNetS50" / "validation-segmentation"
+    pairs = AgreementPairs(50)
+    for name in names(case):
+        gt = read_ids((gt_dir / f"{name}.png").read_bytes())
+        pred = read_ids((GOLDEN / case / "submission-unsup" / f"{name}.png").read_bytes())
+        pairs.add_region(*count_image(gt, pred, 50).region())
+    ours = pairs.statistics()
+    reference = stats_of(case, "submission-unsup").statistics
+    assert np.array_equal(ours.images, reference.images)
+    assert np.array_equal(ours.pixels, reference.pixels)
+    assert ours.count == reference.count

@@ -7,6 +7,12 @@ from collections.abc import Collection, Mapping
 
 from submitkit.benchmark.tracks import TRACKS, Split
 from submitkit.core.diagnostics import Code, Diagnostic
+from submitkit.inputs.manifest import ManifestSources
+
+MOSTLY = 0.9
+"""Share of the predictions another list must hold for N006 to name it."""
+COUNT_TOLERANCE = 0.1
+"""How far a prediction count may stray from a split's size and still identify it."""
 
 
 def _stem(key: str) -> str:
@@ -110,3 +116,80 @@ def count_findings(found: int, k: int, split: Split) -> list[Diagnostic]:
             "give --toolbox (or --dataset) to find out which images are missing or extra",
         )
     ]
+
+
+def _stems(names: Collection[str]) -> set[str]:
+    return {name.split("/", 1)[-1] for name in names}
+
+
+def _label(k: int, split: Split) -> str:
+    return f"{TRACKS[k].name} {split.value}"
+
+
+def best_other_list(
+    stems: set[str],
+    sources: ManifestSources,
+    exclude: tuple[int, Split] | None,
+    whole: bool = False,
+) -> tuple[tuple[int, Split], int] | None:
+    """The official list (other than ``exclude``) holding most of ``stems``, if it holds
+    at least :data:`MOSTLY` of them (and, with ``whole``, they cover :data:`MOSTLY` of
+    it); on equal hits the list closest in size."""
+    best: tuple[tuple[int, Split], int, int] | None = None
+    for pair in sources.candidates():
+        if pair == exclude:
+            continue
+        listed = sources.names(*pair)
+        hits = len(stems & _stems(listed))
+        gap = abs(len(listed) - len(stems))
+        enough = hits >= MOSTLY * len(stems) and (not whole or hits >= MOSTLY * len(listed))
+        if enough and (best is None or (hits, -gap) > (best[1], -best[2])):
+            best = (pair, hits, gap)
+    return None if best is None else (best[0], best[1])
+
+
+def other_split_finding(
+    predictions: Collection[str],
+    expected: Collection[str],
+    target: tuple[int, Split],
+    sources: ManifestSources,
+) -> Diagnostic | None:
+    """N006: the predictions are (mostly) the images of another split or track.
+
+    Fires when fewer than half of the predictions belong to the split checked,
+    or when they cover less than half of it and are another official list as a
+    whole (the 50-track validation images checked as the 300 track's, whose list
+    holds them); then one finding replaces a missing or extra finding per image.
+    """
+    stems = _stems(predictions)
+    inside = len(stems & _stems(expected))
+    if not stems or (inside >= len(stems) / 2 and inside >= len(expected) / 2):
+        return None
+    n, checking = len(stems), _label(*target)
+    hint = "check against the split (and track) you mean to submit, or predict its images"
+    other = best_other_list(stems, sources, target, whole=inside >= len(stems) / 2)
+    if other is not None:
+        (k, split), hits = other
+        listed = len(sources.names(k, split))
+        share = "" if hits == n else f" ({hits} of them)"
+        return Code.OTHER_SPLIT.at(
+            "",
+            f"these {n} names are the {_label(k, split)} list{share} ({listed} images); "
+            f"you are checking {checking}",
+            f"{hint}: --track {k} --split {split.value}",
+        )
+    sizes = [
+        (k, s)
+        for k in TRACKS
+        for s in Split
+        if (k, s) != target and abs(n - TRACKS[k].count(s)) <= COUNT_TOLERANCE * TRACKS[k].count(s)
+    ]
+    if len(stems & _stems(expected)) == 0 and len(sizes) == 1:
+        k, split = sizes[0]
+        return Code.OTHER_SPLIT.at(
+            "",
+            f"none of these {n} predictions is an image of {checking}; {n} is the size of "
+            f"{_label(k, split)}",
+            f"{hint} (give --toolbox to compare the names with every official list)",
+        )
+    return None

@@ -11,7 +11,14 @@ from pathlib import Path
 from submitkit.benchmark.protocols import Protocol
 from submitkit.benchmark.tracks import TRACKS, Split
 from submitkit.checks.masks import MaskResult, MaskTask, id_findings, inspect_masks
-from submitkit.checks.names import count_findings, duplicate_findings, name_findings
+from submitkit.checks.names import (
+    COUNT_TOLERANCE,
+    best_other_list,
+    count_findings,
+    duplicate_findings,
+    name_findings,
+    other_split_finding,
+)
 from submitkit.checks.report import Counts, Report, Unverified
 from submitkit.core.diagnostics import Code, Diagnostic
 from submitkit.core.errors import UsageError
@@ -28,9 +35,6 @@ from submitkit.inputs.method_txt import (
     protocol_findings,
 )
 from submitkit.inputs.source import open_source
-
-COUNT_TOLERANCE = 0.1
-"""How far a prediction count may stray from a split's size and still identify it."""
 
 
 @dataclass
@@ -199,12 +203,19 @@ def run_check(
             )
         )
     elif run.manifest is not None:
-        diags += name_findings(
-            layout.predictions,
-            layout.misnamed.keys(),
-            run.manifest.images,
-            strays,
+        assert k is not None and report.split is not None
+        wrong = other_split_finding(
+            [*layout.predictions, *strays], run.manifest.images, (k, report.split), sources
         )
+        if wrong is not None:
+            diags.append(wrong)
+        else:
+            diags += name_findings(
+                layout.predictions,
+                layout.misnamed.keys(),
+                run.manifest.images,
+                strays,
+            )
     else:
         diags += duplicate_findings(layout.predictions)
         if target is not None:
@@ -367,6 +378,13 @@ def resolve_target(
         winners = [p for p, score in scores.items() if score == best]
         if best > 0 and len(winners) == 1:
             return (*winners[0], "names")
+        if best == 0 and (track is not None or split is not None):
+            # The names belong to a list the flags rule out: check the flags' target,
+            # where N006 will name the list they belong to.
+            other = best_other_list(stems, sources, None)
+            if other is not None:
+                (k, s), _ = other
+                return (track or k, split or s, "flags")
     folders = {key.split("/", 1)[0] for key in predictions}
     n = len(predictions)
     close = [
@@ -375,6 +393,13 @@ def resolve_target(
         if abs(n - TRACKS[k].count(s)) <= COUNT_TOLERANCE * TRACKS[k].count(s) and len(folders) <= k
     ]
     if len(close) == 1:
+        nameable = sources.candidates()
+        if sources.any and close[0] not in nameable:
+            # The sources cannot list the split the count points at (a test-only copy):
+            # check the track's split they can list; N006 says the count is another's.
+            same_track = [p for p in nameable if p[0] == close[0][0]]
+            if len(same_track) == 1:
+                return (*same_track[0], "count")
         return (*close[0], "count")
     if not predictions:
         return None

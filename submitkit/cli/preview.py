@@ -40,6 +40,14 @@ def preview_command(
     seed: Annotated[
         int, typer.Option(help="Seed of the sample: the same seed, the same images.")
     ] = 0,
+    match: Annotated[
+        Path | None,
+        typer.Option(
+            "--match",
+            help="Label ids through this match.json (default: the submission's own).",
+            show_default=False,
+        ),
+    ] = None,
     output_format: PlainFormatOpt = PlainFormat.text,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Print nothing on success (text format).")
@@ -61,6 +69,7 @@ def preview_command(
             split=settings.split,
             count=count,
             seed=seed,
+            match_file=match,
         )
     except SubmitkitError as error:
         fail(error)

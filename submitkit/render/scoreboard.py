@@ -10,7 +10,7 @@ from rich.text import Text
 
 from submitkit.benchmark.tracks import TRACKS
 from submitkit.render.console import printable
-from submitkit.render.reporting import TextReporter, render_findings_on
+from submitkit.render.reporting import TextReporter, finding_line, render_findings_on
 from submitkit.scoring.bootstrap import SMALL_CLASS_IMAGES
 from submitkit.scoring.ties import Ties
 from submitkit.workflows.analysis import ClassRef, ClassScore, ConfusionRow
@@ -159,7 +159,7 @@ def render_candidates(
         name = f"{c.level}-level {kind}"
         if c.tie_break == "official":
             name += " (official, with its tie-break)"
-        elif c.level == "image" and not c.many_to_one:
+        elif c.tie_break == "any":
             name += " (official objective, SciPy tie-break)"
         table.add_row(name, f"{c.agreement:,}", f"{c.mIoU:.2f}", "written" if c.chosen else "")
     console.print(table)
@@ -208,6 +208,9 @@ def render_evaluation_text(
         console.print()
         render_confusions(console, document.confusions[:confusions])
     render_findings_on(err, document.check.diagnostics)
+    for diag in document.warnings:
+        err.print(Text(f"{diag.code.value} {diag.severity.value}: {finding_line(diag)}"))
+        err.print(Text(f"  fix: {printable(diag.hint)}"))
     for written, what in (
         (document.per_image, "per-image figures"),
         (document.plot, "per-class IoU plot"),

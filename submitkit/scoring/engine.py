@@ -44,7 +44,7 @@ from submitkit.core.workers import chunked, resolve_workers, run_ordered
 from submitkit.inputs import png
 from submitkit.inputs.png import IdArray, PngFault
 from submitkit.scoring.counts import PerImageCounts
-from submitkit.scoring.matching import MatchStatistics
+from submitkit.scoring.matching import AgreementPairs, MatchStatistics, matched_gain
 from submitkit.scoring.metrics import (
     Accumulator,
     ImageCounts,
@@ -186,6 +186,8 @@ class Evaluation(BaseModel):
     """The exact per-image counts of the images scored (for intervals, compare, confusions)."""
     truth_from_cache: int = 0
     """Ground-truth masks served decoded from the cache instead of decoded again."""
+    warnings: list[Diagnostic] = []
+    """Findings of the scoring that leave the score valid (E001: ids look unmatched)."""
 
 
 def per_image_csv(rows: Iterable[ImageRow]) -> str:
@@ -223,6 +225,8 @@ class ScorePass:
     """Exact per-image counts of the rows, one block per chunk, in task order."""
     truth_hits: int = 0
     """Ground-truth masks served from the cache."""
+    pairs: AgreementPairs | None = None
+    """Image-level agreement of ids and classes, kept when no match is applied (for E001)."""
 
     @property
     def findings(self) -> list[Diagnostic]:
@@ -268,6 +272,7 @@ class _Chunk:
     accumulator: Accumulator | None = None
     rows: list[ImageRow] = field(default_factory=list)
     statistics: MatchStatistics | None = None
+    pairs: AgreementPairs | None = None
     fatal: tuple[str, str] | None = None
     counted: list[ImageCounts] = field(default_factory=list)
     truth_hits: int = 0
@@ -365,6 +370,8 @@ def _score_image(ctx: _Context, task: ImageTask, out: _Chunk) -> None:
         return
     out.accumulator.add(counts)
     out.counted.append(counts)
+    if out.pairs is not None:
+        out.pairs.add_region(*counts.region())
     out.rows.append(
         ImageRow(
             name=task.name,
@@ -382,6 +389,8 @@ def _run_chunk(ctx: _Context, tasks: Sequence[ImageTask]) -> _Chunk:
     out = _Chunk()
     if ctx.clusters is None:
         out.accumulator = Accumulator(ctx.k)
+        if ctx.table is None:
+            out.pairs = AgreementPairs(ctx.k)
     else:
         out.statistics = MatchStatistics(ctx.k, ctx.clusters)
     for task in tasks:
@@ -443,6 +452,10 @@ def _fold(result: ScorePass, chunk: _Chunk, k: int) -> None:
     result.truth_hits += chunk.truth_hits
     if chunk.accumulator is not None:
         result.counts.append(_chunk_counts(k, chunk))
+    if chunk.pairs is not None:
+        if result.pairs is None:
+            result.pairs = AgreementPairs(k)
+        result.pairs.merge(chunk.pairs)
     result.diagnostics += chunk.diagnostics
     result.rows += chunk.rows
     if result.accumulator is not None and chunk.accumulator is not None:
@@ -519,6 +532,9 @@ def evaluation_of(passed: ScorePass, k: int, *, matched: bool) -> Evaluation:
     assert passed.accumulator is not None
     findings = passed.findings
     scores = passed.accumulator.scores() if passed.complete and passed.rows else None
+    warnings: list[Diagnostic] = []
+    if scores is not None and not matched and passed.pairs is not None:
+        warnings = _unmatched(passed.pairs, scores.mIoU)
     return Evaluation(
         k=k,
         matched=matched,
@@ -527,7 +543,24 @@ def evaluation_of(passed: ScorePass, k: int, *, matched: bool) -> Evaluation:
         diagnostics=findings,
         counts=PerImageCounts.concat(k, passed.counts),
         truth_from_cache=passed.truth_hits,
+        warnings=warnings,
     )
+
+
+def _unmatched(pairs: AgreementPairs, scored: float) -> list[Diagnostic]:
+    """E001 when the ids look like cluster ids (see docs/matching.md for the rule)."""
+    matched = matched_gain(pairs.statistics(), scored)
+    if matched is None:
+        return []
+    return [
+        Code.IDS_LOOK_UNMATCHED.at(
+            "",
+            f"scored as given, mIoU {scored:.2f}; an image-level matching of the ids on this "
+            f"validation ground truth gives {matched:.2f}: the ids look like cluster ids",
+            "run `submitkit match SUB --dataset DS -o match.json`, then evaluate with "
+            "--match match.json",
+        )
+    ]
 
 
 def match_submission(

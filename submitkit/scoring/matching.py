@@ -101,7 +101,8 @@ class MatchStatistics:
         conf = np.asarray(region)[:, : self.clusters + 1].T
         self.pixels[: conf.shape[0], rows] += conf
         used = np.flatnonzero(conf.sum(axis=1))
-        self.images[np.ix_(used, rows)] += 1
+        present = np.asarray(rows)[conf.sum(axis=0) > 0]
+        self.images[np.ix_(used, present)] += 1
         self.count += 1
 
     def merge(self, other: MatchStatistics) -> None:
@@ -113,6 +114,80 @@ class MatchStatistics:
         self.count += other.count
         self.above += other.above
         self.max_id = max(self.max_id, other.max_id)
+
+
+@dataclass
+class AgreementPairs:
+    """Agreement of ids 0..K with classes 0..K as sparse entries, gathered while scoring.
+
+    One image adds a handful of (id, class) pairs, so a chunk of images sends
+    kilobytes between processes instead of two dense (K+1) x (K+1) matrices.
+    """
+
+    k: int
+    count: int = 0
+    pixel_keys: list[IntArray] = field(default_factory=list)
+    pixel_counts: list[IntArray] = field(default_factory=list)
+    image_keys: list[IntArray] = field(default_factory=list)
+
+    def add_region(self, rows: npt.NDArray[np.integer], region: npt.NDArray[np.integer]) -> None:
+        """Fold in one image's histogram (as :meth:`MatchStatistics.add_region`)."""
+        k1 = self.k + 1
+        conf = np.asarray(region)[:, :k1]
+        cls = np.asarray(rows, dtype=np.int64)
+        r, i = np.nonzero(conf)
+        self.pixel_keys.append(i.astype(np.int64) * k1 + cls[r])
+        self.pixel_counts.append(conf[r, i].astype(np.int64))
+        used = np.flatnonzero(conf.sum(axis=0))
+        present = cls[conf.sum(axis=1) > 0]
+        self.image_keys.append((used[:, None] * k1 + present[None, :]).ravel())
+        self.count += 1
+
+    def statistics(self) -> MatchStatistics:
+        """The dense statistics of everything added."""
+        k1 = self.k + 1
+        stats = MatchStatistics(self.k, self.k)
+        if self.pixel_keys:
+            keys = np.concatenate(self.pixel_keys)
+            weights = np.concatenate(self.pixel_counts)
+            stats.pixels += _count(keys, weights, k1)
+            stats.images += _count(np.concatenate(self.image_keys), None, k1)
+        stats.count = self.count
+        return stats
+
+    def merge(self, other: AgreementPairs) -> None:
+        self.pixel_keys += other.pixel_keys
+        self.pixel_counts += other.pixel_counts
+        self.image_keys += other.image_keys
+        self.count += other.count
+
+
+def _count(keys: IntArray, weights: IntArray | None, k1: int) -> IntArray:
+    """Sum ``weights`` (or 1) per key into a k1 x k1 matrix, exactly in integers."""
+    uniq, inverse = np.unique(keys, return_inverse=True)
+    sums = np.zeros(len(uniq), dtype=np.int64)
+    np.add.at(sums, inverse, 1 if weights is None else weights)
+    out = np.zeros(k1 * k1, dtype=np.int64)
+    out[uniq] = sums
+    return out.reshape(k1, k1)
+
+
+UNMATCHED_POINTS = 10.0
+"""E001 fires when a matching would raise the mIoU by at least this many points..."""
+UNMATCHED_FACTOR = 2.0
+"""...and to at least this many times the mIoU scored as given."""
+
+
+def matched_gain(stats: MatchStatistics, scored: float) -> float | None:
+    """The mIoU an image-level matching would reach, when it beats ``scored`` by far.
+
+    "By far": at least :data:`UNMATCHED_POINTS` higher and :data:`UNMATCHED_FACTOR`
+    times as high. Predictions already in class ids score best as they are.
+    """
+    matched = mapped_miou(stats.pixels, hungarian(stats.images).mapping)
+    if matched >= scored + UNMATCHED_POINTS and matched >= UNMATCHED_FACTOR * scored:
+        return matched
+    return None
 
 
 class Matching(BaseModel):
@@ -244,10 +319,11 @@ def solve(
 ) -> Matching:
     """Pick the matching for ``stats``: many-to-one when there are more ids than classes.
 
-    ``many`` forces the choice either way; ``level`` selects the agreement matrix.
+    ``many`` forces the choice either way; ``level`` selects the agreement matrix. The
+    image-level many-to-one matching breaks co-occurrence ties by pixel overlap.
     """
     agreement = stats.images if level == "image" else stats.pixels
     use_many = stats.clusters > stats.k if many is None else many
     if use_many:
-        return many_to_one(agreement, level=level)
+        return many_to_one(agreement, level=level, tie_break=stats.pixels)
     return hungarian(agreement, level=level)

@@ -182,9 +182,12 @@ def preview_sheet(
     split: Split | None = None,
     count: int = 12,
     seed: int = 0,
+    match_file: Path | None = None,
 ) -> PreviewResult:
     """Draw ``count`` sampled predictions of the submission at ``path`` into the PNG ``out``.
 
+    Predicted ids are labelled through ``match_file`` when given, else through the
+    submission's own match.json if it has a usable one.
     Source images and (validation) ground truth come from ``sources.dataset``.
     Raises ``SubmitkitError`` when the submission has nothing to show or the
     track and split cannot be told.
@@ -205,7 +208,10 @@ def preview_sheet(
     info = TRACKS[k]
     labels = _class_labels(sources, k)
     match: Mapping[int, int] | None = None
-    if layout.match is not None:
+    match_name = "match.json"
+    if match_file is not None:
+        match, match_name = _external_match(match_file, k), str(match_file)
+    elif layout.match is not None:
         try:
             data = layout.source.ref(layout.match).read_head(MAX_MATCH_BYTES + 1)
         except Exception:
@@ -236,7 +242,7 @@ def preview_sheet(
     if gt_dir is not None:
         parts.append("ground truth beside it (hatched = ignored)")
     if match is not None:
-        parts.append("ids mapped through match.json")
+        parts.append(f"ids mapped through {match_name}")
     legend = " | ".join(parts)
     sheet = _draw_sheet(tiles, title, subtitle, legend, labels, with_gt=gt_dir is not None)
     _write_png(sheet, out)
@@ -250,6 +256,21 @@ def preview_sheet(
         with_ground_truth=sum(1 for t in tiles if t.ground_truth is not None),
         mapped=match is not None,
     )
+
+
+def _external_match(match_file: Path, k: int) -> Mapping[int, int]:
+    """A match.json given with --match: unlike the submission's own, it must be usable."""
+    try:
+        data = match_file.read_bytes()
+    except OSError as exc:
+        raise EnvironmentProblem(f"cannot read {match_file}: {exc.strerror}") from exc
+    loaded, diags = load_match(data, str(match_file), k)
+    errors = [d for d in diags if d.severity is Severity.error]
+    if loaded is None or errors:
+        first = errors[0] if errors else None
+        detail = f"{first.code.value}: {first.message}" if first else "unreadable"
+        raise UsageError(f"{match_file} cannot label the ids ({detail})", "see `submitkit check`")
+    return loaded
 
 
 def _write_png(image: Image.Image, out: Path) -> None:

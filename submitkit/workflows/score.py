@@ -96,6 +96,8 @@ class EvaluationOutput(Document):
     """Classes 0..K, worst IoU first."""
     confusions: list[ConfusionRow] = Field(default_factory=list)
     """The largest confusions, ground-truth class -> predicted class, most pixels first."""
+    warnings: list[Diagnostic] = Field(default_factory=list)
+    """What scoring found that leaves the score valid (E001: the ids look unmatched)."""
     per_image: str | None = None
     """The per-image CSV written, if asked for."""
     plot: str | None = None
@@ -388,8 +390,12 @@ def _above_finding(stats: MatchStatistics, clusters: int | None) -> Diagnostic:
     )
 
 
-def _image_hungarian(stats: MatchStatistics, ties: TieBreak) -> tuple[Matching, TieBreak]:
-    """The official image-level matching: on the K x K ids 1..K, with the official tie-break."""
+def _image_hungarian(stats: MatchStatistics, ties: TieBreak) -> tuple[Matching, TieBreak | None]:
+    """The official image-level matching: on the K x K ids 1..K, with the official tie-break.
+
+    With more ids than classes it is no longer the official matching (which looks at ids
+    1..K only): the best K ids are matched and no tie-break is claimed.
+    """
     if ties == "official" and stats.clusters <= stats.k:
         square = np.zeros((stats.k + 1, stats.k + 1), dtype=np.int64)
         square[: stats.clusters + 1] = stats.images
@@ -399,7 +405,7 @@ def _image_hungarian(stats: MatchStatistics, ties: TieBreak) -> tuple[Matching, 
         return Matching(mapping=mapping, level="image", many_to_one=False, agreement=agreement), (
             "official"
         )
-    return hungarian(stats.images, level="image"), "any"
+    return hungarian(stats.images, level="image"), ("any" if stats.clusters <= stats.k else None)
 
 
 def _choose(

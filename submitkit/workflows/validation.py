@@ -94,6 +94,7 @@ def evaluate_submission(
         bootstrap=asked.bootstrap,
         confusions=asked.confusions,
     )
+    document.warnings = list(evaluation.warnings)
     _write_outputs(document, scored, sources.dataset, asked)
     return document
 
