@@ -743,8 +743,8 @@ def _prediction_keys(layout: Layout) -> list[str]:
     """``folder/stem`` of every prediction-like file, wherever it sits (to choose the track)."""
     keys = {*layout.predictions, *layout.misnamed}
     for entry in layout.source.entries:
-        parts = entry.parts
-        if not is_junk(entry.name) and looks_like_prediction(parts[-1]):
+        parts = entry.name.split("/")
+        if looks_like_prediction(parts[-1]) and not is_junk(entry.name):
             folder = parts[-2] if len(parts) > 1 else ""
             keys.add(f"{folder}/{prediction_stem(parts[-1])}")
     return sorted(keys)
