@@ -28,8 +28,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, Field
 
-from submitkit.benchmark.ids import MAX_ENCODABLE
-from submitkit.benchmark.imagenet1k import MERGES, imagenet_s_table
+from submitkit.benchmark.imagenet1k import MERGES
 from submitkit.benchmark.protocols import Protocol
 from submitkit.benchmark.tracks import Split
 from submitkit.checks.report import Report, Status
@@ -58,7 +57,13 @@ from submitkit.inputs.manifest import ImageSize, Manifest, ManifestSources
 from submitkit.inputs.match_json import load_match
 from submitkit.inputs.png import PngFault, encode_png
 from submitkit.inputs.source import MemberRef, Source, open_source
-from submitkit.inputs.synsets import find_synsets, read_synsets
+from submitkit.inputs.synsets import find_synsets
+from submitkit.workflows.relabel import (
+    Relabel,
+    imagenet1k_relabel,
+    lost_classes,
+    match_relabel,
+)
 from submitkit.workflows.relocate import Setaside, Where, Why, place
 
 IdArray = npt.NDArray[np.int32]
@@ -252,34 +257,7 @@ def resize_nearest(ids: IdArray, height: int, width: int) -> IdArray:
     return out
 
 
-@dataclass(frozen=True)
-class Relabel:
-    """An id lookup applied to every mask: match.json's, or ImageNet-1k's to ImageNet-S's."""
-
-    table: IdArray
-    """New id for every encodable old id; -1 where the old id has no mapping."""
-    code: Code
-    """The finding a mask with an unmapped id is left out under."""
-    unmapped: str
-    """What an unmapped id is, for the left-out message."""
-    count: bool = False
-    """Count the pixels of each old id, for the summary."""
-    source: str = ""
-    """Where the mapping came from (a file), for the summary."""
-    names: tuple[str, ...] = ()
-    """The class name (wnid) of each old id from 1, when the old ids are classes."""
-
-
-def match_lookup(match: Mapping[int, int]) -> IdArray:
-    """A table mapping every encodable id through match.json; -1 where it has no key."""
-    table = np.full(MAX_ENCODABLE + 1, -1, dtype=np.int32)
-    for key, value in match.items():
-        if 0 <= key <= MAX_ENCODABLE:
-            table[key] = value
-    return table
-
-
-@dataclass(frozen=True)
+@dataclass
 class _Job:
     key: str
     name: str
@@ -345,15 +323,12 @@ def _repair(job: _Job, relabel: Relabel | None) -> _Done:
                 Change(kind=label.fault, path=job.shown, target=target, detail=label.detail)
             )
         if relabel is not None:
-            mapped = relabel.table[ids]
-            if (mapped < 0).any():
-                missing = np.unique(ids[mapped < 0])[:8].tolist()
+            ids, counts, missing = relabel.apply(ids)
+            if missing:
                 raise _fault(
                     relabel.code, f"uses ids {relabel.unmapped} ({', '.join(map(str, missing))})"
                 )
-            if relabel.count:
-                counts = np.bincount(ids.ravel(), minlength=len(relabel.table))
-            ids, rewrite = mapped, True
+            rewrite = True
         if job.expected is not None and ids.shape != tuple(job.expected):
             ids = _fit_size(ids, job.expected, job.shown, target, changes)
             rewrite = True
@@ -527,7 +502,7 @@ def fix_submission(
         )
     relabel = _match_table(layout, k) if apply_match else None
     if from_labels and manifest is not None:
-        relabel = _imagenet1k_relabel(manifest, synsets or find_synsets(sources.dataset))
+        relabel = imagenet1k_relabel(manifest, synsets or find_synsets(sources.dataset))
 
     result = FixResult(
         submission=str(path),
@@ -708,36 +683,15 @@ def _match_table(layout: Layout, k: int | None) -> Relabel:
             f"--apply-match: {shown} cannot be applied: {first}",
             "repair match.json first (`submitkit check` lists its faults)",
         )
-    return Relabel(match_lookup(match), Code.MATCH_UNMAPPED_ID, "match.json has no key for")
-
-
-def _imagenet1k_relabel(manifest: Manifest, synsets: Path | None) -> Relabel:
-    if len(manifest.categories) != manifest.track:
-        raise UsageError(
-            f"--from imagenet1k needs the {manifest.track} categories of the track; "
-            f"the lists given name {len(manifest.categories)}",
-            "give --toolbox DIR (a clone of the official toolbox)",
-        )
-    order = read_synsets(synsets, manifest.categories)
-    table = np.full(MAX_ENCODABLE + 1, -1, dtype=np.int32)
-    converted = imagenet_s_table(order, manifest.categories)
-    table[: len(converted)] = converted
-    return Relabel(
-        table,
-        Code.ID_OUT_OF_RANGE,
-        "above 1000, not ImageNet-1k class ids",
-        count=True,
-        source=str(synsets),
-        names=tuple(order),
-    )
+    return match_relabel(match)
 
 
 def _prediction_keys(layout: Layout) -> list[str]:
     """``folder/stem`` of every prediction-like file, wherever it sits (to choose the track)."""
     keys = {*layout.predictions, *layout.misnamed}
     for entry in layout.source.entries:
-        parts = entry.parts
-        if not is_junk(entry.name) and looks_like_prediction(parts[-1]):
+        parts = entry.name.split("/")
+        if looks_like_prediction(parts[-1]) and not is_junk(entry.name):
             folder = parts[-2] if len(parts) > 1 else ""
             keys.add(f"{folder}/{prediction_stem(parts[-1])}")
     return sorted(keys)
@@ -815,29 +769,14 @@ def _relabel_changes(
             f"-> its ImageNet-S{k} id, merges applied, 0 stays 0",
         )
     ]
-    pixels = [(int(totals[i + 1]), i + 1, wnid) for i, wnid in enumerate(relabel.names)]
-    for count, old, wnid in sorted(pixels, reverse=True):
-        new = int(relabel.table[old])
-        if not count:
-            continue
-        if wnid in MERGES and new:
-            changes.append(
-                Change(
-                    kind=ChangeKind.merged,
-                    path=wnid,
-                    detail=f"{count:,} pixels of ImageNet-1k id {old} -> id {new} "
-                    f"({MERGES[wnid]}, the class ImageNet-S merges it into)",
-                )
-            )
-        elif not new:
-            changes.append(
-                Change(
-                    kind=ChangeKind.to_other,
-                    path=wnid,
-                    detail=f"{count:,} pixels of ImageNet-1k id {old} -> 0 (other): "
-                    f"not a class of ImageNet-S{k}",
-                )
-            )
+    for lost in lost_classes(totals, relabel):
+        if lost.merged:
+            kind = ChangeKind.merged
+            fate = f"id {lost.new} ({MERGES[lost.wnid]}, the class ImageNet-S merges it into)"
+        else:
+            kind, fate = ChangeKind.to_other, f"0 (other): not a class of ImageNet-S{k}"
+        detail = f"{lost.pixels:,} pixels of ImageNet-1k id {lost.old} -> {fate}"
+        changes.append(Change(kind=kind, path=lost.wnid, detail=detail))
     return changes
 
 

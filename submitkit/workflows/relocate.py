@@ -15,7 +15,6 @@ from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from enum import Enum
-from pathlib import PurePosixPath
 
 from submitkit.inputs.layout import (
     MASK_SUFFIX,
@@ -88,7 +87,7 @@ class Placement:
 
 def where_found(name: str, key: str) -> Where:
     """How far ``name`` is from ``key``'s folder."""
-    parts = PurePosixPath(name).parts
+    parts = name.split("/")
     if len(parts) == 1:
         return Where.flat
     if len(parts) == 2 and parts[0] == key.split("/", 1)[0]:
@@ -117,7 +116,7 @@ def place(layout: Layout, expected: Collection[str], *, drop_extra: bool) -> Pla
         name = entry.name
         if name in skip or is_junk(name):
             continue
-        base = PurePosixPath(name).name
+        base = name.rpartition("/")[2]
         key = home.get(prediction_stem(base))
         if key is not None:
             groups[key].append(name)
