@@ -12,7 +12,7 @@ import yaml
 
 from submitkit.benchmark.protocols import Protocol
 from submitkit.cli.app import app
-from submitkit.scoring.leaderboard import COLUMNS
+from submitkit.scoring.leaderboard import leaderboard_columns
 from submitkit.workflows.bundle import REFERENCE_ZIP, program_zip_name
 from submitkit.workflows.server import REFERENCE_MANIFEST, REFERENCE_MASKS
 from tests.server_helpers import EXAMPLES, GOLDEN, build_bundle, member_zip, runner
@@ -65,8 +65,9 @@ def test_one_phase_and_task_per_protocol_and_every_official_metric(built: Path) 
         assert tasks[task_index]["scoring_program"] == program_zip_name(protocol)
         assert phase["start"] == "2026-02-01"
     (board,) = doc["leaderboards"]
-    assert [c["key"] for c in board["columns"]] == [c.key for c in COLUMNS]
-    assert [c["index"] for c in board["columns"]] == list(range(len(COLUMNS)))
+    columns = leaderboard_columns()
+    assert [c["key"] for c in board["columns"]] == [c.key for c in columns]
+    assert [c["index"] for c in board["columns"]] == list(range(len(columns)))
     assert board["columns"][0]["key"] == "mIoU"
 
 

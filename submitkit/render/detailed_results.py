@@ -1,8 +1,8 @@
 """What a scoring program leaves in OUTPUT: scores.json, scores.txt, detailed_results.html.
 
 :func:`detailed_results_html` is the one place that decides what the
-participant's detailed-results page shows; a richer report (intervals,
-confusions, charts) replaces its body without touching the scoring program.
+participant's detailed-results page shows: when `evaluate --html` exists, its
+report replaces this function's body and the scoring program follows.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from submitkit.workflows.server import (
     SCORES_JSON,
     SCORES_TXT,
     ServerRun,
+    intervals_of,
 )
 
 _STYLE = (
@@ -36,7 +37,7 @@ def server_outputs(run: ServerRun) -> dict[str, str]:
     """The files a scored submission leaves in OUTPUT, by name."""
     evaluation = run.scored.evaluation
     assert evaluation is not None and evaluation.scores is not None
-    values, empty = leaderboard_scores(evaluation.scores)
+    values, empty = leaderboard_scores(evaluation.scores, intervals_of(run))
     notes = [
         f"{key}: no ground-truth object of this size, shown as 0 (the official toolbox prints nan)"
         for key in empty
@@ -48,9 +49,9 @@ def server_outputs(run: ServerRun) -> dict[str, str]:
     rows = class_scores(evaluation.scores, run.reference.manifest.categories, {})
     title = f"{TRACKS[evaluation.k].name} {run.reference.manifest.split.value}"
     return {
-        SCORES_JSON: json.dumps(values, indent=2) + "\n",
-        SCORES_TXT: scores_txt(values),
         DETAILED_RESULTS: detailed_results_html(title, evaluation.scores, rows, notes),
+        SCORES_TXT: scores_txt(values),
+        SCORES_JSON: json.dumps(values, indent=2) + "\n",
     }
 
 

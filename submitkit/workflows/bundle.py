@@ -32,7 +32,7 @@ from submitkit.core.errors import EnvironmentProblem
 from submitkit.inputs.imagesize import png_size
 from submitkit.inputs.layout import is_wnid
 from submitkit.inputs.manifest import Manifest, ManifestSources, load_manifest
-from submitkit.scoring.leaderboard import COLUMNS
+from submitkit.scoring.leaderboard import leaderboard_columns
 from submitkit.workflows import bundle_pages
 from submitkit.workflows.competition_yaml import dump_yaml
 from submitkit.workflows.pack import _zip_info
@@ -338,7 +338,7 @@ def competition_yaml(settings: BundleSettings, pages: dict[str, str]) -> str:
                 "submission_rule": "Force_Last",
                 "columns": [
                     {"title": c.title, "key": c.key, "index": i, "sorting": c.sorting}
-                    for i, c in enumerate(COLUMNS)
+                    for i, c in enumerate(leaderboard_columns())
                 ],
             }
         ],
