@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +64,7 @@ def test_one_phase_and_task_per_protocol_and_every_official_metric(built: Path) 
     for phase, protocol in zip(doc["phases"], Protocol, strict=True):
         (task_index,) = phase["tasks"]
         assert tasks[task_index]["scoring_program"] == program_zip_name(protocol)
-        assert phase["start"] == "2026-02-01"
+        assert phase["start"] == date(2026, 2, 1)
     (board,) = doc["leaderboards"]
     columns = leaderboard_columns()
     assert [c["key"] for c in board["columns"]] == [c.key for c in columns]

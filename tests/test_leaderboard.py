@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 import yaml
 
@@ -58,6 +60,7 @@ def test_yaml_nesting_reads_back() -> None:
         "version": 2,
         "phases": [{"index": 0, "tasks": [0], "empty": []}, {"index": 1, "tasks": [1, 2]}],
         "nothing": None,
+        "start": date(2026, 2, 1),
         "mapping": {"inner": {"deep": 1.5}},
     }
     assert yaml.safe_load(dump_yaml(document)) == document

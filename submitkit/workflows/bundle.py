@@ -288,7 +288,7 @@ def plan_bundle(settings: BundleSettings) -> BundlePlan:
 
 def competition_yaml(settings: BundleSettings, pages: dict[str, str]) -> str:
     track = TRACKS[settings.track]
-    start = (settings.start or date.today()).isoformat()
+    start = settings.start or date.today()
     titles = {
         "pages/overview.md": "Overview",
         "pages/evaluation.md": "Evaluation",
