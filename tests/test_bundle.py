@@ -146,3 +146,15 @@ def test_no_ground_truth_is_a_usage_error(tmp_path: Path) -> None:
         app, ["bundle", "-o", str(tmp_path / "b.zip"), "--track", "50", "--ground-truth", "."]
     )
     assert result.exit_code == 2 and "ground-truth masks" in result.stderr
+
+
+def test_a_manifest_of_another_track_is_refused(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            *("bundle", "-o", str(tmp_path / "b.zip"), "--track", "919"),
+            *("--ground-truth", str(EXAMPLES / "dataset")),
+            *("--manifest", str(EXAMPLES / "manifest.json")),
+        ],
+    )
+    assert result.exit_code == 2 and "is for track 50" in result.stderr

@@ -153,6 +153,14 @@ def test_an_enclosing_folder_left_by_the_unzip_is_looked_through(
     assert "my-upload" in (tmp_path / "out" / "detailed_results.html").read_text()
 
 
+def test_an_empty_upload_is_a_finding(example_bundle: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    input_dir = platform_input(example_bundle, empty, tmp_path)
+    result = runner.invoke(app, ["score", str(input_dir), str(tmp_path / "out")])
+    assert result.exit_code == 1 and "L009" in result.stderr
+
+
 def test_a_missing_reference_is_an_environment_error(tmp_path: Path) -> None:
     (tmp_path / "input" / "res").mkdir(parents=True)
     (tmp_path / "input" / "ref").mkdir()
