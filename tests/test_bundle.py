@@ -153,7 +153,10 @@ def test_a_manifest_of_another_track_is_refused(tmp_path: Path) -> None:
         app,
         [
             *("bundle", "-o", str(tmp_path / "b.zip"), "--track", "919"),
-            *("--ground-truth", str(EXAMPLES / "dataset")),
+            *(
+                "--ground-truth",
+                str(EXAMPLES / "dataset" / "ImageNetS50" / "validation-segmentation"),
+            ),
             *("--manifest", str(EXAMPLES / "manifest.json")),
         ],
     )
