@@ -2,9 +2,9 @@
 
 Builds, in a temporary folder, a synthetic ground truth for every one of the
 27,423 images of the official 919 test list (data/mapping, so names, folders
-and count are the real ones) with small masks (sizes 48-96 px: the real images
-are larger, so decode time here is a floor, not a forecast), and a submission
-that predicts each object with a shifted box. Then:
+and count are the real ones), and a submission that predicts each object with
+a shifted box. Masks are small (48-96 px a side: a floor for decoding) or,
+with --real-sizes, sized like ImageNet validation images. Then:
 
 1. `submitkit bundle --split test --toolbox ...` builds the competition bundle;
 2. the bundle's own scoring program runs as the platform runs it (its
@@ -14,7 +14,8 @@ that predicts each object with a shifted box. Then:
    (`run_evaluate`, one process per core), so the ratio shows what the
    platform contract and process start add.
 
-    python benchmarks/bench_server.py --toolbox /work/shared/imagenet-s [--images N] [--keep DIR]
+    python benchmarks/bench_server.py --toolbox /work/shared/imagenet-s [--real-sizes]
+        [--images N] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -49,8 +50,22 @@ from submitkit.workflows.server import REFERENCE_MANIFEST, REFERENCE_MASKS, find
 K = 919
 
 
-def _masks(rng: np.random.Generator, class_id: int) -> tuple[np.ndarray, np.ndarray]:
-    h, w = (int(v) for v in rng.integers(48, 97, size=2))
+def _shape(rng: np.random.Generator, real: bool) -> tuple[int, int]:
+    """Small masks, or (H, W) distributed roughly like ImageNet validation images."""
+    if not real:
+        h, w = (int(v) for v in rng.integers(48, 97, size=2))
+        return h, w
+    r = rng.random()
+    if r < 0.03:
+        h, w = (int(v) for v in rng.integers(1000, 2000, size=2))
+        return h, w
+    if r < 0.70:
+        return 375, 500
+    return (500, 375) if r < 0.85 else (int(rng.integers(250, 500)), 500)
+
+
+def _masks(rng: np.random.Generator, class_id: int, real: bool) -> tuple[np.ndarray, np.ndarray]:
+    h, w = _shape(rng, real)
     gt = np.zeros((h, w), dtype=np.int64)
     top, left = int(rng.integers(0, h // 3)), int(rng.integers(0, w // 3))
     gt[top : top + h // 2, left : left + w // 2] = class_id
@@ -66,14 +81,14 @@ def _write(path: Path, ids: np.ndarray) -> None:
     Image.fromarray(encode(ids)).save(path, compress_level=1)
 
 
-def build_data(root: Path, toolbox: Path, images: int) -> tuple[Path, Path]:
+def build_data(root: Path, toolbox: Path, images: int, real: bool) -> tuple[Path, Path]:
     data = toolbox / "data"
     names = official_names(data, TRACKS[K], Split.test)[:images]
     ids = {wnid: i + 1 for i, wnid in enumerate(official_categories(data, TRACKS[K]))}
     rng = np.random.default_rng(0)
     gt_root, sub = root / "gt", root / "submission"
     for name in names:
-        gt, pred = _masks(rng, ids.get(name.split("/")[0], 1))
+        gt, pred = _masks(rng, ids.get(name.split("/")[0], 1), real)
         _write(gt_root / f"{name}.png", gt)
         _write(sub / f"{name}.png", pred)
     (sub / "method.txt").write_text(
@@ -106,11 +121,14 @@ def main() -> None:
     parser.add_argument("--toolbox", type=Path, required=True)
     parser.add_argument("--images", type=int, default=TRACKS[K].test)
     parser.add_argument("--keep", type=Path, default=None)
+    parser.add_argument(
+        "--real-sizes", action="store_true", help="ImageNet-like mask sizes (slow to build)"
+    )
     args = parser.parse_args()
     root = args.keep or Path(tempfile.mkdtemp(prefix="bench-server-"))
     try:
         t0 = time.perf_counter()
-        gt_root, sub = build_data(root, args.toolbox, args.images)
+        gt_root, sub = build_data(root, args.toolbox, args.images, args.real_sizes)
         print(f"synthetic data: {args.images} masks x2 in {time.perf_counter() - t0:.1f} s")
         settings = BundleSettings(track=K, ground_truth=gt_root, split=Split.test)
         if args.images == TRACKS[K].test:

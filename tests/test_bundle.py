@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import yaml
 
 from submitkit.benchmark.protocols import Protocol
 from submitkit.cli.app import app
-from submitkit.scoring.leaderboard import COLUMNS
+from submitkit.scoring.leaderboard import leaderboard_columns
 from submitkit.workflows.bundle import REFERENCE_ZIP, program_zip_name
 from submitkit.workflows.server import REFERENCE_MANIFEST, REFERENCE_MASKS
 from tests.server_helpers import EXAMPLES, GOLDEN, build_bundle, member_zip, runner
@@ -63,10 +64,11 @@ def test_one_phase_and_task_per_protocol_and_every_official_metric(built: Path) 
     for phase, protocol in zip(doc["phases"], Protocol, strict=True):
         (task_index,) = phase["tasks"]
         assert tasks[task_index]["scoring_program"] == program_zip_name(protocol)
-        assert phase["start"] == "2026-02-01"
+        assert phase["start"] == date(2026, 2, 1)
     (board,) = doc["leaderboards"]
-    assert [c["key"] for c in board["columns"]] == [c.key for c in COLUMNS]
-    assert [c["index"] for c in board["columns"]] == list(range(len(COLUMNS)))
+    columns = leaderboard_columns()
+    assert [c["key"] for c in board["columns"]] == [c.key for c in columns]
+    assert [c["index"] for c in board["columns"]] == list(range(len(columns)))
     assert board["columns"][0]["key"] == "mIoU"
 
 
@@ -144,3 +146,18 @@ def test_no_ground_truth_is_a_usage_error(tmp_path: Path) -> None:
         app, ["bundle", "-o", str(tmp_path / "b.zip"), "--track", "50", "--ground-truth", "."]
     )
     assert result.exit_code == 2 and "ground-truth masks" in result.stderr
+
+
+def test_a_manifest_of_another_track_is_refused(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            *("bundle", "-o", str(tmp_path / "b.zip"), "--track", "919"),
+            *(
+                "--ground-truth",
+                str(EXAMPLES / "dataset" / "ImageNetS50" / "validation-segmentation"),
+            ),
+            *("--manifest", str(EXAMPLES / "manifest.json")),
+        ],
+    )
+    assert result.exit_code == 2 and "is for track 50" in result.stderr

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 import shutil
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+import yaml
 from PIL import Image
 
 from submitkit.benchmark.protocols import Protocol
 from submitkit.cli.app import app
-from submitkit.scoring.leaderboard import COLUMNS
+from submitkit.scoring.leaderboard import COLUMNS, leaderboard_columns
 from tests.server_helpers import (
     EXAMPLES,
     GOLDEN,
@@ -88,7 +90,7 @@ def test_score_gives_the_numbers_of_evaluate_and_the_official_toolbox(
     )
     assert result.exit_code == 0, result.output
     scores = json.loads((tmp_path / "out" / "scores.json").read_text())
-    assert list(scores) == [c.key for c in COLUMNS]
+    assert list(scores) == [c.key for c in leaderboard_columns()]
     evaluated = _evaluate_json(submission, GOLDEN / case / "dataset")["scores"]
     official = json.loads((GOLDEN / case / "expected.json").read_text())[entry]
     for column in COLUMNS:
@@ -151,6 +153,14 @@ def test_an_enclosing_folder_left_by_the_unzip_is_looked_through(
     assert "my-upload" in (tmp_path / "out" / "detailed_results.html").read_text()
 
 
+def test_an_empty_upload_is_a_finding(example_bundle: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    input_dir = platform_input(example_bundle, empty, tmp_path)
+    result = runner.invoke(app, ["score", str(input_dir), str(tmp_path / "out")])
+    assert result.exit_code == 1 and "L009" in result.stderr
+
+
 def test_a_missing_reference_is_an_environment_error(tmp_path: Path) -> None:
     (tmp_path / "input" / "res").mkdir(parents=True)
     (tmp_path / "input" / "ref").mkdir()
@@ -189,7 +199,9 @@ def test_rehearsal_on_the_shipped_example(
     )
     assert ok.returncode == 0, ok.stderr
     scores = json.loads((tmp_path / "a" / "output" / "scores.json").read_text())
-    assert set(scores) == {c.key for c in COLUMNS}
+    with zipfile.ZipFile(example_bundle) as archive:
+        board = yaml.safe_load(archive.read("competition.yaml"))["leaderboards"][0]
+    assert list(scores) == [column["key"] for column in board["columns"]]
 
     code, declarations = INVALID[protocol]
     invalid = _example_submission(protocol, tmp_path / "invalid")

@@ -19,6 +19,7 @@ from submitkit.workflows.server import (
     SCORES_JSON,
     SCORES_TXT,
     ServerRun,
+    intervals_of,
 )
 
 
@@ -26,7 +27,7 @@ def server_outputs(run: ServerRun) -> dict[str, str]:
     """The files a scored submission leaves in OUTPUT, by name."""
     evaluation = run.scored.evaluation
     assert evaluation is not None and evaluation.scores is not None
-    values, empty = leaderboard_scores(evaluation.scores)
+    values, empty = leaderboard_scores(evaluation.scores, intervals_of(run))
     notes = [
         f"{key}: no ground-truth object of this size, shown as 0 (the official toolbox prints nan)"
         for key in empty

@@ -42,14 +42,24 @@ COLUMNS: tuple[Column, ...] = (
 INTERVAL_SUFFIXES = ("_low", "_high")
 """Keys ``<metric>_low``/``<metric>_high`` carry a bootstrap interval's bounds."""
 
+INTERVAL_METRICS: tuple[str, ...] = ()
+"""Metrics whose bootstrap interval the leaderboard shows. Empty until `evaluate`
+computes intervals; then name them here (e.g. ``("mIoU",)``) and return them from
+``workflows.server.intervals_of``: the bundle's columns and scores.json follow."""
 
-def interval_columns(metrics: tuple[str, ...] = ("mIoU",)) -> tuple[Column, ...]:
+
+def interval_columns(metrics: tuple[str, ...] = INTERVAL_METRICS) -> tuple[Column, ...]:
     """Columns for the bounds of the intervals of ``metrics`` (shown after the metrics)."""
     return tuple(
         Column(f"{m}{suffix}", f"{m} {suffix[1:]} bound")
         for m in metrics
         for suffix in INTERVAL_SUFFIXES
     )
+
+
+def leaderboard_columns() -> tuple[Column, ...]:
+    """Every column of the board: the official metrics, then the interval bounds."""
+    return COLUMNS + interval_columns()
 
 
 def leaderboard_scores(

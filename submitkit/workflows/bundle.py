@@ -26,12 +26,12 @@ from submitkit._version import __version__
 from submitkit.benchmark.protocols import PROTOCOL_TITLES, Protocol
 from submitkit.benchmark.tracks import TRACKS, Split, Track
 from submitkit.core.atomic import atomic_output
-from submitkit.core.errors import EnvironmentProblem
+from submitkit.core.errors import EnvironmentProblem, UsageError
 from submitkit.core.zipwrite import DeterministicZip
 from submitkit.inputs.imagesize import png_size
 from submitkit.inputs.layout import is_wnid
 from submitkit.inputs.manifest import Manifest, ManifestSources, load_manifest
-from submitkit.scoring.leaderboard import COLUMNS
+from submitkit.scoring.leaderboard import leaderboard_columns
 from submitkit.workflows import bundle_pages
 from submitkit.workflows.competition_yaml import dump_yaml
 from submitkit.workflows.server import REFERENCE_MANIFEST, REFERENCE_MASKS
@@ -122,6 +122,12 @@ def reference_manifest(settings: BundleSettings) -> tuple[Manifest, dict[str, Pa
     masks = _list_masks(_mask_folder(settings.ground_truth, track))
     if settings.manifest is not None:
         given = load_manifest(settings.manifest)
+        if (given.track, given.split) != (track.k, settings.split):
+            raise UsageError(
+                f"manifest {settings.manifest} is for track {given.track} "
+                f"{given.split.value}, not {track.k} {settings.split.value}",
+                "give --track and --split of the manifest, or its own manifest",
+            )
         names, categories = list(given.images), given.categories
     elif settings.toolbox is not None:
         official, _ = ManifestSources(toolbox=settings.toolbox).build(track.k, settings.split)
@@ -280,7 +286,7 @@ def plan_bundle(settings: BundleSettings) -> BundlePlan:
 
 def competition_yaml(settings: BundleSettings, pages: dict[str, str]) -> str:
     track = TRACKS[settings.track]
-    start = (settings.start or date.today()).isoformat()
+    start = settings.start or date.today()
     titles = {
         "pages/overview.md": "Overview",
         "pages/evaluation.md": "Evaluation",
@@ -330,7 +336,7 @@ def competition_yaml(settings: BundleSettings, pages: dict[str, str]) -> str:
                 "submission_rule": "Force_Last",
                 "columns": [
                     {"title": c.title, "key": c.key, "index": i, "sorting": c.sorting}
-                    for i, c in enumerate(COLUMNS)
+                    for i, c in enumerate(leaderboard_columns())
                 ],
             }
         ],
@@ -340,6 +346,7 @@ def competition_yaml(settings: BundleSettings, pages: dict[str, str]) -> str:
 
 def write_bundle(plan: BundlePlan, out: Path) -> None:
     """The bundle zip, atomically; the reference zip is built in a temporary folder."""
+    out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".submitkit-bundle-", dir=out.parent) as tmp:
         reference = Path(tmp) / REFERENCE_ZIP
         _write_reference(plan, reference)

@@ -1,7 +1,7 @@
 """YAML for competition.yaml and metadata.yaml, written without a YAML library.
 
 Only what a competition file needs: mappings, lists, strings, numbers,
-booleans and null. Every string is double-quoted with JSON escapes, which
+booleans, dates and null. Every string is double-quoted with JSON escapes, which
 YAML reads back unchanged, so no value can turn into a number, a date or a
 boolean by accident.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from datetime import date
 
 Value = object
 
@@ -27,6 +28,9 @@ def _scalar(value: Value) -> str:
         return repr(value)
     if isinstance(value, str):
         return json.dumps(value)
+    if isinstance(value, date):
+        # Unquoted ISO dates read back as dates, as the platform's examples write them.
+        return value.isoformat()
     if isinstance(value, Mapping) and not value:
         return "{}"
     if isinstance(value, Sequence) and not value:

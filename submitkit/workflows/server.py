@@ -123,7 +123,20 @@ def score_input(
     return ServerRun(scored, reference, submission, enclosing)
 
 
+def intervals_of(run: ServerRun) -> dict[str, tuple[float, float]]:
+    """Bootstrap intervals (metric -> bounds) for the leaderboard: the hook for them.
+
+    None yet: when `evaluate` computes intervals, return them here for the
+    metrics of ``scoring.leaderboard.INTERVAL_METRICS``.
+    """
+    return {}
+
+
 def write_outputs(output_dir: Path, files: Mapping[str, str]) -> None:
-    """Each output file written whole or not at all, into ``output_dir``."""
+    """Each output file written whole or not at all, into ``output_dir``.
+
+    Written in the order given: ``files`` puts scores.json last, so its presence
+    means the run finished.
+    """
     for name, text in files.items():
         write_text_atomic(output_dir / name, text)
