@@ -10,6 +10,7 @@ import typer
 
 from submitkit.cli import check as _check
 from submitkit.cli import codes as _codes
+from submitkit.cli import docs as _docs
 from submitkit.cli import evaluate as _evaluate
 from submitkit.cli import fix as _fix
 from submitkit.cli import manifest as _manifest
@@ -52,6 +53,7 @@ app.command("match")(_match.match)
 app.command("manifest")(_manifest.manifest_command)
 app.command("schemas")(_schemas.schemas)
 app.command("codes")(_codes.codes)
+app.command("docs")(_docs.docs)
 
 
 def main() -> None:

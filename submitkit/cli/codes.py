@@ -7,19 +7,23 @@ from typing import Annotated
 import typer
 
 from submitkit.core.diagnostics import Code
+from submitkit.render.code_pages import codes_table, one_line
 from submitkit.render.console import stdout_console
 
 
 def codes(
-    markdown: Annotated[bool, typer.Option(help="As the README's Markdown table.")] = False,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="As the Markdown table of docs/codes/index.md.")
+    ] = False,
 ) -> None:
     """List every diagnostic code with its severity and meaning."""
     out = stdout_console()
     if markdown:
-        out.print("| code | name | severity | meaning |\n|---|---|---|---|")
+        out.print(codes_table(), end="", markup=False, highlight=False)
+        return
     for code in Code:
-        doc = " ".join((code.__doc__ or "").split())
-        if markdown:
-            out.print(f"| `{code.value}` | `{code.name}` | {code.severity.value} | {doc} |")
-        else:
-            out.print(f"{code.value}  {code.severity.value:<7}  {code.name}\n    {doc}")
+        out.print(
+            f"{code.value}  {code.severity.value:<7}  {code.name}\n    {one_line(code)}",
+            markup=False,
+            highlight=False,
+        )
