@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from submitkit.cli import bundle as _bundle
 from submitkit.cli import check as _check
 from submitkit.cli import codes as _codes
 from submitkit.cli import docs as _docs
@@ -18,6 +19,7 @@ from submitkit.cli import match as _match
 from submitkit.cli import pack as _pack
 from submitkit.cli import preview as _preview
 from submitkit.cli import schemas as _schemas
+from submitkit.cli import score as _score
 from submitkit.cli import validate_files as _validate_files
 from submitkit.cli.options import (
     show_version,
@@ -51,6 +53,8 @@ app.command("validate-files")(_validate_files.validate_files_command)
 app.command("evaluate")(_evaluate.evaluate)
 app.command("match")(_match.match)
 app.command("manifest")(_manifest.manifest_command)
+app.command("score")(_score.score)
+app.command("bundle")(_bundle.bundle)
 app.command("schemas")(_schemas.schemas)
 app.command("codes")(_codes.codes)
 app.command("docs")(_docs.docs)

@@ -128,14 +128,16 @@ def _validation_check(
     quick: bool,
     progress: ProgressSink,
     match_file: Path | None = None,
+    split: Split = Split.validation,
+    ground_truth: Path | None = None,
 ) -> CheckRun:
-    if sources.dataset is None:
+    if sources.dataset is None and ground_truth is None:
         raise UsageError("scoring needs the ground truth", "give --dataset DIR")
     return run_check(
         path,
         sources=sources,
         track=track,
-        split=Split.validation,
+        split=split,
         protocol=protocol,
         quick=quick,
         jobs=jobs,
@@ -153,18 +155,29 @@ def run_evaluate(
     match_file: Path | None = None,
     jobs: int = 0,
     progress: ProgressSink | None = None,
+    split: Split = Split.validation,
+    ground_truth: Path | None = None,
 ) -> Scored:
-    """Check ``path`` against the validation split, then score it if the check passed."""
+    """Check ``path`` against the validation split, then score it if the check passed.
+
+    A scoring program (`submitkit score`) names its own ``split`` and
+    ``ground_truth`` folder: the reference data of a competition may hold test
+    ground truth, laid out by the bundle rather than as a dataset copy.
+    """
     sink = progress or NoProgress()
-    run = _validation_check(path, sources, track, protocol, jobs, False, sink, match_file)
+    run = _validation_check(
+        path, sources, track, protocol, jobs, False, sink, match_file, split, ground_truth
+    )
     if not scorable(run) or run.manifest is None or run.layout is None:
         return Scored(check=run)
     k = run.manifest.track
-    assert sources.dataset is not None
+    if ground_truth is None:
+        assert sources.dataset is not None
+        ground_truth = ground_truth_dir(sources.dataset, k)
     names = list(run.manifest.images)
     evaluation = evaluate(
         run.layout.source,
-        ground_truth_dir(sources.dataset, k),
+        ground_truth,
         names,
         k,
         match=run.match,

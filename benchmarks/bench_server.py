@@ -1,0 +1,150 @@
+"""Does the scoring program fit a Codabench CPU worker on a full 919-track test submission?
+
+Builds, in a temporary folder, a synthetic ground truth for every one of the
+27,423 images of the official 919 test list (data/mapping, so names, folders
+and count are the real ones) with small masks (sizes 48-96 px: the real images
+are larger, so decode time here is a floor, not a forecast), and a submission
+that predicts each object with a shifted box. Then:
+
+1. `submitkit bundle --split test --toolbox ...` builds the competition bundle;
+2. the bundle's own scoring program runs as the platform runs it (its
+   metadata.yaml command, `INPUT/ref` + `INPUT/res`, a fresh process) and its
+   wall time and peak resident memory (largest process) are measured;
+3. the baseline, in the same run: the same check and scoring as a library call
+   (`run_evaluate`, one process per core), so the ratio shows what the
+   platform contract and process start add.
+
+    python benchmarks/bench_server.py --toolbox /work/shared/imagenet-s [--images N] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import io
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+if importlib.util.find_spec("submitkit") is None:  # run from a checkout, not installed
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from submitkit.benchmark.ids import IGNORE, encode
+from submitkit.benchmark.protocols import Protocol
+from submitkit.benchmark.tracks import TRACKS, Split
+from submitkit.inputs.manifest import ManifestSources, official_categories, official_names
+from submitkit.workflows.bundle import BundleSettings, plan_bundle, program_zip_name, write_bundle
+from submitkit.workflows.score import run_evaluate
+from submitkit.workflows.server import REFERENCE_MANIFEST, REFERENCE_MASKS, find_reference
+
+K = 919
+
+
+def _masks(rng: np.random.Generator, class_id: int) -> tuple[np.ndarray, np.ndarray]:
+    h, w = (int(v) for v in rng.integers(48, 97, size=2))
+    gt = np.zeros((h, w), dtype=np.int64)
+    top, left = int(rng.integers(0, h // 3)), int(rng.integers(0, w // 3))
+    gt[top : top + h // 2, left : left + w // 2] = class_id
+    gt[0, :] = IGNORE
+    pred = np.zeros((h, w), dtype=np.int64)
+    dy, dx = (int(v) for v in rng.integers(-4, 5, size=2))
+    pred[max(0, top + dy) : top + dy + h // 2, max(0, left + dx) : left + dx + w // 2] = class_id
+    return gt, pred
+
+
+def _write(path: Path, ids: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(encode(ids)).save(path, compress_level=1)
+
+
+def build_data(root: Path, toolbox: Path, images: int) -> tuple[Path, Path]:
+    data = toolbox / "data"
+    names = official_names(data, TRACKS[K], Split.test)[:images]
+    ids = {wnid: i + 1 for i, wnid in enumerate(official_categories(data, TRACKS[K]))}
+    rng = np.random.default_rng(0)
+    gt_root, sub = root / "gt", root / "submission"
+    for name in names:
+        gt, pred = _masks(rng, ids.get(name.split("/")[0], 1))
+        _write(gt_root / f"{name}.png", gt)
+        _write(sub / f"{name}.png", pred)
+    (sub / "method.txt").write_text(
+        "Method name: Bench\nTraining data: ImageNet-S919 train\nTraining scheme: SSL\n"
+        "Networks: ResNet-50\nPaper/Project link: null\nProtocol: free\nTrack: 919\n"
+        "Method description: synthetic boxes\n"
+    )
+    return gt_root, sub
+
+
+def rehearse(bundle: Path, sub: Path, root: Path) -> tuple[float, int, int]:
+    """Wall seconds, exit code and peak RSS (KiB) of the bundle's scoring program."""
+    input_dir, program = root / "input", root / "program"
+    with zipfile.ZipFile(bundle) as outer:
+        zipfile.ZipFile(io.BytesIO(outer.read("reference_data.zip"))).extractall(input_dir / "ref")
+        zipfile.ZipFile(io.BytesIO(outer.read(program_zip_name(Protocol.free)))).extractall(program)
+    shutil.copytree(sub, input_dir / "res")
+    argv = [sys.executable, str(program / "score.py"), str(input_dir), str(root / "output")]
+    start = time.perf_counter()
+    done = subprocess.run([*argv, "--protocol", "free"], capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        print(done.stderr[-2000:], file=sys.stderr)
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return seconds, done.returncode, peak
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--toolbox", type=Path, required=True)
+    parser.add_argument("--images", type=int, default=TRACKS[K].test)
+    parser.add_argument("--keep", type=Path, default=None)
+    args = parser.parse_args()
+    root = args.keep or Path(tempfile.mkdtemp(prefix="bench-server-"))
+    try:
+        t0 = time.perf_counter()
+        gt_root, sub = build_data(root, args.toolbox, args.images)
+        print(f"synthetic data: {args.images} masks x2 in {time.perf_counter() - t0:.1f} s")
+        settings = BundleSettings(track=K, ground_truth=gt_root, split=Split.test)
+        if args.images == TRACKS[K].test:
+            settings.toolbox = args.toolbox
+        t0 = time.perf_counter()
+        bundle = root / "imagenet-s919.zip"
+        write_bundle(plan_bundle(settings), bundle)
+        print(f"bundle: {bundle.stat().st_size / 1e6:.1f} MB in {time.perf_counter() - t0:.1f} s")
+
+        seconds, code, peak = rehearse(bundle, sub, root)
+        print(
+            f"scoring program (fresh process, platform contract): {seconds:.1f} s, "
+            f"exit {code}, peak RSS {peak / 1024:.0f} MiB"
+        )
+
+        reference = find_reference(root / "input" / "ref")
+        t0 = time.perf_counter()
+        scored = run_evaluate(
+            root / "input" / "res",
+            ManifestSources(manifest=reference.manifest_path),
+            track=K,
+            split=Split.test,
+            protocol=Protocol.free,
+            ground_truth=reference.masks,
+        )
+        baseline = time.perf_counter() - t0
+        ok = scored.evaluation is not None and scored.evaluation.scores is not None
+        print(f"baseline run_evaluate in-process: {baseline:.1f} s (scored: {ok})")
+        print(f"ratio scoring program / in-process evaluate: {seconds / baseline:.2f}")
+        assert (root / "input" / "ref" / REFERENCE_MANIFEST).is_file()
+        assert (root / "input" / "ref" / REFERENCE_MASKS).is_dir()
+    finally:
+        if args.keep is None:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""YAML for competition.yaml and metadata.yaml, written without a YAML library.
+
+Only what a competition file needs: mappings, lists, strings, numbers,
+booleans and null. Every string is double-quoted with JSON escapes, which
+YAML reads back unchanged, so no value can turn into a number, a date or a
+boolean by accident.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+
+Value = object
+
+
+def dump_yaml(document: Mapping[str, Value]) -> str:
+    return "\n".join(_lines(document, 0)) + "\n"
+
+
+def _scalar(value: Value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, Mapping) and not value:
+        return "{}"
+    if isinstance(value, Sequence) and not value:
+        return "[]"
+    raise TypeError(f"cannot write {type(value).__name__} as a YAML scalar")
+
+
+def _is_scalar(value: Value) -> bool:
+    return not isinstance(value, Mapping | list | tuple) or not value
+
+
+def _lines(value: Value, indent: int) -> list[str]:
+    pad = " " * indent
+    out: list[str] = []
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if _is_scalar(item):
+                out.append(f"{pad}{key}: {_scalar(item)}")
+            else:
+                out.append(f"{pad}{key}:")
+                out += _lines(item, indent + 2)
+        return out
+    assert isinstance(value, list | tuple)
+    for item in value:
+        if _is_scalar(item):
+            out.append(f"{pad}- {_scalar(item)}")
+        else:
+            nested = _lines(item, indent + 2)
+            out.append(f"{pad}- {nested[0].lstrip()}")
+            out += nested[1:]
+    return out

@@ -1,0 +1,129 @@
+"""`submitkit score INPUT OUTPUT`: the scoring program a competition platform runs.
+
+The platform's contract (CodaLab and Codabench alike): ``INPUT/ref`` holds the
+reference data unzipped, ``INPUT/res`` the participant's submission unzipped,
+and the program writes its scores into ``OUTPUT``. The reference data is what
+`submitkit bundle` packs (see :data:`REFERENCE_MANIFEST`); the submission goes
+through the same check and scoring as `submitkit evaluate`, so a leaderboard
+number and a local validation number are computed by the same code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from submitkit.benchmark.protocols import Protocol
+from submitkit.core.atomic import write_text_atomic
+from submitkit.core.errors import EnvironmentProblem
+from submitkit.core.progress import ProgressSink
+from submitkit.inputs.layout import is_junk, read_layout
+from submitkit.inputs.manifest import Manifest, ManifestSources, load_manifest
+from submitkit.inputs.source import open_source
+from submitkit.workflows.score import Scored, run_evaluate
+
+REFERENCE_MANIFEST = "manifest.json"
+"""In the reference data: the submitkit manifest (track, split, categories, images, sizes)."""
+REFERENCE_MASKS = "ground-truth"
+"""In the reference data: the ground truth as ``<wnid>/<stem>.png`` (R + 256·G)."""
+SCORES_JSON = "scores.json"
+SCORES_TXT = "scores.txt"
+DETAILED_RESULTS = "detailed_results.html"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The reference data of a competition task, as unzipped into ``INPUT/ref``."""
+
+    manifest_path: Path
+    masks: Path
+    manifest: Manifest
+
+
+@dataclass
+class ServerRun:
+    """One submission scored the way the platform runs it."""
+
+    scored: Scored
+    reference: Reference
+    submission: Path
+    """Where the submission's wnid folders were found (below ``INPUT/res``)."""
+    enclosing: str
+    """The folder(s) the platform's unzip left around the submission, ``""`` if none."""
+
+    @property
+    def accepted(self) -> bool:
+        """Scored, and no error: warnings are allowed, as with `submitkit check`."""
+        evaluation = self.scored.evaluation
+        return (
+            evaluation is not None
+            and evaluation.scores is not None
+            and self.scored.check.report.errors == 0
+        )
+
+
+def find_reference(ref: Path) -> Reference:
+    """The reference data, directly in ``ref`` or in one folder the unzip created."""
+    candidates = [ref]
+    if ref.is_dir():
+        candidates += sorted(p for p in ref.iterdir() if p.is_dir() and not is_junk(p.name))
+    for folder in candidates:
+        manifest_path = folder / REFERENCE_MANIFEST
+        masks = folder / REFERENCE_MASKS
+        if manifest_path.is_file() and masks.is_dir():
+            return Reference(manifest_path, masks, load_manifest(manifest_path))
+    raise EnvironmentProblem(
+        f"{ref} holds no {REFERENCE_MANIFEST} and {REFERENCE_MASKS}/ folder: "
+        "it is not reference data written by `submitkit bundle`",
+        "rebuild the competition bundle with `submitkit bundle`",
+    )
+
+
+def submission_root(res: Path) -> tuple[Path, str]:
+    """Where the submission starts below ``res``, and the enclosing folder looked through.
+
+    The platform unzips the upload into ``res`` and may leave its own folder
+    around it; the layout reader's one rule for enclosing folders decides.
+    A lone zip (an upload zipped twice) is read in place.
+    """
+    if not res.is_dir():
+        raise EnvironmentProblem(
+            f"{res} does not exist: the platform passes the submission as INPUT/res",
+            "run as `submitkit score INPUT OUTPUT` with INPUT holding ref/ and res/",
+        )
+    real = [p for p in res.iterdir() if not is_junk(p.name)]
+    if len(real) == 1 and real[0].is_file() and real[0].suffix.lower() == ".zip":
+        return real[0], ""
+    enclosing = read_layout(open_source(res)).enclosing
+    return res / enclosing, enclosing
+
+
+def score_input(
+    input_dir: Path,
+    *,
+    protocol: Protocol | None,
+    jobs: int = 0,
+    progress: ProgressSink | None = None,
+) -> ServerRun:
+    """Check and score ``INPUT/res`` against ``INPUT/ref``, as `evaluate` would."""
+    reference = find_reference(input_dir / "ref")
+    submission, enclosing = submission_root(input_dir / "res")
+    manifest = reference.manifest
+    scored = run_evaluate(
+        submission,
+        ManifestSources(manifest=reference.manifest_path),
+        track=manifest.track,
+        split=manifest.split,
+        protocol=protocol,
+        jobs=jobs,
+        progress=progress,
+        ground_truth=reference.masks,
+    )
+    return ServerRun(scored, reference, submission, enclosing)
+
+
+def write_outputs(output_dir: Path, files: Mapping[str, str]) -> None:
+    """Each output file written whole or not at all, into ``output_dir``."""
+    for name, text in files.items():
+        write_text_atomic(output_dir / name, text)

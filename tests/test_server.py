@@ -1,0 +1,234 @@
+"""`submitkit score INPUT OUTPUT`: the scoring program, as the platform runs it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from submitkit.benchmark.protocols import Protocol
+from submitkit.cli.app import app
+from submitkit.scoring.leaderboard import COLUMNS
+from tests.server_helpers import (
+    EXAMPLES,
+    GOLDEN,
+    build_bundle,
+    method_txt,
+    platform_input,
+    rehearse,
+    runner,
+)
+
+CASES = ("t50-small", "t919-small", "t50-real")
+ENTRIES = {
+    "evaluate_submission": ("submission", Protocol.semi),
+    "evaluate_submission_unsup_with_match_json": ("submission-unsup", Protocol.unsupervised),
+    "evaluate_submission_overcluster_with_match_json": (
+        "submission-overcluster",
+        Protocol.unsupervised,
+    ),
+}
+
+
+def _k(case: str) -> int:
+    return int(json.loads((GOLDEN / case / "expected.json").read_text())["track"])
+
+
+@pytest.fixture(scope="module")
+def golden_bundles(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("bundles")
+    return {
+        case: build_bundle(root / f"{case}.zip", _k(case), GOLDEN / case / "dataset")
+        for case in CASES
+    }
+
+
+@pytest.fixture(scope="module")
+def example_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("example")
+    return build_bundle(
+        root / "example.zip",
+        50,
+        EXAMPLES / "dataset",
+        "--manifest",
+        str(EXAMPLES / "manifest.json"),
+    )
+
+
+def _with_method(folder: Path, target: Path, protocol: Protocol, track: int) -> Path:
+    shutil.copytree(folder, target)
+    (target / "method.txt").write_text(method_txt(protocol, track))
+    return target
+
+
+def _evaluate_json(submission: Path, dataset: Path) -> dict[str, Any]:
+    result = runner.invoke(
+        app, ["evaluate", str(submission), "--dataset", str(dataset), "--format", "json", "-q"]
+    )
+    assert result.exit_code == 0, result.output
+    document: dict[str, Any] = json.loads(result.stdout)
+    return document
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("entry", sorted(ENTRIES))
+def test_score_gives_the_numbers_of_evaluate_and_the_official_toolbox(
+    case: str, entry: str, golden_bundles: dict[str, Path], tmp_path: Path
+) -> None:
+    folder, protocol = ENTRIES[entry]
+    submission = _with_method(GOLDEN / case / folder, tmp_path / "sub", protocol, _k(case))
+    input_dir = platform_input(golden_bundles[case], submission, tmp_path)
+    result = runner.invoke(
+        app, ["score", str(input_dir), str(tmp_path / "out"), "--protocol", protocol.value, "-q"]
+    )
+    assert result.exit_code == 0, result.output
+    scores = json.loads((tmp_path / "out" / "scores.json").read_text())
+    assert list(scores) == [c.key for c in COLUMNS]
+    evaluated = _evaluate_json(submission, GOLDEN / case / "dataset")["scores"]
+    official = json.loads((GOLDEN / case / "expected.json").read_text())[entry]
+    for column in COLUMNS:
+        ours = evaluated[column.key]
+        assert scores[column.key] == pytest.approx(ours if ours is not None else 0.0, abs=1e-5)
+        if column.key in official:
+            assert scores[column.key] == pytest.approx(official[column.key], abs=1e-3)
+    text = (tmp_path / "out" / "scores.txt").read_text().splitlines()
+    assert text[0] == f"mIoU: {scores['mIoU']:.6f}"
+    page = (tmp_path / "out" / "detailed_results.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and f"{scores['mIoU']:.2f}" in page
+
+
+def _broken_mask(submission: Path) -> str:
+    victim = sorted(submission.rglob("*.png"))[0]
+    Image.fromarray(np.zeros((4, 4), dtype=np.uint8)).save(victim)
+    return victim.relative_to(submission).as_posix()
+
+
+def test_an_invalid_submission_gets_its_findings_and_no_score(
+    golden_bundles: dict[str, Path], tmp_path: Path
+) -> None:
+    submission = _with_method(
+        GOLDEN / "t50-small" / "submission", tmp_path / "sub", Protocol.semi, 50
+    )
+    name = _broken_mask(submission)
+    input_dir = platform_input(golden_bundles["t50-small"], submission, tmp_path)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["score", str(input_dir), str(out), "--protocol", "semi"])
+    assert result.exit_code == 1
+    assert "M003" in result.stderr and name in result.stderr
+    assert "no score" in result.stderr and "Traceback" not in result.stderr
+    assert result.stdout == ""
+    assert not out.exists()
+
+
+def test_the_phase_protocol_is_checked_against_method_txt(
+    example_bundle: Path, tmp_path: Path
+) -> None:
+    # The shipped valid example declares "Protocol: semi".
+    input_dir = platform_input(example_bundle, EXAMPLES / "submissions" / "valid", tmp_path)
+    result = runner.invoke(
+        app, ["score", str(input_dir), str(tmp_path / "out"), "--protocol", "free"]
+    )
+    assert result.exit_code == 1
+    assert "P004" in result.stderr and not (tmp_path / "out").exists()
+
+
+def test_an_enclosing_folder_left_by_the_unzip_is_looked_through(
+    example_bundle: Path, tmp_path: Path
+) -> None:
+    input_dir = platform_input(
+        example_bundle, EXAMPLES / "submissions" / "valid", tmp_path, enclosing="my-upload"
+    )
+    result = runner.invoke(
+        app, ["score", str(input_dir), str(tmp_path / "out"), "--protocol", "semi"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "L001" not in result.stderr
+    assert "my-upload" in (tmp_path / "out" / "detailed_results.html").read_text()
+
+
+def test_a_missing_reference_is_an_environment_error(tmp_path: Path) -> None:
+    (tmp_path / "input" / "res").mkdir(parents=True)
+    (tmp_path / "input" / "ref").mkdir()
+    result = runner.invoke(app, ["score", str(tmp_path / "input"), str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "manifest.json" in result.stderr and "Traceback" not in result.stderr
+
+
+# --- the rehearsal: the bundle's own scoring program, in a fresh process -------------
+
+INVALID: dict[Protocol, tuple[str, dict[str, bool]]] = {
+    Protocol.unsupervised: ("P001", {"supervised_pretrained_weights": True}),
+    Protocol.distance: ("P001", {"label_generation_finetuning": True}),
+    Protocol.semi: ("P001", {"extra_training_data": True}),
+    Protocol.free: ("M003", {}),
+}
+
+
+def _example_submission(protocol: Protocol, target: Path) -> Path:
+    source = "valid-unsupervised" if protocol is Protocol.unsupervised else "valid"
+    shutil.copytree(EXAMPLES / "submissions" / source, target)
+    (target / "method.txt").write_text(method_txt(protocol, 50))
+    return target
+
+
+@pytest.mark.parametrize("protocol", list(Protocol))
+def test_rehearsal_on_the_shipped_example(
+    protocol: Protocol, example_bundle: Path, tmp_path: Path
+) -> None:
+    valid = _example_submission(protocol, tmp_path / "valid")
+    ok = rehearse(
+        example_bundle,
+        protocol,
+        platform_input(example_bundle, valid, tmp_path / "a"),
+        tmp_path / "a" / "output",
+    )
+    assert ok.returncode == 0, ok.stderr
+    scores = json.loads((tmp_path / "a" / "output" / "scores.json").read_text())
+    assert set(scores) == {c.key for c in COLUMNS}
+
+    code, declarations = INVALID[protocol]
+    invalid = _example_submission(protocol, tmp_path / "invalid")
+    if declarations:
+        (invalid / "method.txt").write_text(method_txt(protocol, 50, **declarations))
+    else:
+        _broken_mask(invalid)
+    bad = rehearse(
+        example_bundle,
+        protocol,
+        platform_input(example_bundle, invalid, tmp_path / "b"),
+        tmp_path / "b" / "output",
+    )
+    assert bad.returncode == 1
+    assert code in bad.stderr and "no score" in bad.stderr
+    assert "Traceback" not in bad.stderr and bad.stdout == ""
+    assert not (tmp_path / "b" / "output" / "scores.json").exists()
+
+
+@pytest.mark.parametrize("protocol", [Protocol.semi, Protocol.unsupervised])
+def test_rehearsal_on_a_golden_case(
+    protocol: Protocol, golden_bundles: dict[str, Path], tmp_path: Path
+) -> None:
+    folder = "submission" if protocol is Protocol.semi else "submission-overcluster"
+    bundle = golden_bundles["t919-small"]
+    valid = _with_method(GOLDEN / "t919-small" / folder, tmp_path / "valid", protocol, 919)
+    ok = rehearse(
+        bundle, protocol, platform_input(bundle, valid, tmp_path / "a"), tmp_path / "a" / "o"
+    )
+    assert ok.returncode == 0, ok.stderr
+    entry = next(e for e, (f, _) in ENTRIES.items() if f == folder)
+    official = json.loads((GOLDEN / "t919-small" / "expected.json").read_text())[entry]
+    scores = json.loads((tmp_path / "a" / "o" / "scores.json").read_text())
+    assert scores["mIoU"] == pytest.approx(official["mIoU"], abs=1e-3)
+
+    invalid = _with_method(GOLDEN / "t919-small" / folder, tmp_path / "invalid", protocol, 919)
+    (sorted(invalid.rglob("*.png"))[0]).unlink()
+    bad = rehearse(
+        bundle, protocol, platform_input(bundle, invalid, tmp_path / "b"), tmp_path / "b" / "o"
+    )
+    assert bad.returncode == 1 and "N001" in bad.stderr and "Traceback" not in bad.stderr
+    assert not (tmp_path / "b" / "o").exists()
