@@ -45,7 +45,7 @@ def test_codes_are_unique_documented_and_stable_shaped() -> None:
     values = [c.value for c in Code]
     assert len(values) == len(set(values))
     for code in Code:
-        assert re.fullmatch(r"[LZNMJTPD]\d{3}", code.value)
+        assert re.fullmatch(r"[LZNMJTPDE]\d{3}", code.value)
         assert code.__doc__ and len(code.__doc__) > 20
         assert isinstance(code.severity, Severity)
 

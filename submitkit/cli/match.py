@@ -37,6 +37,11 @@ class LevelChoice(str, Enum):
     pixel = "pixel"
 
 
+class TieChoice(str, Enum):
+    official = "official"
+    any = "any"
+
+
 def match(
     path: Annotated[
         Path, typer.Argument(help="Validation submission (cluster ids) folder or .zip.")
@@ -61,6 +66,13 @@ def match(
             show_default=False,
         ),
     ] = None,
+    ties: Annotated[
+        TieChoice,
+        typer.Option(
+            help="Which optimal image-level assignment to write where several tie: the one "
+            "evaluation/match.py returns (official), or SciPy's (any).",
+        ),
+    ] = TieChoice.official,
     toolbox: ToolboxOpt = None,
     manifest: ManifestOpt = None,
     protocol: ProtocolOpt = None,
@@ -82,6 +94,7 @@ def match(
                 protocol=settings.protocol,
                 level=level.value,
                 clusters=clusters,
+                ties=ties.value,
                 jobs=settings.jobs,
                 progress=progress,
             )
@@ -97,10 +110,12 @@ def match(
             output=str(output),
             mapping={str(i): c for i, c in sorted(matched.mapping.items())},
             candidates=matched.candidates,
+            notes=matched.notes,
+            ties=matched.ties,
         )
         out.out(document.model_dump_json(indent=2), highlight=False)
         return
-    render_candidates(out, matched.candidates)
+    render_candidates(out, matched.candidates, matched.notes, matched.ties)
     if matched.chosen.many_to_one:
         out.print("many-to-one matching: admitted only under the fully unsupervised protocol")
     out.print(f"wrote {output} ({len(matched.mapping)} ids)")

@@ -140,6 +140,11 @@ CODE_DOCS: dict[Code, CodeDoc] = {
         "Give `--toolbox` (or `--manifest`, or `--dataset`) so the check can name the images "
         "that are missing or extra.",
     ),
+    Code.OTHER_SPLIT: CodeDoc(
+        "these 752 names are the ImageNet-S50 validation list; you are checking test",
+        "Check (and submit) for the split and track the predictions are of: pass the right "
+        "`--split` and `--track`, or run inference on the images of the split you mean.",
+    ),
     # --- mask content -----------------------------------------------------------
     Code.NOT_PNG: CodeDoc(
         "file n01443537/ILSVRC2012_val_00000994.png\n  -> JPEG image data, JFIF standard 1.01",
@@ -293,5 +298,20 @@ CODE_DOCS: dict[Code, CodeDoc] = {
     Code.DATASET_UNREADABLE_IMAGE: CodeDoc(
         "ImageNetS50/test/n01443537/ILSVRC2012_val_00000994.JPEG: no size in its header",
         "Replace the damaged JPEG with a fresh copy from ImageNet.",
+    ),
+    # --- evaluation and matching ----------------------------------------------------
+    Code.IDS_LOOK_UNMATCHED: CodeDoc(
+        "submitkit evaluate outputs/s50-val-clusters --dataset ~/data/ImageNetS\n"
+        "  mIoU 1.91; an image-level matching of the same ids would score 31.99",
+        "Compute the matching and score with it: `submitkit match SUB --dataset DS -o "
+        "match.json`, then `submitkit evaluate SUB --dataset DS --match match.json`. The rule "
+        "is in [matching](../matching.md#unmatched-ids-in-evaluate).",
+    ),
+    Code.IDS_ABOVE_CLUSTERS: CodeDoc(
+        "submitkit match outputs/s50-val-clusters --dataset ~/data/ImageNetS -o match.json\n"
+        "  ids up to 100 found, K = 50",
+        "Over-clustered predictions need the number of clusters and the fully unsupervised "
+        "protocol: `submitkit match SUB --dataset DS -o match.json --clusters 100 --protocol "
+        "unsupervised` ([matching](../matching.md#ids-above-k)).",
     ),
 }

@@ -1,9 +1,11 @@
 """Findings as data: stable diagnostic codes, severities and the diagnostic record.
 
-Codes never change meaning once published; each one is documented in the
-README (generated from the docstrings below by ``submitkit codes --markdown``).
+Codes never change meaning once published; each one has its page under
+docs/codes/, generated from the docstrings and policies below (and the example and
+fix in ``code_docs.py``) by ``submitkit docs``.
 Code letters group them: L layout, Z zip container, N names, M mask content,
-J match.json, T method.txt, P protocol, D dataset and manifest.
+J match.json, T method.txt, P protocol, D dataset and manifest, E evaluation and
+matching (what scoring found about the ids).
 """
 
 from __future__ import annotations
@@ -214,6 +216,13 @@ class Code(str, Enum):
         "The number of predictions differs from the official count of the track and split "
         "(checked when no list of names is available).",
     )
+    OTHER_SPLIT = (
+        "N006",
+        Severity.error,
+        "The predictions are (mostly) the images of another split or another track of the "
+        "official lists than the one checked: one finding instead of a missing and an extra "
+        "finding per image. The dataset is not at fault; the split (or track) chosen is.",
+    )
     # --- mask content -----------------------------------------------------------
     NOT_PNG = (
         "M001",
@@ -418,6 +427,23 @@ class Code(str, Enum):
         "D003",
         Severity.warning,
         "A source JPEG of the dataset copy has no readable size in its header.",
+    )
+
+    # --- evaluation and matching ----------------------------------------------------
+    IDS_LOOK_UNMATCHED = (
+        "E001",
+        Severity.warning,
+        "Scored without a match, the predicted ids look like cluster ids: an image-level "
+        "matching on the validation ground truth would raise the mIoU by far (see "
+        "docs/matching.md for the rule). Run `submitkit match` and score with its match.json.",
+        UPLOAD_ONLY,
+    )
+    IDS_ABOVE_CLUSTERS = (
+        "E002",
+        Severity.error,
+        "`match` found predicted ids above K (or above --clusters) on scored pixels: the "
+        "official matching would leave them out and the match.json written would not map "
+        "them. Over-clustered predictions need --clusters N --protocol unsupervised.",
     )
 
 

@@ -8,7 +8,10 @@ from rich.console import Console
 from rich.table import Table
 
 from submitkit.scoring.metrics import Scores
+from submitkit.scoring.ties import Ties
 from submitkit.workflows.score import ClassScore, MatchCandidate
+
+MAX_TIED_SHOWN = 12
 
 SUMMARY_ROWS: tuple[tuple[str, str], ...] = (
     ("mIoU", "mean IoU over classes 0..K"),
@@ -58,14 +61,46 @@ def render_scores(
     console.print(per_class)
 
 
-def render_candidates(console: Console, candidates: Sequence[MatchCandidate]) -> None:
+def render_candidates(
+    console: Console,
+    candidates: Sequence[MatchCandidate],
+    notes: Sequence[str] = (),
+    ties: Ties | None = None,
+) -> None:
     table = Table(title="validation mIoU of each matching", title_justify="left", show_edge=False)
     for column in ("matching", "agreement", "mIoU", ""):
         table.add_column(column, justify="right" if column in ("agreement", "mIoU") else "left")
     for c in candidates:
         kind = "many-to-one" if c.many_to_one else "Hungarian"
-        name = f"{c.level}-level {kind}" + (
-            " (official default)" if c.level == "image" and not c.many_to_one else ""
-        )
+        name = f"{c.level}-level {kind}"
+        if c.tie_break == "official":
+            name += " (official, with its tie-break)"
+        elif c.level == "image" and not c.many_to_one:
+            name += " (official objective, SciPy tie-break)"
         table.add_row(name, f"{c.agreement:,}", f"{c.mIoU:.2f}", "written" if c.chosen else "")
     console.print(table)
+    for note in notes:
+        console.print(note, highlight=False)
+    if ties is not None:
+        console.print(ties_text(ties, candidates), highlight=False)
+
+
+def ties_text(ties: Ties, candidates: Sequence[MatchCandidate]) -> str:
+    """One paragraph: the optimum is not unique, which classes, and what it does to the mIoU."""
+    image = next((c for c in candidates if c.level == "image" and not c.many_to_one), None)
+    shown = ", ".join(str(c) for c in ties.classes[:MAX_TIED_SHOWN])
+    more = (
+        f" and {len(ties.classes) - MAX_TIED_SHOWN} more"
+        if len(ties.classes) > MAX_TIED_SHOWN
+        else ""
+    )
+    which = ""
+    if image is not None:
+        how = "the official tie-break" if image.tie_break == "official" else "SciPy's tie-break"
+        which = f"; the image-level Hungarian above takes {how} ({image.mIoU:.2f})"
+    return (
+        f"ties: the optimal image-level assignment is not unique: {len(ties.classes)} classes "
+        f"({shown}{more}) can change id at the same agreement; over all optimal assignments "
+        f"the validation mIoU ranges {ties.mIoU_low:.2f}-{ties.mIoU_high:.2f} "
+        f"(exact search){which}"
+    )

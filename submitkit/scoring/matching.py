@@ -10,11 +10,17 @@ validation set (:class:`MatchStatistics`):
   number of images in which the id and the class both appear, ``0 -> 0`` fixed.
 * ``hungarian(stats.pixels, level="pixel")``: the same assignment, maximising
   the number of pixels on which id and class agree instead.
-* ``many_to_one(stats.pixels)``: for over-clustering (more predicted ids than
-  classes), every id goes to the class it overlaps most. Several ids may share
+* ``many_to_one(stats.pixels)`` / ``many_to_one(stats.images, level="image")``:
+  for over-clustering (more predicted ids than classes), every id goes to the
+  class it overlaps most (pixels) or shares most images with (images; "other"
+  excluded, as it is in nearly every image). Several ids may share
   a class, which turns a fine clustering into a good score without any
   one-to-one constraint; the rules therefore admit it only under the fully
   unsupervised protocol (:data:`submitkit.benchmark.protocols.MANY_TO_ONE_PROTOCOLS`).
+
+:func:`mapped_miou` scores any of them from the pixel matrix alone; the
+official tie-break lives in :mod:`submitkit.scoring.tiebreak`, the tie
+analysis in :mod:`submitkit.scoring.ties`.
 """
 
 from __future__ import annotations
@@ -49,6 +55,10 @@ class MatchStatistics:
     clusters: int
     count: int = 0
     """Images added."""
+    above: int = 0
+    """Scored pixels whose predicted id exceeds ``clusters`` (left out of the matrices)."""
+    max_id: int = 0
+    """The largest predicted id seen on a scored pixel (tracked once an id exceeds ``clusters``)."""
     images: IntArray = field(init=False)
     pixels: IntArray = field(init=False)
 
@@ -79,8 +89,17 @@ class MatchStatistics:
         ncol = n + 2
         idx = np.take(compact, gcls) * np.int32(ncol) + pcls
         conf = np.bincount(idx, minlength=(len(rows) + 1) * ncol).reshape(len(rows) + 1, ncol)
-        conf = conf[: len(rows), : n + 1].T  # (id, present class); ignore row dropped
-        self.pixels[:, rows] += conf
+        above = int(conf[: len(rows), n + 1].sum())
+        if above:
+            self.above += above
+            self.max_id = max(self.max_id, int(p.ravel()[gcls <= k].max()))
+        self.add_region(rows, conf[: len(rows), : n + 1])
+
+    def add_region(self, rows: npt.NDArray[np.integer], region: npt.NDArray[np.integer]) -> None:
+        """Fold in one image given as its histogram: ``region[r, i]`` scored pixels of class
+        ``rows[r]`` predicted ``i`` (columns 0..clusters; wider histograms are cut)."""
+        conf = np.asarray(region)[:, : self.clusters + 1].T
+        self.pixels[: conf.shape[0], rows] += conf
         used = np.flatnonzero(conf.sum(axis=1))
         self.images[np.ix_(used, rows)] += 1
         self.count += 1
@@ -92,6 +111,8 @@ class MatchStatistics:
         self.images += other.images
         self.pixels += other.pixels
         self.count += other.count
+        self.above += other.above
+        self.max_id = max(self.max_id, other.max_id)
 
 
 class Matching(BaseModel):
@@ -159,15 +180,32 @@ def hungarian(agreement: npt.ArrayLike, *, level: MatchLevel = "image") -> Match
     )
 
 
-def many_to_one(agreement: npt.ArrayLike, *, level: MatchLevel = "pixel") -> Matching:
-    """Each id 1.. to the class 0..K it agrees with most (lowest class on ties).
+def many_to_one(
+    agreement: npt.ArrayLike,
+    *,
+    level: MatchLevel = "pixel",
+    tie_break: npt.ArrayLike | None = None,
+) -> Matching:
+    """Each id 1.. to the class it agrees with most.
 
-    Background clusters may legitimately map to 0; an id never seen maps to 0.
+    Pixel level: classes 0..K, so a cluster of background pixels maps to "other".
+    Image level: classes 1..K only, since "other" is in almost every image and would
+    win every id; an id that never shares an image with a class maps to 0. On small
+    sets many classes share an id's images equally often: ``tie_break`` (the pixel
+    matrix) then decides between them, and the lowest class after that.
     Legitimate only under the fully unsupervised protocol (see the module notes).
     """
     a = _check(agreement)
-    best = np.argmax(a, axis=1)
-    mapping = {i: int(best[i]) for i in range(a.shape[0])}
+    first = 1 if level == "image" else 0
+    primary = a[:, first:]
+    top = primary.max(axis=1, keepdims=True)
+    if tie_break is None:
+        best = np.argmax(primary, axis=1) + first
+    else:
+        secondary = _check(tie_break)[:, first:].astype(np.float64)
+        best = np.argmax(np.where(primary == top, secondary + 1.0, 0.0), axis=1) + first
+    seen = top[:, 0] > 0
+    mapping = {i: int(best[i]) if seen[i] else 0 for i in range(a.shape[0])}
     mapping[0] = 0
     return Matching(
         mapping=mapping,
@@ -175,6 +213,30 @@ def many_to_one(agreement: npt.ArrayLike, *, level: MatchLevel = "pixel") -> Mat
         many_to_one=True,
         agreement=agreement_of(a, mapping),
     )
+
+
+def mapped_miou(pixels: npt.ArrayLike, mapping: Mapping[int, int]) -> float:
+    """Validation mIoU (%) of ``mapping`` from the pixel agreement matrix alone.
+
+    Each class c gets ``TP = sum pixels[i, c]`` and ``Pred = sum of row i`` over
+    the ids i mapped to c, ``GT`` its column: the official evaluator's
+    ``TP / (Pred + GT - TP + 1e-10)``, averaged over classes 0..K. Exact for any
+    mapping (one-to-one or many-to-one), so candidate matchings need no new pass
+    over the masks. Ids without a key count as mapped to 0.
+    """
+    p = np.asarray(pixels, dtype=np.int64)
+    ids, k1 = p.shape
+    target = np.zeros(ids, dtype=np.int64)
+    for i, c in mapping.items():
+        if 0 <= i < ids:
+            target[i] = c
+    tp = np.zeros(k1, dtype=np.int64)
+    pred = np.zeros(k1, dtype=np.int64)
+    np.add.at(tp, target, p[np.arange(ids), target])
+    np.add.at(pred, target, p.sum(axis=1))
+    gt = p.sum(axis=0)
+    iou = tp / (pred + gt - tp + 1e-10)
+    return float(iou.mean() * 100.0)
 
 
 def solve(

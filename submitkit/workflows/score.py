@@ -7,21 +7,35 @@ instead. Scoring itself lives in metrics.py, matching.py and evaluate.py.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
+import numpy as np
 from pydantic import BaseModel
 
 from submitkit.benchmark.protocols import MANY_TO_ONE_PROTOCOLS, Protocol
 from submitkit.benchmark.tracks import TRACKS, Split
 from submitkit.checks.staged import CheckRun, run_check
-from submitkit.core.diagnostics import Diagnostic, Severity
+from submitkit.core.diagnostics import Code, Diagnostic, Severity
 from submitkit.core.errors import EnvironmentProblem, UsageError
 from submitkit.core.progress import NoProgress, ProgressSink
 from submitkit.inputs.manifest import ManifestSources
 from submitkit.scoring.engine import Evaluation, evaluate, match_submission
-from submitkit.scoring.matching import Matching, MatchLevel, solve
+from submitkit.scoring.matching import (
+    Matching,
+    MatchLevel,
+    MatchStatistics,
+    hungarian,
+    many_to_one,
+    mapped_miou,
+)
 from submitkit.scoring.metrics import Scores
+from submitkit.scoring.tiebreak import official_mapping
+from submitkit.scoring.ties import Ties, find_ties
+
+TieBreak = Literal["official", "any"]
+"""``official``: the assignment evaluation/match.py returns; ``any``: SciPy's optimum."""
 
 SYNSET_FILES = ("LOC_synset_mapping.txt", "synset_words.txt", "synsets.txt")
 """Files of ``wnid name, synonyms`` lines a dataset folder may hold."""
@@ -58,6 +72,8 @@ class MatchCandidate(BaseModel):
     agreement: int
     mIoU: float
     chosen: bool
+    tie_break: TieBreak | None = None
+    """For the one-to-one image-level matching: which optimal assignment was taken."""
 
 
 def blocks_scoring(diag: Diagnostic) -> bool:
@@ -78,6 +94,11 @@ class MatchOutput(BaseModel):
     mapping: dict[str, int]
     """Its content: predicted id (decimal string) -> class."""
     candidates: list[MatchCandidate]
+    notes: list[str] = []
+    """Why the matching written is the one written, where another scores higher."""
+    ties: Ties | None = None
+    """Set when the optimal image-level assignment is not unique (null: unique, or not
+    examined because --clusters exceeds K)."""
 
 
 @dataclass
@@ -208,6 +229,8 @@ class Matched:
     chosen: Matching | None = None
     mapping: dict[int, int] | None = None
     """The chosen matching over every id 0..clusters: what was scored and is written."""
+    notes: list[str] = field(default_factory=list)
+    ties: Ties | None = None
 
 
 def run_match(
@@ -218,14 +241,17 @@ def run_match(
     protocol: Protocol | None = None,
     level: MatchLevel = "image",
     clusters: int | None = None,
+    ties: TieBreak = "official",
     jobs: int = 0,
     progress: ProgressSink | None = None,
 ) -> Matched:
     """Match predicted ids to classes on the validation split and score each matching.
 
-    The official image-level Hungarian matching and a pixel-level one are both
-    scored; with ``clusters`` above K a many-to-one matching is added (and
-    chosen), which only the fully unsupervised protocol admits.
+    One pass over the masks gathers the agreement statistics; every candidate is
+    scored from them (:func:`mapped_miou`). The image-level Hungarian matching
+    (official tie-break unless ``ties="any"``) and a pixel-level one are scored;
+    with ``clusters`` above K both many-to-one matchings are added and the one at
+    ``level`` is chosen, which only the fully unsupervised protocol admits.
     """
     sink = progress or NoProgress()
     # Cluster ids may exceed K before matching, so the pixel-range checks cannot apply.
@@ -241,49 +267,115 @@ def run_match(
             "use --clusters at most K, or submit to the fully unsupervised protocol",
         )
     assert sources.dataset is not None
-    gt = ground_truth_dir(sources.dataset, k)
     names = list(run.manifest.images)
     stats = match_submission(
         run.layout.source,
-        gt,
+        ground_truth_dir(sources.dataset, k),
         names,
         k,
         clusters=clusters,
         jobs=jobs,
         progress=sink.stage("Gathering agreement", len(names)),
     ).statistics
-    options: list[tuple[MatchLevel, bool]] = [("image", False), ("pixel", False)]
+    if stats.above:
+        run.report.diagnostics = [*run.report.diagnostics, _above_finding(stats, clusters)]
+        return Matched(check=run, candidates=[])
+    return _choose(run, stats, level, many, ties)
+
+
+def _above_finding(stats: MatchStatistics, clusters: int | None) -> Diagnostic:
+    """E002: ids the matching would leave out, and the flags that would take them in."""
+    top = stats.max_id
+    limit = f"K = {stats.k}" if clusters is None else f"--clusters {clusters}"
+    return Code.IDS_ABOVE_CLUSTERS.at(
+        "",
+        f"ids up to {top} found, {limit}: over-clustered predictions need "
+        f"`--clusters {top} --protocol unsupervised`",
+        f"pass --clusters {top} --protocol unsupervised (many-to-one matching); "
+        "nothing was written",
+    )
+
+
+def _image_hungarian(stats: MatchStatistics, ties: TieBreak) -> tuple[Matching, TieBreak]:
+    """The official image-level matching: on the K x K ids 1..K, with the official tie-break."""
+    if ties == "official" and stats.clusters <= stats.k:
+        square = np.zeros((stats.k + 1, stats.k + 1), dtype=np.int64)
+        square[: stats.clusters + 1] = stats.images
+        mapping = official_mapping(square, stats.count)
+        mapping = {i: c for i, c in mapping.items() if i <= stats.clusters}
+        agreement = int(sum(square[i, c] for i, c in mapping.items() if i > 0))
+        return Matching(mapping=mapping, level="image", many_to_one=False, agreement=agreement), (
+            "official"
+        )
+    return hungarian(stats.images, level="image"), "any"
+
+
+def _choose(
+    run: CheckRun, stats: MatchStatistics, level: MatchLevel, many: bool, ties: TieBreak
+) -> Matched:
+    top = stats.clusters
+    image, tie_break = _image_hungarian(stats, ties)
+    options: list[tuple[Matching, TieBreak | None]] = [
+        (image, tie_break),
+        (hungarian(stats.pixels, level="pixel"), None),
+    ]
     if many:
-        options.append((level, True))
-    chosen_option = (level, many)
+        options += [(many_to_one(stats.images, level="image", tie_break=stats.pixels), None)]
+        options += [(many_to_one(stats.pixels, level="pixel"), None)]
     candidates: list[MatchCandidate] = []
     chosen: Matching | None = None
-    chosen_mapping: dict[int, int] | None = None
-    for option_level, option_many in options:
-        matching = solve(stats, level=option_level, many=option_many)
-        total = _total(matching.mapping, clusters or k)
-        scored = evaluate(
-            run.layout.source,
-            gt,
-            names,
-            k,
-            match=total,
-            jobs=jobs,
-            progress=sink.stage(f"Scoring the {option_level}-level matching", len(names)),
-        )
-        is_chosen = (option_level, option_many) == chosen_option
+    for matching, tb in options:
+        is_chosen = (matching.level, matching.many_to_one) == (level, many)
         if is_chosen:
-            chosen, chosen_mapping = matching, total
+            chosen = matching
         candidates.append(
             MatchCandidate(
-                level=option_level,
-                many_to_one=option_many,
+                level=matching.level,
+                many_to_one=matching.many_to_one,
                 agreement=matching.agreement,
-                mIoU=scored.scores.mIoU if scored.scores is not None else float("nan"),
+                mIoU=mapped_miou(stats.pixels, _total(matching.mapping, top)),
                 chosen=is_chosen,
+                tie_break=tb,
             )
         )
-    return Matched(check=run, candidates=candidates, chosen=chosen, mapping=chosen_mapping)
+    assert chosen is not None
+    found = None
+    if stats.clusters == stats.k:
+        found = find_ties(stats.images, stats.pixels, image.mapping)
+    return Matched(
+        check=run,
+        candidates=candidates,
+        chosen=chosen,
+        mapping=_total(chosen.mapping, top),
+        notes=_notes(candidates),
+        ties=found,
+    )
+
+
+def _label(c: MatchCandidate) -> str:
+    return f"{c.level}-level {'many-to-one' if c.many_to_one else 'Hungarian'}"
+
+
+def _notes(candidates: list[MatchCandidate]) -> list[str]:
+    """Why the matching written is written although another scores higher on validation."""
+    written = next(c for c in candidates if c.chosen)
+    better = [c for c in candidates if c.mIoU > written.mIoU + 1e-9]
+    if not better:
+        return []
+    best = max(better, key=lambda c: c.mIoU)
+    if best.many_to_one == written.many_to_one:
+        how = f"pass --level {best.level} to write it"
+    else:
+        how = "a one-to-one matching maps only K of the ids; write it with --clusters K"
+    why = (
+        "it is the official matching (evaluation/match.py)"
+        if written.level == "image" and not written.many_to_one
+        else f"it is the {written.level}-level matching asked for (--level {written.level})"
+    )
+    return [
+        f"written: the {_label(written)} ({written.mIoU:.2f}), because {why}; the "
+        f"{_label(best)} scores higher on validation ({best.mIoU:.2f}): {how}"
+    ]
 
 
 def _total(mapping: dict[int, int], top: int) -> dict[int, int]:
