@@ -124,7 +124,8 @@ def test_every_command_has_a_page_with_every_option(command_name: str) -> None:
     page = DOCS / "commands" / f"{command_name}.md"
     assert page.is_file(), f"write docs/commands/{command_name}.md and link it in docs/index.md"
     text = page.read_text(encoding="utf-8")
-    assert text.startswith(f"# submitkit {command_name}\n")
+    title = text.splitlines()[0].replace("`", "")
+    assert title == f"# submitkit {command_name}", f"title docs/commands/{command_name}.md"
     missing = [o for o in _options(command_name) if o.startswith("-") and o not in text]
     assert missing == [], f"docs/commands/{command_name}.md does not document {missing}"
     index = (DOCS / "index.md").read_text(encoding="utf-8")

@@ -462,8 +462,16 @@ def test_a_misnamed_second_copy_is_dropped_not_preferred(tmp_path: Path) -> None
     assert_passes(result)
 
 
-def test_nested_file_is_left_out(tmp_path: Path) -> None:
+def test_nested_second_copy_is_dropped_for_the_one_in_place(tmp_path: Path) -> None:
     sub = make_submission(tmp_path / "sub", {f"n01443537/old/{TARGET[10:]}.png": b"x"})
+    result = run_fix(tmp_path, sub)
+    (dropped,) = result.by_kind()[ChangeKind.dropped]
+    assert dropped.code is Code.DUPLICATE_STEM and "second copy" in dropped.detail
+    assert_passes(result)
+
+
+def test_nested_file_of_no_listed_image_is_left_out(tmp_path: Path) -> None:
+    sub = make_submission(tmp_path / "sub", {"n01443537/old/ILSVRC2012_val_00099999.png": b"x"})
     result = run_fix(tmp_path, sub)
     (left,) = result.by_kind()[ChangeKind.left_out]
     assert left.code is Code.NESTED_FILE

@@ -37,12 +37,16 @@ def name_findings(
     predictions: Mapping[str, str],
     misnamed: Collection[str],
     expected: Collection[str],
+    elsewhere: Mapping[str, str] | None = None,
 ) -> list[Diagnostic]:
     """Missing, extra, duplicated and misplaced predictions against an expected list.
 
     ``predictions`` maps ``wnid/stem`` to the entry name; ``misnamed`` holds the
     keys already reported for a wrong extension, which are not reported missing
     again; ``expected`` holds the ``wnid/stem`` names of the split.
+    ``elsewhere`` maps stems to prediction files outside any wnid folder (flat,
+    nested, in a folder that is not a category): an image predicted there is
+    misplaced, not missing.
     """
     diags = duplicate_findings(predictions)
     expected_set = set(expected)
@@ -59,8 +63,9 @@ def name_findings(
             diags.append(
                 Code.WRONG_FOLDER.at(
                     path,
-                    f"{path} belongs in {right.split('/', 1)[0]}/ (its source image's folder)",
-                    f"move it to {right}.png",
+                    f"{path} belongs in {right.split('/', 1)[0]}/: the split's list files this "
+                    "image there (test images do not always sit in their ImageNet label's folder)",
+                    f"move it to {right}.png; `submitkit fix` moves every misplaced prediction",
                 )
             )
         else:
@@ -73,7 +78,16 @@ def name_findings(
             )
     covered = placed_elsewhere | set(misnamed)
     for key in expected:
-        if key not in predictions and key not in covered:
+        stray = (elsewhere or {}).get(_stem(key))
+        if key not in predictions and key not in covered and stray is not None:
+            diags.append(
+                Code.WRONG_FOLDER.at(
+                    stray,
+                    f"{stray} predicts {key}, which belongs in {key.split('/', 1)[0]}/",
+                    f"move it to {key}.png; `submitkit fix` moves every misplaced prediction",
+                )
+            )
+        elif key not in predictions and key not in covered:
             diags.append(
                 Code.MISSING_PREDICTION.at(
                     f"{key}.png",

@@ -14,7 +14,7 @@ from submitkit.checks.report import Counts, Report, Unverified
 from submitkit.core.diagnostics import Code, Diagnostic
 from submitkit.core.errors import EnvironmentProblem, UsageError
 from submitkit.core.progress import NoProgress, ProgressSink
-from submitkit.inputs.layout import Layout, folder_findings, read_layout
+from submitkit.inputs.layout import Layout, folder_findings, read_layout, stray_predictions
 from submitkit.inputs.manifest import Manifest, ManifestSources
 from submitkit.inputs.match_json import load_match, match_usage_findings
 from submitkit.inputs.method_txt import MethodInfo, parse_method, protocol_findings
@@ -117,14 +117,21 @@ def run_check(
     categories = _official_categories(run.manifest)
     diags += folder_findings(layout, categories)
     report.counts.predictions = len(layout.predictions)
-    if not layout.predictions and not layout.misnamed:
+    # Predictions outside the wnid folders count only where a list says where they belong.
+    strays = stray_predictions(layout) if run.manifest is not None else {}
+    if not layout.predictions and not layout.misnamed and not strays:
         diags.append(
             Code.EMPTY_SUBMISSION.at(
                 "", "no prediction found", "put <wnid>/<stem>.png masks at the root of the zip"
             )
         )
     elif run.manifest is not None:
-        diags += name_findings(layout.predictions, layout.misnamed.keys(), run.manifest.images)
+        diags += name_findings(
+            layout.predictions,
+            layout.misnamed.keys(),
+            run.manifest.images,
+            strays,
+        )
     else:
         diags += duplicate_findings(layout.predictions)
         if target is not None:

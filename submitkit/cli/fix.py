@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -25,6 +26,12 @@ from submitkit.core.errors import SubmitkitError
 from submitkit.render.console import RichProgress, stdout_console
 from submitkit.render.reporting import REPORTERS
 from submitkit.workflows.fix import fix_submission, summary_lines
+
+
+class LabelSet(str, Enum):
+    """Label sets ``--from`` converts from."""
+
+    imagenet1k = "imagenet1k"
 
 
 def fix_command(
@@ -53,6 +60,29 @@ def fix_command(
         bool,
         typer.Option("--apply-match", help="Map the masks' ids through match.json and drop it."),
     ] = False,
+    drop_extra: Annotated[
+        bool,
+        typer.Option(
+            "--drop-extra",
+            help="Leave out predictions of images that are not in the split (needs the lists).",
+        ),
+    ] = False,
+    from_labels: Annotated[
+        LabelSet | None,
+        typer.Option(
+            "--from",
+            help="The masks hold ImageNet-1k class ids (index + 1, sorted wnids): convert them.",
+            show_default=False,
+        ),
+    ] = None,
+    synsets: Annotated[
+        Path | None,
+        typer.Option(
+            help="LOC_synset_mapping.txt: the ImageNet-1k class order for --from imagenet1k "
+            "(found in --dataset when omitted).",
+            show_default=False,
+        ),
+    ] = None,
     jobs: JobsOpt = None,
     examples: Annotated[int, typer.Option(help="Examples shown per kind of change.")] = 5,
     quiet: QuietOpt = False,
@@ -77,6 +107,9 @@ def fix_command(
                 split=settings.split,
                 protocol=settings.protocol,
                 apply_match=apply_match,
+                drop_extra=drop_extra,
+                from_labels=from_labels.value if from_labels else None,
+                synsets=synsets,
                 jobs=settings.jobs,
                 progress=progress,
             )

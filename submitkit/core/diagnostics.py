@@ -42,6 +42,8 @@ class Policy:
     """About method.txt: judged again on the method.txt that pack writes into the zip."""
     fix_repairs: bool = False
     """``submitkit fix`` repairs it, where that is possible without guessing."""
+    fix_flag: str = ""
+    """The option ``fix`` needs to repair it (``--drop-extra``), when it is not done by default."""
 
 
 SCORED = Policy()
@@ -54,6 +56,8 @@ PACKED_AWAY = Policy(pack_repairs=True, fix_repairs=True)
 """A layout fault that both pack and fix remove."""
 FIXABLE = Policy(fix_repairs=True)
 """A fault that fix repairs where it can do so without guessing."""
+FIXABLE_UPLOAD = Policy(blocks_scoring=False, fix_repairs=True)
+"""A fault of the upload alone that fix repairs (a misnamed method.txt)."""
 
 
 class Code(str, Enum):
@@ -122,26 +126,29 @@ class Code(str, Enum):
         "L005",
         Severity.error,
         "A file that is evidently meant to be method.txt but has another name "
-        "(`method.txt.txt`, `Method.txt`, `method`).",
-        UPLOAD_ONLY,
+        "(`method.txt.txt`, `Method.txt`, `method`). fix renames it.",
+        FIXABLE_UPLOAD,
     )
     MATCH_MISNAMED = (
         "L006",
         Severity.error,
         "A file that is evidently meant to be match.json but has another name "
-        "(`match.json.txt`, `Match.json`, `match.txt`).",
+        "(`match.json.txt`, `Match.json`, `match.txt`). fix renames it.",
+        FIXABLE,
     )
     UNKNOWN_FOLDER = (
         "L007",
         Severity.error,
         "A top-level folder that is not a wnid of the track (or not shaped like a wnid, "
-        "`n` and eight digits, when no category list is known).",
+        "`n` and eight digits, when no category list is known). With the split's list, fix "
+        "moves each prediction in it whose stem is an image of the split to its wnid folder.",
+        FIXABLE,
     )
     NESTED_FILE = (
         "L008",
         Severity.error,
         "A file deeper than `<wnid>/<stem>.png`: predictions must sit directly in their "
-        "wnid folder.",
+        "wnid folder. With the split's list, fix moves each one to its wnid folder by its stem.",
         FIXABLE,
     )
     EMPTY_SUBMISSION = (
@@ -198,17 +205,28 @@ class Code(str, Enum):
         "N002",
         Severity.error,
         "A prediction for an image that is not in the split's list (often: predictions of the "
-        "other split, or of another track).",
+        "other split, or of another track). `fix --drop-extra` leaves them out.",
+        Policy(fix_repairs=True, fix_flag="--drop-extra"),
     )
     DUPLICATE_STEM = (
         "N003",
         Severity.error,
-        "The same image stem has predictions in more than one wnid folder.",
+        "The same image stem has predictions in more than one wnid folder. fix keeps the copy "
+        "in the folder the split's list names; if no copy is there, it cannot tell which is "
+        "meant and leaves them all out.",
+        FIXABLE,
     )
     WRONG_FOLDER = (
         "N004",
         Severity.error,
-        "A prediction sits in another wnid folder than its source image.",
+        "A prediction sits in another wnid folder than the one the split's list files its image "
+        "under. For the test split that folder is the second column of "
+        "`ImageNetS_im{K}_mapping_test.txt`, which is not always the image's ImageNet label "
+        "folder (the first column): 291 of 1,682 (track 50), 1,196 of 9,088 (300) and 3,571 of "
+        "27,423 (919) test images sit under another wnid. A pipeline that writes predictions "
+        "under the ImageNet label puts those in the wrong folder. Stems are unique, so fix moves "
+        "each prediction to its folder.",
+        FIXABLE,
     )
     COUNT_MISMATCH = (
         "N005",
@@ -257,8 +275,8 @@ class Code(str, Enum):
     BIT_DEPTH_16 = (
         "M006",
         Severity.error,
-        "A 16-bit-per-channel RGB PNG. Masks must have 8 bits per channel.",
-        FIXABLE,
+        "A 16-bit-per-channel RGB PNG. Masks must have 8 bits per channel. How ids sit in "
+        "16-bit colour channels is not defined, so fix cannot convert it without guessing.",
     )
     SIZE_MISMATCH = (
         "M007",
@@ -275,7 +293,10 @@ class Code(str, Enum):
     ID_OUT_OF_RANGE = (
         "M009",
         Severity.error,
-        "A mask uses an id above K (with no match.json to map it).",
+        "A mask uses an id above K (with no match.json to map it). Models trained with "
+        "ImageNet-1k labels predict ImageNet-1k classes (ids 1..1000): `fix --from imagenet1k` "
+        "converts them to the track's ids.",
+        Policy(fix_repairs=True, fix_flag="--from imagenet1k"),
     )
     ID_IGNORE = (
         "M010",
@@ -304,7 +325,6 @@ class Code(str, Enum):
         "J004",
         Severity.error,
         "A mask uses an id that match.json has no key for: the evaluator crashes on it.",
-        FIXABLE,
     )
     MATCH_UNUSED_KEY = (
         "J005",

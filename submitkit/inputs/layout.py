@@ -37,6 +37,11 @@ def is_junk(name: str) -> bool:
     )
 
 
+def looks_like_prediction(name: str) -> bool:
+    """A file name with an image or array extension: a prediction, whatever its place."""
+    return name.lower().endswith(_IMAGE_SUFFIXES)
+
+
 def is_wnid(name: str) -> bool:
     return WNID.match(name) is not None
 
@@ -69,7 +74,8 @@ class Layout:
         return sorted(names)
 
 
-def _strip_image_suffixes(name: str) -> str:
+def prediction_stem(name: str) -> str:
+    """A file name without its image extensions (``x.png.png`` -> ``x``): the image's stem."""
     stem = name
     while stem.lower().endswith(_IMAGE_SUFFIXES):
         stem = stem[: stem.lower().rfind(".")]
@@ -78,7 +84,7 @@ def _strip_image_suffixes(name: str) -> str:
 
 def _extension_problem(name: str) -> str:
     lower = name.lower()
-    if lower.endswith(".png") and _strip_image_suffixes(name) != name[: -len(".png")]:
+    if lower.endswith(".png") and prediction_stem(name) != name[: -len(".png")]:
         return "has a doubled extension"
     if lower.endswith(".png"):
         return "has an upper-case extension; the server's lookup is case-sensitive"
@@ -148,11 +154,11 @@ def _classify(layout: Layout, names: list[str], diags: list[Diagnostic]) -> None
             continue
         base = parts[1]
         key = f"{folder}/{base[: -len(MASK_SUFFIX)]}"
-        if base.endswith(MASK_SUFFIX) and _strip_image_suffixes(base) == base[:-4] and base[:-4]:
+        if base.endswith(MASK_SUFFIX) and prediction_stem(base) == base[:-4] and base[:-4]:
             layout.predictions[key] = name
             by_folder[folder] += 1
         elif base.lower().endswith(_IMAGE_SUFFIXES) or "." not in base:
-            stem = _strip_image_suffixes(base)
+            stem = prediction_stem(base)
             layout.misnamed[f"{folder}/{stem}"] = name
             diags.append(
                 Code.BAD_EXTENSION.at(
@@ -215,6 +221,17 @@ def _root_file(layout: Layout, name: str, diags: list[Diagnostic]) -> None:
             else "only method.txt and match.json belong at the root"
         )
         diags.append(Code.STRAY_FILE.at(name, f"{name} is outside the wnid folders", where))
+
+
+def stray_predictions(layout: Layout) -> dict[str, str]:
+    """Prediction files outside ``<wnid>/<stem>.png`` by stem: flat, nested, in odd folders."""
+    misnamed = set(layout.misnamed.values())
+    found: dict[str, str] = {}
+    for name in layout.left_out:
+        base = PurePosixPath(name).name
+        if name not in misnamed and not is_junk(name) and looks_like_prediction(base):
+            found.setdefault(prediction_stem(base), name)
+    return found
 
 
 def folder_findings(layout: Layout, categories: set[str] | None) -> list[Diagnostic]:

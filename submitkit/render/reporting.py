@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from submitkit.benchmark.tracks import TRACKS
+from submitkit.checks.repairs import repair_lines
 from submitkit.checks.report import Report, Status
 from submitkit.core.diagnostics import Code, Diagnostic, Severity
 
@@ -72,6 +73,8 @@ class TextReporter(Reporter):
         out.print(
             Text.assemble((report.status.value, _STATUS_STYLE[report.status]), f": {summary}")
         )
+        for line in repair_lines(report):
+            out.print(Text(line))
 
     def _render_group(self, code: Code, diags: list[Diagnostic]) -> None:
         out = self.console
@@ -84,12 +87,18 @@ class TextReporter(Reporter):
                 (f"  ({len(diags)} finding{'s' if len(diags) != 1 else ''})", "dim"),
             )
         )
-        for diag in diags[: self.examples]:
+        shown = diags[: self.examples]
+        # One hint for the group when every finding has the same one (1,682 grayscale masks).
+        shared = len({d.hint for d in diags}) == 1
+        for diag in shown:
             where = f"{diag.path}: " if diag.path else ""
             out.print(f"  {escape(where)}{escape(diag.message)}", highlight=False)
-            out.print(Text(f"    fix: {diag.hint}", style="dim"))
+            if not shared:
+                out.print(Text(f"    fix: {diag.hint}", style="dim"))
         if len(diags) > self.examples:
             out.print(Text(f"  … and {len(diags) - self.examples} more", style="italic"))
+        if shared and diags[0].hint:
+            out.print(Text(f"  fix: {diags[0].hint}", style="dim"))
 
 
 class JsonReporter(Reporter):

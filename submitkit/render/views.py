@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from submitkit.checks.files import FilesReport
+from submitkit.checks.repairs import fix_suggestion
 from submitkit.core.diagnostics import Diagnostic, Severity
 from submitkit.render.reporting import TextReporter
 from submitkit.workflows.pack import MethodSource, PackResult, human_size
@@ -38,12 +39,9 @@ def render_pack_text(console: Console, result: PackResult, examples: int = 5) ->
     TextReporter(console, examples=examples).render(result.report)
     console.print()
     if result.status == "refused":
-        console.print(
-            Text.assemble(
-                ("nothing written", "bold red"),
-                ": the check failed; fix the findings above and pack again",
-            )
-        )
+        suggestion = fix_suggestion(result.report)
+        then = suggestion or "fix the findings above and pack again"
+        console.print(Text.assemble(("nothing written", "bold red"), f": the check failed; {then}"))
         return
     console.print(Text.assemble(("submitkit pack ", "bold"), result.submission))
     by_code: dict[str, list[Diagnostic]] = {}

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import Enum
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Literal
 
 import numpy as np
@@ -35,6 +35,7 @@ from PIL import Image
 from pydantic import BaseModel, Field
 
 from submitkit.benchmark.ids import MAX_ENCODABLE, encode
+from submitkit.benchmark.imagenet1k import MERGES, imagenet_s_table
 from submitkit.benchmark.protocols import Protocol
 from submitkit.benchmark.tracks import Split
 from submitkit.checks.masks import (
@@ -55,11 +56,15 @@ from submitkit.inputs.layout import (
     Layout,
     folder_findings,
     is_junk,
+    looks_like_prediction,
+    prediction_stem,
     read_layout,
 )
-from submitkit.inputs.manifest import ImageSize, ManifestSources
+from submitkit.inputs.manifest import ImageSize, Manifest, ManifestSources
 from submitkit.inputs.match_json import load_match
 from submitkit.inputs.source import open_source
+from submitkit.inputs.synsets import find_synsets, read_synsets
+from submitkit.workflows.relocate import Setaside, Where, Why, place
 
 IdArray = npt.NDArray[np.int32]
 
@@ -79,6 +84,10 @@ class ChangeKind(str, Enum):
 
     flattened = "flattened"
     dropped = "dropped"
+    extra_dropped = "extra_dropped"
+    moved_wnid = "moved_wnid"
+    moved_flat = "moved_flat"
+    moved_nested = "moved_nested"
     renamed = "renamed"
     grayscale = "grayscale"
     palette = "palette"
@@ -87,6 +96,9 @@ class ChangeKind(str, Enum):
     transposed = "transposed"
     resized = "resized"
     match_applied = "match_applied"
+    imagenet1k = "imagenet1k"
+    merged = "merged"
+    to_other = "to_other"
     left_out = "left_out"
 
     @property
@@ -96,7 +108,11 @@ class ChangeKind(str, Enum):
 
 _TITLES = {
     ChangeKind.flattened: "enclosing folder flattened",
-    ChangeKind.dropped: "junk and stray files dropped",
+    ChangeKind.dropped: "junk, stray files and second copies dropped",
+    ChangeKind.extra_dropped: "left out (--drop-extra): not images of this split",
+    ChangeKind.moved_wnid: "moved from another wnid folder to the one the split's list names",
+    ChangeKind.moved_flat: "moved from the root (flat layout) into its wnid folder",
+    ChangeKind.moved_nested: "moved out of nested or unknown folders into its wnid folder",
     ChangeKind.renamed: "renamed",
     ChangeKind.grayscale: "grayscale label maps encoded as RGB",
     ChangeKind.palette: "palette PNGs encoded as RGB (palette index = id)",
@@ -105,6 +121,9 @@ _TITLES = {
     ChangeKind.transposed: "transposed (axes were swapped)",
     ChangeKind.resized: "resized to the source size (nearest-neighbour)",
     ChangeKind.match_applied: "match.json baked into the masks",
+    ChangeKind.imagenet1k: "ImageNet-1k ids converted to ImageNet-S ids",
+    ChangeKind.merged: "ImageNet-1k classes merged into another ImageNet-S class (pixels)",
+    ChangeKind.to_other: "ImageNet-1k classes outside the track set to 0, other (pixels)",
     ChangeKind.left_out: "LEFT OUT: cannot be repaired without guessing",
 }
 
@@ -309,6 +328,24 @@ def encode_png(ids: IdArray) -> bytes:
     return buffer.getvalue()
 
 
+@dataclass(frozen=True)
+class Relabel:
+    """An id lookup applied to every mask: match.json's, or ImageNet-1k's to ImageNet-S's."""
+
+    table: IdArray
+    """New id for every encodable old id; -1 where the old id has no mapping."""
+    code: Code
+    """The finding a mask with an unmapped id is left out under."""
+    unmapped: str
+    """What an unmapped id is, for the left-out message."""
+    count: bool = False
+    """Count the pixels of each old id, for the summary."""
+    source: str = ""
+    """Where the mapping came from (a file), for the summary."""
+    names: tuple[str, ...] = ()
+    """The class name (wnid) of each old id from 1, when the old ids are classes."""
+
+
 def match_lookup(match: Mapping[int, int]) -> IdArray:
     """A table mapping every encodable id through match.json; -1 where it has no key."""
     table = np.full(MAX_ENCODABLE + 1, -1, dtype=np.int32)
@@ -337,12 +374,15 @@ class _Done:
     payload: bytes | None
     changes: list[Change]
     unchanged: bool
+    counts: npt.NDArray[np.int64] | None = None
+    """Pixels of each old id, when the relabelling counts them."""
 
 
-def _repair(job: _Job, table: IdArray | None) -> _Done:
+def _repair(job: _Job, relabel: Relabel | None) -> _Done:
     target = job.key + MASK_SUFFIX
     changes: list[Change] = []
-    if job.name != target:
+    counts = None
+    if PurePosixPath(job.name).name != PurePosixPath(target).name:
         changes.append(
             Change(
                 kind=ChangeKind.renamed,
@@ -361,14 +401,15 @@ def _repair(job: _Job, table: IdArray | None) -> _Done:
             changes.append(
                 Change(kind=label.fault, path=job.shown, target=target, detail=label.detail)
             )
-        if table is not None:
-            mapped = table[ids]
+        if relabel is not None:
+            mapped = relabel.table[ids]
             if (mapped < 0).any():
                 missing = np.unique(ids[mapped < 0])[:8].tolist()
                 raise Unconvertible(
-                    Code.MATCH_UNMAPPED_ID,
-                    f"uses ids match.json has no key for ({', '.join(map(str, missing))})",
+                    relabel.code, f"uses ids {relabel.unmapped} ({', '.join(map(str, missing))})"
                 )
+            if relabel.count:
+                counts = np.bincount(ids.ravel(), minlength=len(relabel.table))
             ids, rewrite = mapped, True
         if job.expected is not None and ids.shape != tuple(job.expected):
             ids = _fit_size(ids, job.expected, job.shown, target, changes)
@@ -377,7 +418,7 @@ def _repair(job: _Job, table: IdArray | None) -> _Done:
         left = Change(kind=ChangeKind.left_out, path=job.shown, detail=bad.reason, code=bad.code)
         return _Done(job, target, None, [left], False)
     payload = encode_png(ids) if rewrite else job.data
-    return _Done(job, target, payload, changes, not rewrite)
+    return _Done(job, target, payload, changes, not rewrite, counts)
 
 
 def _fit_size(
@@ -526,6 +567,9 @@ def fix_submission(
     split: Split | None = None,
     protocol: Protocol | None = None,
     apply_match: bool = False,
+    drop_extra: bool = False,
+    from_labels: Literal["imagenet1k"] | None = None,
+    synsets: Path | None = None,
     jobs: int = 0,
     progress: ProgressSink | None = None,
 ) -> FixResult:
@@ -534,7 +578,14 @@ def fix_submission(
     ``out`` must not exist; it becomes a folder, or a zip when it ends in
     ``.zip``. Raises ``SubmitkitError`` (nothing written) for unusable options:
     an existing ``out``, an undecidable track, ``apply_match`` without a valid
-    match.json. Every fault of the submission itself becomes a ``Change``.
+    match.json, ``drop_extra`` or ``from_labels`` without the lists they need.
+    Every fault of the submission itself becomes a ``Change``.
+
+    With a list of the split's images (``sources``), every prediction is written
+    to the folder the list names for its stem, wherever it was found;
+    ``drop_extra`` leaves out predictions of images not in the list.
+    ``from_labels="imagenet1k"`` reads the ids as ImageNet-1k classes and writes
+    the track's ImageNet-S ids (``synsets``: the ImageNet-1k class order).
     """
     sink_progress = progress or NoProgress()
     _check_output_path(path, out)
@@ -543,21 +594,31 @@ def fix_submission(
         why = source.diagnostics[0].message if source.diagnostics else f"{path} holds no file"
         raise EnvironmentProblem(f"nothing to fix: {why}", "give the submission folder or zip")
     layout = read_layout(source)
-    keys = [*layout.predictions, *(k for k in layout.misnamed if k not in layout.predictions)]
-    target = resolve_target(keys, sources, track, split)
+    target = resolve_target(_prediction_keys(layout), sources, track, split)
     k = target[0] if target is not None else None
-    sizes: dict[str, ImageSize | None] = {}
+    manifest: Manifest | None = None
     notes: dict[str, Diagnostic] = {d.path: d for d in layout.diagnostics}
     if target is not None and sources.any:
         manifest, _ = sources.build(target[0], target[1], sink_progress)
-        sizes = manifest.images
-        if len(manifest.categories) == manifest.track:
-            for diag in folder_findings(layout, set(manifest.categories)):
-                notes[diag.path] = diag
+        full = len(manifest.categories) == manifest.track
+        categories = set(manifest.categories) if full else None
     else:
-        for diag in folder_findings(layout, None):
-            notes[diag.path] = diag
-    table = _match_table(layout, k) if apply_match else None
+        categories = None
+    notes.update({d.path: d for d in folder_findings(layout, categories)})
+    if (drop_extra or from_labels) and manifest is None:
+        flag = "--drop-extra" if drop_extra else f"--from {from_labels}"
+        raise UsageError(
+            f"{flag} needs the split's list of images",
+            "give --toolbox DIR (the official toolbox), --manifest FILE or --dataset DIR",
+        )
+    if apply_match and from_labels:
+        raise UsageError(
+            f"--apply-match and --from {from_labels} both relabel the masks",
+            "give only one of them",
+        )
+    relabel = _match_table(layout, k) if apply_match else None
+    if from_labels and manifest is not None:
+        relabel = _imagenet1k_relabel(manifest, synsets or find_synsets(sources.dataset))
 
     result = FixResult(
         submission=str(path),
@@ -575,16 +636,23 @@ def fix_submission(
             )
         )
 
-    jobs_list = _plan(layout, sizes)
-    used = {layout.source.prefix + j.name for j in jobs_list}
+    expected = manifest.images if manifest is not None else None
+    jobs_list, planned, consumed = _plan(layout, expected, drop_extra)
+    result.changes += planned
+    used = {layout.source.prefix + name for name in consumed}
+    totals: npt.NDArray[np.int64] | None = None
+    relabelled = 0
     try:
         sink = _Sink(out)
     except OSError as exc:
         raise EnvironmentProblem(f"cannot create {out}: {exc.strerror or exc}") from exc
     try:
         advance = sink_progress.stage("Repairing masks", len(jobs_list))
-        for done in _run(jobs_list, layout, table, jobs, advance):
+        for done in _run(jobs_list, layout, relabel, jobs, advance):
             result.changes += done.changes
+            if done.counts is not None:
+                totals = done.counts if totals is None else totals + done.counts
+                relabelled += 1
             if done.payload is None:
                 continue
             sink.write(done.target, done.payload)
@@ -594,7 +662,7 @@ def fix_submission(
             if name is None:
                 continue
             used.add(layout.source.prefix + name)
-            if final == MATCH_FILE and table is not None:
+            if final == MATCH_FILE and apply_match:
                 result.changes.append(
                     Change(
                         kind=ChangeKind.match_applied,
@@ -653,6 +721,8 @@ def fix_submission(
         sink.discard()
         raise
 
+    if totals is not None and relabel is not None and k is not None:
+        result.changes += _relabel_changes(totals, relabel, k, relabelled)
     final_track = target[0] if target is not None else None
     final_split = target[1] if target is not None else None
     result.report = run_check(
@@ -675,7 +745,7 @@ def _read_entry(layout: Layout, name: str) -> bytes | None:
         return None
 
 
-def _match_table(layout: Layout, k: int | None) -> IdArray:
+def _match_table(layout: Layout, k: int | None) -> Relabel:
     if layout.match is None:
         raise UsageError("--apply-match: the submission has no match.json", "drop --apply-match")
     shown = layout.enclosing + layout.match
@@ -690,25 +760,135 @@ def _match_table(layout: Layout, k: int | None) -> IdArray:
             f"--apply-match: {shown} cannot be applied: {first}",
             "repair match.json first (`submitkit check` lists its faults)",
         )
-    return match_lookup(match)
+    return Relabel(match_lookup(match), Code.MATCH_UNMAPPED_ID, "match.json has no key for")
 
 
-def _plan(layout: Layout, sizes: Mapping[str, ImageSize | None]) -> list[_Job]:
-    """One job per prediction to write, well-named ones first; duplicates are not jobs."""
-    chosen = dict(layout.predictions)
-    for key, name in layout.misnamed.items():
-        # A correctly named copy wins over a misnamed one of the same image.
-        chosen.setdefault(key, name)
-    return [
-        _Job(key, name, layout.enclosing + name, None, None, sizes.get(key))
-        for key, name in sorted(chosen.items())
+def _imagenet1k_relabel(manifest: Manifest, synsets: Path | None) -> Relabel:
+    if len(manifest.categories) != manifest.track:
+        raise UsageError(
+            f"--from imagenet1k needs the {manifest.track} categories of the track; "
+            f"the lists given name {len(manifest.categories)}",
+            "give --toolbox DIR (a clone of the official toolbox)",
+        )
+    order = read_synsets(synsets, manifest.categories)
+    table = np.full(MAX_ENCODABLE + 1, -1, dtype=np.int32)
+    converted = imagenet_s_table(order, manifest.categories)
+    table[: len(converted)] = converted
+    return Relabel(
+        table,
+        Code.ID_OUT_OF_RANGE,
+        "above 1000, not ImageNet-1k class ids",
+        count=True,
+        source=str(synsets),
+        names=tuple(order),
+    )
+
+
+def _prediction_keys(layout: Layout) -> list[str]:
+    """``folder/stem`` of every prediction-like file, wherever it sits (to choose the track)."""
+    keys = {*layout.predictions, *layout.misnamed}
+    for entry in layout.source.entries:
+        parts = entry.parts
+        if not is_junk(entry.name) and looks_like_prediction(parts[-1]):
+            folder = parts[-2] if len(parts) > 1 else ""
+            keys.add(f"{folder}/{prediction_stem(parts[-1])}")
+    return sorted(keys)
+
+
+_MOVED = {
+    Where.other_wnid: ChangeKind.moved_wnid,
+    Where.flat: ChangeKind.moved_flat,
+    Where.nested: ChangeKind.moved_nested,
+}
+
+
+def _plan(
+    layout: Layout, expected: Mapping[str, ImageSize | None] | None, drop_extra: bool
+) -> tuple[list[_Job], list[Change], set[str]]:
+    """The masks to write, the moves and set-asides, and every entry accounted for.
+
+    Without a list of the split's images, each well-named prediction stays where
+    it is (a correctly named copy wins over a misnamed one of the same image).
+    With one, each goes where the list puts its stem (see ``relocate``).
+    """
+    shown = layout.enclosing
+    if expected is None:
+        chosen = dict(layout.predictions)
+        for key, name in layout.misnamed.items():
+            chosen.setdefault(key, name)
+        jobs = [_Job(k, n, shown + n, None, None, None) for k, n in sorted(chosen.items())]
+        return jobs, [], set(chosen.values())
+    placement = place(layout, expected, drop_extra=drop_extra)
+    jobs, changes = [], []
+    for move in placement.moves:
+        target = move.key + MASK_SUFFIX
+        if move.where in _MOVED:
+            detail = f"-> {target}"
+            changes.append(
+                Change(
+                    kind=_MOVED[move.where], path=shown + move.name, target=target, detail=detail
+                )
+            )
+        jobs.append(
+            _Job(move.key, move.name, shown + move.name, None, None, expected.get(move.key))
+        )
+    for aside in placement.setaside:
+        changes.append(_setaside_change(aside, shown))
+    return jobs, changes, placement.consumed
+
+
+def _setaside_change(aside: Setaside, shown: str) -> Change:
+    if aside.why is Why.extra:
+        kind, code = ChangeKind.extra_dropped, Code.EXTRA_PREDICTION
+    elif aside.why is Why.copy:
+        kind, code = ChangeKind.dropped, Code.DUPLICATE_STEM
+    else:
+        kind, code = ChangeKind.left_out, Code.DUPLICATE_STEM
+    return Change(kind=kind, path=shown + aside.name, detail=aside.detail, code=code)
+
+
+def _relabel_changes(
+    totals: npt.NDArray[np.int64], relabel: Relabel, k: int, masks: int
+) -> list[Change]:
+    """The ImageNet-1k conversion in the summary: what merged, what became "other"."""
+    changes = [
+        Change(
+            kind=ChangeKind.imagenet1k,
+            path=relabel.source,
+            detail=f"{masks:,} masks: ImageNet-1k id i (1..1000, the class order of this file) "
+            f"-> its ImageNet-S{k} id, merges applied, 0 stays 0",
+        )
     ]
+    pixels = [(int(totals[i + 1]), i + 1, wnid) for i, wnid in enumerate(relabel.names)]
+    for count, old, wnid in sorted(pixels, reverse=True):
+        new = int(relabel.table[old])
+        if not count:
+            continue
+        if wnid in MERGES and new:
+            changes.append(
+                Change(
+                    kind=ChangeKind.merged,
+                    path=wnid,
+                    detail=f"{count:,} pixels of ImageNet-1k id {old} -> id {new} "
+                    f"({MERGES[wnid]}, the class ImageNet-S merges it into)",
+                )
+            )
+        elif not new:
+            changes.append(
+                Change(
+                    kind=ChangeKind.to_other,
+                    path=wnid,
+                    detail=f"{count:,} pixels of ImageNet-1k id {old} -> 0 (other): "
+                    f"not a class of ImageNet-S{k}",
+                )
+            )
+    return changes
 
 
 def _run(
     jobs_list: list[_Job],
     layout: Layout,
-    table: IdArray | None,
+    relabel: Relabel | None,
     jobs: int,
     advance: Callable[[int], None],
 ) -> Iterator[_Done]:
@@ -725,7 +905,7 @@ def _run(
                         # A damaged zip member or an unreadable file is a finding.
                         job.read_error = str(exc) or type(exc).__name__
                 # PIL and NumPy release the GIL while decoding, so threads suffice.
-                done = list(pool.map(lambda j: _repair(j, table), batch))
+                done = list(pool.map(lambda j: _repair(j, relabel), batch))
                 for job in batch:
                     job.data = None
                 advance(len(batch))

@@ -37,6 +37,7 @@ from pydantic import BaseModel, Field
 from submitkit._version import __version__
 from submitkit.benchmark.protocols import Protocol
 from submitkit.benchmark.tracks import Split
+from submitkit.checks.repairs import fix_suggestion
 from submitkit.checks.report import Report, Status
 from submitkit.checks.staged import CheckRun, run_check
 from submitkit.core.atomic import atomic_output
@@ -515,7 +516,7 @@ def write_pack(
     if plan.blocked:
         raise UsageError(
             "the check of the submission failed: nothing is packed",
-            "fix the errors the check lists, then pack again",
+            fix_suggestion(plan.report) or "fix the errors the check lists, then pack again",
         )
     ensure_writable(out, plan.submission, overwrite)
     sink = progress or NoProgress()
