@@ -22,11 +22,11 @@ def test_committed_schemas_match_models() -> None:
 
 
 def test_schema_check_command_detects_drift(tmp_path: Path) -> None:
-    assert runner.invoke(app, ["schemas", "--out", str(tmp_path), "--check"]).exit_code == 1
-    assert runner.invoke(app, ["schemas", "--out", str(tmp_path)]).exit_code == 0
-    assert runner.invoke(app, ["schemas", "--out", str(tmp_path), "--check"]).exit_code == 0
+    assert runner.invoke(app, ["schemas", "-o", str(tmp_path), "--check"]).exit_code == 1
+    assert runner.invoke(app, ["schemas", "-o", str(tmp_path)]).exit_code == 0
+    assert runner.invoke(app, ["schemas", "-o", str(tmp_path), "--check"]).exit_code == 0
     (tmp_path / "match.schema.json").write_text("{}")
-    result = runner.invoke(app, ["schemas", "--out", str(tmp_path), "--check"])
+    result = runner.invoke(app, ["schemas", "-o", str(tmp_path), "--check"])
     assert result.exit_code == 1
 
 
@@ -61,7 +61,7 @@ def test_validate_files_json_follows_its_schema() -> None:
 
 
 def test_every_json_output_has_a_published_schema() -> None:
-    page = (REPO / "docs" / "commands" / "schemas.md").read_text(encoding="utf-8")
+    page = (REPO / "docs" / "output.md").read_text(encoding="utf-8")
     for name in SCHEMAS:
         assert (REPO / "schemas" / name).is_file()
-        assert f"schemas/{name}" in page, f"docs/commands/schemas.md does not list schemas/{name}"
+        assert f"schemas/{name}" in page, f"docs/output.md does not mention schemas/{name}"

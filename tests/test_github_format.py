@@ -12,24 +12,25 @@ from typer.testing import CliRunner, Result
 from submitkit.checks.report import Report
 from submitkit.cli.app import app
 from submitkit.core.diagnostics import Code
-from submitkit.render.reporting import (
-    REPORTERS,
-    GithubReporter,
+from submitkit.render.github import (
     github_data,
     github_file,
     github_property,
+    render_github,
 )
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
 runner = CliRunner()
-ANNOTATION = re.compile(r"^::(error|warning|notice) file=([^,:]*),title=([^,:]*)::(.*)$")
+ANNOTATION = re.compile(
+    r"^::(error|warning|notice) file=([^,:]*),(?:line=(\d+),)?title=([^,:]*)::(.*)$"
+)
 
 
 def render(report: Report) -> list[str]:
     buffer = io.StringIO()
     console = Console(file=buffer, soft_wrap=True, highlight=False, width=80)
-    GithubReporter(console).render(report)
+    render_github(report, console)
     return buffer.getvalue().splitlines()
 
 
@@ -64,7 +65,7 @@ def test_one_annotation_per_finding_with_every_special_character() -> None:
     assert len(lines) == 3
     first = ANNOTATION.match(lines[0])
     assert first is not None, lines[0]
-    kind, file, title, message = first.groups()
+    kind, file, _line, title, message = first.groups()
     assert kind == "error"
     assert _unescape(file) == "my, sub:1/n01443537/a,b:c.png"
     assert _unescape(title) == "M003 MODE_GRAYSCALE"
@@ -72,10 +73,6 @@ def test_one_annotation_per_finding_with_every_special_character() -> None:
     second = ANNOTATION.match(lines[1])
     assert second is not None and second.group(1) == "warning"
     assert lines[2] == "FAILED: 1 error(s), 1 warning(s)"
-
-
-def test_registered_for_the_format_option() -> None:
-    assert REPORTERS["github"] is GithubReporter
 
 
 def _example(name: str) -> Path:
@@ -99,8 +96,8 @@ def test_check_format_github_marks_the_file() -> None:
     match = ANNOTATION.match(annotations[0])
     assert match is not None
     assert _unescape(match.group(2)) == f"{sub}/n20000519/ILSVRC2012_val_00023959.png"
-    assert match.group(3) == "M003 MODE_GRAYSCALE"
-    assert " — fix: " in match.group(4)
+    assert match.group(4) == "M003 MODE_GRAYSCALE"
+    assert " — fix: " in match.group(5)
     assert lines[-1].startswith("FAILED")
 
 
@@ -140,5 +137,6 @@ def test_validate_files_github_annotations() -> None:
     broken = next((EXAMPLES / "submissions" / "broken").glob("T002-*")) / "method.txt"
     result = CliRunner().invoke(app, ["validate-files", str(broken), "--format", "github"])
     assert result.exit_code == 1
-    (line,) = result.stdout.splitlines()
+    line, status = result.stdout.splitlines()
     assert line.startswith(f"::error file={broken.as_posix()},title=T002 METHOD_FIELD_MISSING::")
+    assert status.startswith("FAILED: 1 file(s), 1 error(s)")

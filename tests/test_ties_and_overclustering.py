@@ -247,8 +247,10 @@ def test_ids_above_k_without_clusters_write_nothing(tmp_path: Path) -> None:
     assert "E002" in result.stdout
     assert "ids up to 100 found, K = 50" in result.stdout
     assert "--clusters 100 --protocol unsupervised" in result.stdout
-    code, report = run_json(
+    code, document = run_json(
         "match", str(masks), "--dataset", str(case / "dataset"), "-o", str(out), "--clusters", "60"
     )
     assert code == 1 and not out.exists()
+    assert document["kind"] == "match" and document["mapping"] is None
+    report = document["check"]
     assert [d["code"] for d in report["diagnostics"] if d["code"] == "E002"] == ["E002"]

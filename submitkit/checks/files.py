@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-
-from pydantic import BaseModel
+from typing import ClassVar
 
 from submitkit.benchmark.protocols import Protocol
-from submitkit.core.diagnostics import Code, Diagnostic
+from submitkit.core.diagnostics import Code, Diagnostic, Severity
+from submitkit.core.document import Document
 from submitkit.core.errors import EnvironmentProblem, UsageError
 from submitkit.inputs.layout import MATCH_FILE, METHOD_FILE
 from submitkit.inputs.match_json import load_match, match_usage_findings
@@ -55,10 +55,32 @@ def validate_files(
     return [d for path in paths for d in validate_file(path, protocol=protocol, track=track)]
 
 
-class FilesReport(BaseModel):
+class FilesReport(Document):
     """What `submitkit validate-files --format json` prints."""
 
-    schema_version: int = 1
+    kind: ClassVar[str] = "validate-files"
+    schema_file: ClassVar[str] = "files.schema.json"
+
     files: list[str]
     failed: bool
     diagnostics: list[Diagnostic]
+
+    def is_failure(self) -> bool:
+        return self.failed
+
+
+def files_report(
+    paths: Sequence[Path],
+    *,
+    protocol: Protocol | None = None,
+    track: int | None = None,
+    strict: bool = False,
+) -> FilesReport:
+    """`validate-files` as one call: the findings, and whether they fail (errors, or warnings
+    under ``strict``)."""
+    diagnostics = validate_files(paths, protocol=protocol, track=track)
+    failed = any(
+        d.severity is Severity.error or (strict and d.severity is Severity.warning)
+        for d in diagnostics
+    )
+    return FilesReport(files=[p.as_posix() for p in paths], failed=failed, diagnostics=diagnostics)

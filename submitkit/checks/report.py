@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections import Counter
 from enum import Enum
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, Field, computed_field
 
-from submitkit._version import __version__
 from submitkit.benchmark.protocols import Protocol
 from submitkit.benchmark.tracks import Split
 from submitkit.core.diagnostics import Code, Diagnostic, Severity
+from submitkit.core.document import Document
+from submitkit.core.exits import exit_code
 
 
 class Status(str, Enum):
@@ -37,11 +38,12 @@ class Counts(BaseModel):
     masks_inspected: int = 0
 
 
-class Report(BaseModel):
+class Report(Document):
     """Everything `submitkit check` found; rendered as text or JSON."""
 
-    schema_version: Literal[1] = 1
-    tool: str = f"submitkit {__version__}"
+    kind: ClassVar[str] = "check"
+    schema_file: ClassVar[str] = "report.schema.json"
+
     submission: str
     container: Literal["folder", "zip"]
     track: int | None = None
@@ -80,9 +82,12 @@ class Report(BaseModel):
         counts = Counter(d.code.value for d in self.diagnostics)
         return {code.value: counts[code.value] for code in Code if code.value in counts}
 
+    def is_failure(self) -> bool:
+        return self.status is Status.failed
+
     @property
     def exit_code(self) -> int:
-        return 1 if self.status is Status.failed else 0
+        return int(exit_code(self))
 
     def codes(self) -> set[Code]:
         return {d.code for d in self.diagnostics}

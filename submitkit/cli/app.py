@@ -7,6 +7,7 @@ import sys
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from submitkit.cli import bundle as _bundle
 from submitkit.cli import check as _check
@@ -21,17 +22,18 @@ from submitkit.cli import preview as _preview
 from submitkit.cli import schemas as _schemas
 from submitkit.cli import score as _score
 from submitkit.cli import validate_files as _validate_files
-from submitkit.cli.options import (
-    show_version,
-)
-from submitkit.render.console import stderr_console
+from submitkit.cli.options import show_version
+from submitkit.core.exits import ExitCode
+from submitkit.render.console import printable, stderr_console
 
 app = typer.Typer(
     name="submitkit",
     help="Check, pack and score ImageNet-S submissions before uploading them.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode=None,
 )
 
 
@@ -42,7 +44,11 @@ def _root(
         typer.Option("--version", callback=show_version, is_eager=True, help="Show the version."),
     ] = False,
 ) -> None:
-    """Check, pack and score ImageNet-S submissions before uploading them."""
+    """Check, pack and score ImageNet-S submissions before uploading them.
+
+    Exit codes: 0 passed (warnings allowed), 1 findings, 2 usage or environment
+    error, 130 interrupted, 141 output pipe closed.
+    """
 
 
 app.command("check")(_check.check)
@@ -61,21 +67,40 @@ app.command("docs")(_docs.docs)
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: the one place interruptions and bugs become exit codes."""
     try:
         app()
     except KeyboardInterrupt:
         stderr_console().print("interrupted")
-        sys.exit(130)
+        sys.exit(ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        _quiet_stdout()
+        sys.exit(ExitCode.BROKEN_PIPE)
     except Exception as exc:
         # A bug in submitkit, not in the submission: one line, not a traceback,
         # unless the user asks for it to report the bug.
         if os.environ.get("SUBMITKIT_DEBUG"):
             raise
-        stderr_console().print(
-            f"[bold red]internal error:[/] {type(exc).__name__}: {exc}\n"
-            "  this is a submitkit bug: please report it with the output of the same "
-            "command run with SUBMITKIT_DEBUG=1",
-            highlight=False,
+        err = stderr_console()
+        err.print(
+            Text.assemble(
+                ("internal error: ", "bold red"), printable(f"{type(exc).__name__}: {exc}")
+            )
         )
-        sys.exit(2)
+        err.print(
+            "  this is a submitkit bug: please report it with the output of the same "
+            "command run with SUBMITKIT_DEBUG=1"
+        )
+        sys.exit(ExitCode.USAGE)
+
+
+def _quiet_stdout() -> None:
+    """After the reader closed the pipe, send what is still buffered nowhere.
+
+    Otherwise Python's own flush at exit fails again and prints a traceback.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

@@ -13,13 +13,11 @@ from submitkit.benchmark.tracks import Split
 from submitkit.cli.options import ManifestOpt, ToolboxOpt, TrackChoice, fail
 from submitkit.core.errors import SubmitkitError, UsageError
 from submitkit.render.console import stdout_console
-from submitkit.workflows.bundle import (
-    DEFAULT_DOCKER_IMAGE,
-    DEFAULT_TIME_LIMIT,
-    BundleSettings,
-    plan_bundle,
-    write_bundle,
-)
+
+# Written out here so that `submitkit --help` need not import the bundle workflow (Pillow);
+# tests/test_cli_habits.py keeps them equal to the workflow's defaults.
+DOCKER_IMAGE_SHOWN = "python:3.11-slim"
+TIME_LIMIT_SHOWN = 1800
 
 
 def bundle(
@@ -43,18 +41,20 @@ def bundle(
     title: Annotated[str | None, typer.Option(help="Competition title.")] = None,
     docker_image: Annotated[
         str, typer.Option(help="Image the scoring program runs in (Python >= 3.10).")
-    ] = DEFAULT_DOCKER_IMAGE,
+    ] = DOCKER_IMAGE_SHOWN,
     start: Annotated[
         str | None, typer.Option(help="First day of every phase, YYYY-MM-DD (default: today).")
     ] = None,
     time_limit: Annotated[
         int, typer.Option(help="Seconds a submission may take to score.")
-    ] = DEFAULT_TIME_LIMIT,
+    ] = TIME_LIMIT_SHOWN,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="List what would be written; write nothing.")
     ] = False,
 ) -> None:
     """Build a Codabench competition bundle: pages, phases, scoring program, reference data."""
+    from submitkit.workflows.bundle import BundleSettings, plan_bundle, write_bundle
+
     try:
         settings = BundleSettings(
             track=int(track.value),

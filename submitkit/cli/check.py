@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from submitkit.checks.staged import run_check
 from submitkit.cli.options import (
     DatasetOpt,
     ExamplesOpt,
@@ -17,17 +16,18 @@ from submitkit.cli.options import (
     ProtocolOpt,
     QuietOpt,
     SplitOpt,
+    StrictOpt,
     SubmissionArg,
     ToolboxOpt,
     TrackOpt,
     fail,
+    finish,
     settings_from,
     sources_of,
     submission_of,
 )
 from submitkit.core.errors import SubmitkitError
-from submitkit.render.console import RichProgress, stdout_console
-from submitkit.render.reporting import REPORTERS
+from submitkit.render.console import RichProgress
 
 
 def check(
@@ -44,16 +44,16 @@ def check(
             "--quick", help="Read PNG headers only (size, mode); for hooks.", show_default=False
         ),
     ] = None,
-    strict: Annotated[
-        bool | None,
-        typer.Option("--strict", help="Warnings fail the check too.", show_default=False),
-    ] = None,
+    strict: StrictOpt = None,
     jobs: JobsOpt = None,
     output_format: FormatOpt = Format.text,
     examples: ExamplesOpt = 5,
     quiet: QuietOpt = False,
 ) -> None:
     """Find every fault of a submission: exit 0 passed, 1 findings, 2 usage error."""
+    from submitkit.checks.staged import run_check
+    from submitkit.render.reporting import TextReporter
+
     try:
         settings = settings_from(
             submission=path,
@@ -67,10 +67,9 @@ def check(
             strict=strict,
             jobs=jobs,
         )
-        submission = submission_of(settings)
         with RichProgress(quiet) as progress:
-            run = run_check(
-                submission,
+            report = run_check(
+                submission_of(settings),
                 sources=sources_of(settings),
                 track=settings.track,
                 split=settings.split,
@@ -79,8 +78,7 @@ def check(
                 jobs=settings.jobs,
                 strict=settings.strict,
                 progress=progress,
-            )
+            ).report
     except SubmitkitError as error:
         fail(error)
-    REPORTERS[output_format.value](stdout_console(), examples=examples).render(run.report)
-    raise typer.Exit(run.report.exit_code)
+    finish(report, output_format, lambda out: TextReporter(out, examples).render(report))

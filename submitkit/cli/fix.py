@@ -7,25 +7,26 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.text import Text
 
 from submitkit.cli.options import (
     DatasetOpt,
+    ExamplesOpt,
     JobsOpt,
     ManifestOpt,
+    PlainFormat,
+    PlainFormatOpt,
     ProtocolOpt,
     QuietOpt,
     SplitOpt,
     ToolboxOpt,
     TrackOpt,
     fail,
+    finish,
     settings_from,
     sources_of,
 )
 from submitkit.core.errors import SubmitkitError
-from submitkit.render.console import RichProgress, stdout_console
-from submitkit.render.reporting import REPORTERS
-from submitkit.workflows.fix import fix_submission, summary_lines
+from submitkit.render.console import RichProgress
 
 
 class LabelSet(str, Enum):
@@ -84,10 +85,14 @@ def fix_command(
         ),
     ] = None,
     jobs: JobsOpt = None,
-    examples: Annotated[int, typer.Option(help="Examples shown per kind of change.")] = 5,
+    output_format: PlainFormatOpt = PlainFormat.text,
+    examples: ExamplesOpt = 5,
     quiet: QuietOpt = False,
 ) -> None:
     """Write a repaired copy of a submission, then check it: exit 0 only if the copy passes."""
+    from submitkit.render.views import render_fix_text
+    from submitkit.workflows.fix import fix_submission
+
     try:
         settings = settings_from(
             toolbox=toolbox,
@@ -115,10 +120,4 @@ def fix_command(
             )
     except SubmitkitError as error:
         fail(error)
-    out = stdout_console()
-    for line in summary_lines(result, examples):
-        out.print(Text(line))
-    out.print()
-    if result.report is not None:
-        REPORTERS["text"](out, examples=examples).render(result.report)
-    raise typer.Exit(result.exit_code)
+    finish(result, output_format, lambda out: render_fix_text(out, result, examples))

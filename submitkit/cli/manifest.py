@@ -10,45 +10,45 @@ import typer
 from submitkit.benchmark.tracks import Split
 from submitkit.cli.options import (
     DatasetOpt,
+    PlainFormat,
+    PlainFormatOpt,
     QuietOpt,
     ToolboxOpt,
     TrackChoice,
     fail,
+    finish,
     settings_from,
 )
-from submitkit.core.errors import SubmitkitError, UsageError
+from submitkit.core.errors import SubmitkitError
 from submitkit.inputs.manifest import ManifestSources
-from submitkit.render.console import RichProgress, stderr_console, stdout_console
+from submitkit.render.console import RichProgress, stderr_console
 
 
 def manifest_command(
     output: Annotated[
-        Path, typer.Option("-o", "--output", help="Where to write the manifest JSON.")
+        Path,
+        typer.Option(
+            "-o", "--output", help="Where to write the manifest JSON.", show_default=False
+        ),
     ],
+    track: Annotated[
+        TrackChoice, typer.Option(help="Track (number of classes).", show_default=False)
+    ],
+    split: Annotated[Split, typer.Option(help="Split.", show_default=False)],
     toolbox: ToolboxOpt = None,
     dataset: DatasetOpt = None,
-    track: Annotated[
-        TrackChoice, typer.Option(help="Track (number of classes).")
-    ] = TrackChoice.t50,
-    split: Annotated[Split, typer.Option(help="Split.")] = Split.test,
+    output_format: PlainFormatOpt = PlainFormat.text,
     quiet: QuietOpt = False,
 ) -> None:
     """Build the expected-image manifest of a track and split once, to reuse with --manifest."""
+    from submitkit.render.views import render_manifest_text
+    from submitkit.workflows.manifest import write_manifest
+
     try:
         settings = settings_from(toolbox=toolbox, dataset=dataset)
         sources = ManifestSources(settings.toolbox, settings.dataset)
-        if not sources.any:
-            raise UsageError("a manifest needs --toolbox, --dataset or both")
         with RichProgress(quiet) as progress:
-            built, diags = sources.build(int(track.value), split, progress)
-        built.save(output)
+            result = write_manifest(sources, int(track.value), split, output, progress)
     except SubmitkitError as error:
         fail(error)
-    err = stderr_console()
-    for diag in diags:
-        err.print(f"[yellow]{diag.code.value} warning:[/] {diag.message}", highlight=False)
-    sized = sum(1 for size in built.images.values() if size is not None)
-    stdout_console().print(
-        f"wrote {output}: {built.track_info.name} {built.split.value}, "
-        f"{len(built.images)} images ({sized} with sizes), {len(built.categories)} categories"
-    )
+    finish(result, output_format, lambda out: render_manifest_text(out, result, stderr_console()))

@@ -8,28 +8,23 @@ from typing import Annotated
 
 import typer
 
+from submitkit.cli.evaluate import GroundTruthOpt
 from submitkit.cli.options import (
-    Format,
-    FormatOpt,
     JobsOpt,
     ManifestOpt,
+    OverwriteOpt,
+    PlainFormat,
+    PlainFormatOpt,
     ProtocolOpt,
     QuietOpt,
     ToolboxOpt,
     TrackOpt,
     fail,
+    finish,
     validation_inputs,
 )
-from submitkit.core.atomic import write_text_atomic
-from submitkit.core.errors import SubmitkitError, UsageError
-from submitkit.inputs.match_json import write_match
-from submitkit.render.console import RichProgress, stdout_console
-from submitkit.render.reporting import REPORTERS
-from submitkit.render.scoreboard import render_candidates
-from submitkit.workflows.score import (
-    MatchOutput,
-    run_match,
-)
+from submitkit.core.errors import SubmitkitError
+from submitkit.render.console import RichProgress
 
 
 class LevelChoice(str, Enum):
@@ -44,16 +39,16 @@ class TieChoice(str, Enum):
 
 def match(
     path: Annotated[
-        Path, typer.Argument(help="Validation submission (cluster ids) folder or .zip.")
-    ],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write match.json.")],
-    dataset: Annotated[
-        Path | None,
-        typer.Option(
-            help="ImageNet-S copy with <DIR>/ImageNetS{K}/validation-segmentation.",
-            show_default=False,
+        Path,
+        typer.Argument(
+            help="Validation submission (cluster ids) folder or .zip.", show_default=False
         ),
-    ] = None,
+    ],
+    output: Annotated[
+        Path,
+        typer.Option("-o", "--output", help="Where to write match.json.", show_default=False),
+    ],
+    dataset: GroundTruthOpt = None,
     track: TrackOpt = None,
     level: Annotated[
         LevelChoice, typer.Option(help="Agreement counted per image (official) or per pixel.")
@@ -61,6 +56,7 @@ def match(
     clusters: Annotated[
         int | None,
         typer.Option(
+            min=1,
             help="Number of predicted ids; above K gives a many-to-one matching "
             "(fully unsupervised protocol only).",
             show_default=False,
@@ -76,46 +72,31 @@ def match(
     toolbox: ToolboxOpt = None,
     manifest: ManifestOpt = None,
     protocol: ProtocolOpt = None,
-    overwrite: Annotated[bool, typer.Option(help="Replace an existing output file.")] = False,
+    overwrite: OverwriteOpt = False,
     jobs: JobsOpt = None,
-    output_format: FormatOpt = Format.text,
+    output_format: PlainFormatOpt = PlainFormat.text,
     quiet: QuietOpt = False,
 ) -> None:
     """Match predicted ids to classes on the validation split and write match.json."""
+    from submitkit.render.scoreboard import render_match_text
+    from submitkit.workflows.validation import match_and_write
+
     try:
-        if output.exists() and not overwrite:
-            raise UsageError(f"{output} exists", "pass --overwrite to replace it")
         settings, sources = validation_inputs(dataset, toolbox, manifest, track, protocol, jobs)
         with RichProgress(quiet) as progress:
-            matched = run_match(
+            document = match_and_write(
                 path,
+                output,
                 sources,
                 track=settings.track,
                 protocol=settings.protocol,
                 level=level.value,
                 clusters=clusters,
+                overwrite=overwrite,
                 ties=ties.value,
                 jobs=settings.jobs,
                 progress=progress,
             )
-        if matched.chosen is None or matched.mapping is None:
-            REPORTERS[output_format.value](stdout_console()).render(matched.check.report)
-            raise typer.Exit(1)
-        write_text_atomic(output, write_match(matched.mapping))
     except SubmitkitError as error:
         fail(error)
-    out = stdout_console()
-    if output_format is Format.json:
-        document = MatchOutput(
-            output=str(output),
-            mapping={str(i): c for i, c in sorted(matched.mapping.items())},
-            candidates=matched.candidates,
-            notes=matched.notes,
-            ties=matched.ties,
-        )
-        out.out(document.model_dump_json(indent=2), highlight=False)
-        return
-    render_candidates(out, matched.candidates, matched.notes, matched.ties)
-    if matched.chosen.many_to_one:
-        out.print("many-to-one matching: admitted only under the fully unsupervised protocol")
-    out.print(f"wrote {output} ({len(matched.mapping)} ids)")
+    finish(document, output_format, lambda out: render_match_text(out, document))

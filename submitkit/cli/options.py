@@ -2,25 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
+from rich.console import Console
+from rich.text import Text
 
 from submitkit._version import __version__
 from submitkit.benchmark.protocols import Protocol
 from submitkit.benchmark.tracks import Split
+from submitkit.core.document import Document
 from submitkit.core.errors import SubmitkitError, UsageError
+from submitkit.core.exits import ExitCode, exit_code
 from submitkit.inputs.config import Settings, load_settings
 from submitkit.inputs.manifest import ManifestSources
-from submitkit.render.console import stderr_console
+from submitkit.render.console import print_document, printable, stderr_console, stdout_console
 
 
 class Format(str, Enum):
+    """Output formats of the commands whose findings are about files (check, pack, …)."""
+
     text = "text"
     json = "json"
     github = "github"
+
+
+class PlainFormat(str, Enum):
+    """Output formats of the other commands: GitHub annotations would mean nothing there."""
+
+    text = "text"
+    json = "json"
 
 
 class TrackChoice(str, Enum):
@@ -69,17 +83,54 @@ SubmissionArg = Annotated[
         show_default=False,
     ),
 ]
-ExamplesOpt = Annotated[int, typer.Option(help="Examples shown per diagnostic code.")]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
-FormatOpt = Annotated[Format, typer.Option("--format", help="Output format on stdout.")]
+ExamplesOpt = Annotated[
+    int,
+    typer.Option(
+        min=0, help="Findings shown per diagnostic code (0 = none; --format json lists all)."
+    ),
+]
+QuietOpt = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No progress bar (it is also off when piped).")
+]
+FormatOpt = Annotated[
+    Format,
+    typer.Option(
+        "--format",
+        help="Output on stdout: text, json (schemas/), or github (Actions annotations).",
+    ),
+]
+PlainFormatOpt = Annotated[
+    PlainFormat, typer.Option("--format", help="Output on stdout: text, or json (schemas/).")
+]
+OverwriteOpt = Annotated[bool, typer.Option("--overwrite", help="Replace the output if it exists.")]
+StrictOpt = Annotated[
+    bool | None,
+    typer.Option("--strict", help="Warnings fail too (exit 1).", show_default=False),
+]
 
 
 def fail(error: SubmitkitError) -> NoReturn:
+    """A usage or environment error: one message (and hint) on stderr, exit 2."""
     err = stderr_console()
-    err.print(f"[bold red]error:[/] {error.message}", highlight=False)
+    err.print(Text.assemble(("error: ", "bold red"), printable(error.message)))
     if error.hint:
-        err.print(f"  {error.hint}", highlight=False)
-    raise typer.Exit(2)
+        err.print(Text("  " + printable(error.hint)))
+    raise typer.Exit(ExitCode.USAGE)
+
+
+def finish(
+    document: Document, output_format: Format | PlainFormat, text: Callable[[Console], None]
+) -> NoReturn:
+    """Render a command's document in the chosen format, then exit by the one rule."""
+    if output_format.value == "json":
+        print_document(document)
+    elif output_format.value == "github":
+        from submitkit.render.github import render_github
+
+        render_github(document, stdout_console())
+    else:
+        text(stdout_console())
+    raise typer.Exit(exit_code(document))
 
 
 def settings_from(**flags: Any) -> Settings:

@@ -10,16 +10,17 @@ import typer
 from submitkit.cli.options import (
     DatasetOpt,
     ManifestOpt,
+    PlainFormat,
+    PlainFormatOpt,
     SplitOpt,
     ToolboxOpt,
     TrackOpt,
     fail,
+    finish,
     settings_from,
     sources_of,
 )
 from submitkit.core.errors import SubmitkitError
-from submitkit.render.console import stdout_console
-from submitkit.workflows.preview import preview_sheet
 
 
 def preview_command(
@@ -35,12 +36,19 @@ def preview_command(
     manifest: ManifestOpt = None,
     track: TrackOpt = None,
     split: SplitOpt = None,
-    count: Annotated[int, typer.Option(help="Images to sample.")] = 12,
+    count: Annotated[int, typer.Option(min=1, help="Images to sample.")] = 12,
     seed: Annotated[
         int, typer.Option(help="Seed of the sample: the same seed, the same images.")
     ] = 0,
+    output_format: PlainFormatOpt = PlainFormat.text,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print nothing on success (text format).")
+    ] = False,
 ) -> None:
     """Draw sampled predictions over their source images (and ground truth) into a PNG."""
+    from submitkit.render.views import render_preview_text
+    from submitkit.workflows.preview import preview_sheet
+
     try:
         settings = settings_from(
             toolbox=toolbox, dataset=dataset, manifest=manifest, track=track, split=split
@@ -56,9 +64,5 @@ def preview_command(
         )
     except SubmitkitError as error:
         fail(error)
-    stdout_console().out(
-        f"wrote {result.output}: {len(result.shown)} of {result.total} predictions, "
-        f"{result.with_sources} over their source image, "
-        f"{result.with_ground_truth} beside their ground truth",
-        highlight=False,
-    )
+    # The sheet is quick to draw: --quiet leaves out the summary line instead of a progress bar.
+    finish(result, output_format, lambda out: None if quiet else render_preview_text(out, result))

@@ -6,22 +6,28 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
-from submitkit.render.console import stderr_console, stdout_console
-from submitkit.render.schemas import drifted, write_schemas
+from submitkit.core.exits import ExitCode
+from submitkit.render.console import printable, stderr_console, stdout_console
 
 
 def schemas(
-    out: Annotated[Path, typer.Option(help="Folder of the committed schemas.")] = Path("schemas"),
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Folder of the committed schemas.")
+    ] = Path("schemas"),
     check_only: Annotated[
         bool, typer.Option("--check", help="Only report drift from the models (exit 1).")
     ] = False,
 ) -> None:
     """Write the JSON Schemas generated from the pydantic models (or check them)."""
+    from submitkit.render.schemas import drifted, write_schemas
+
     if check_only:
-        stale = drifted(out)
+        stale = drifted(output)
         for name in stale:
-            stderr_console().print(f"{out / name} differs from its model", highlight=False)
-        raise typer.Exit(1 if stale else 0)
-    for path in write_schemas(out):
-        stdout_console().print(f"wrote {path}")
+            shown = printable(str(output / name))
+            stderr_console().print(Text(f"{shown} differs from its model; run `submitkit schemas`"))
+        raise typer.Exit(ExitCode.FINDINGS if stale else ExitCode.OK)
+    for path in write_schemas(output):
+        stdout_console().print(Text(f"wrote {printable(str(path))}"))

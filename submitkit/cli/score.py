@@ -6,14 +6,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from submitkit.cli.options import JobsOpt, ProtocolOpt, QuietOpt, fail
 from submitkit.core.errors import SubmitkitError
+from submitkit.core.exits import ExitCode
 from submitkit.render.console import RichProgress, stderr_console, stdout_console
-from submitkit.render.detailed_results import server_outputs
-from submitkit.render.reporting import TextReporter
-from submitkit.workflows.server import score_input, write_outputs
 
 PARTICIPANT_EXAMPLES = 20
 """Findings shown per code in the participant's log: enough to fix a batch at once."""
@@ -34,6 +31,10 @@ def score(
 
     A submission that fails the check gets its findings on stderr, exit 1, no scores.
     """
+    from submitkit.render.detailed_results import server_outputs
+    from submitkit.render.reporting import TextReporter, render_findings_on
+    from submitkit.workflows.server import score_input, write_outputs
+
     try:
         with RichProgress(quiet) as progress:
             run = score_input(input_dir, protocol=protocol, jobs=jobs or 0, progress=progress)
@@ -47,14 +48,11 @@ def score(
         evaluation = run.scored.evaluation
         if evaluation is not None:
             report.diagnostics = [*report.diagnostics, *evaluation.diagnostics]
-        # A platform log is not a terminal: long lines stay whole.
-        err = Console(stderr=True, soft_wrap=True, highlight=False)
+        # A platform log is not a terminal: the console leaves long lines whole there.
+        err = stderr_console()
         TextReporter(err, examples=PARTICIPANT_EXAMPLES).render(report)
-        err.print("no score: fix the errors above and submit again", highlight=False)
-        raise typer.Exit(1)
+        err.print("no score: fix the errors above and submit again")
+        raise typer.Exit(ExitCode.FINDINGS)
     out = stdout_console()
     out.print(files["scores.txt"], end="")
-    for diag in run.scored.check.report.diagnostics:
-        stderr_console().print(
-            f"{diag.code.value} {diag.severity.value}: {diag.message}", highlight=False
-        )
+    render_findings_on(stderr_console(), run.scored.check.report.diagnostics)

@@ -78,7 +78,13 @@ class Code(str, Enum):
         return str(self.value)
 
     def at(
-        self, path: str, message: str, hint: str, severity: Severity | None = None
+        self,
+        path: str,
+        message: str,
+        hint: str,
+        severity: Severity | None = None,
+        *,
+        line: int | None = None,
     ) -> Diagnostic:
         """A diagnostic of this code about ``path`` (a file, zip member or ``""``).
 
@@ -91,6 +97,7 @@ class Code(str, Enum):
             path=path,
             message=message,
             hint=hint,
+            line=line,
         )
 
     # --- layout -----------------------------------------------------------------
@@ -478,3 +485,5 @@ class Diagnostic(BaseModel):
     """File or zip member, relative to the submission root; ``""`` for the submission."""
     message: str
     hint: str
+    line: int | None = None
+    """1-based line in the file the finding is about, when known (method.txt)."""

@@ -233,6 +233,7 @@ def parse_method(data: bytes, path: str) -> tuple[MethodInfo | None, list[Diagno
                 f"method.txt is not UTF-8 text (byte 0x{data[exc.start]:02x} on line {bad_line})"
                 + (": it is saved as UTF-16" if utf16 else ""),
                 "save method.txt as UTF-8 (in most editors: Save As, encoding UTF-8)",
+                line=bad_line,
             )
         ]
 
@@ -271,6 +272,7 @@ def parse_method(data: bytes, path: str) -> tuple[MethodInfo | None, list[Diagno
                     path,
                     f'line {line.number}: "{line.name}: {line.value}" cannot be read',
                     _declaration_hint(line.name),
+                    line=line.number,
                 )
             )
         elif line.name in declared and declared[line.name] != value:
@@ -334,7 +336,10 @@ def _unknown_line(path: str, line: _Line, raw: str) -> Diagnostic:
     if len(shown) > 80:
         shown = shown[:77] + "..."
     return Code.METHOD_UNKNOWN_LINE.at(
-        path, f'line {line.number} is not a known method.txt field: "{shown}"', hint
+        path,
+        f'line {line.number} is not a known method.txt field: "{shown}"',
+        hint,
+        line=line.number,
     )
 
 
@@ -344,6 +349,7 @@ def _duplicate(path: str, line: _Line, first_line: int, first_value: str) -> Dia
         f'"{line.name}" appears twice with different values (line {first_line}: '
         f'"{first_value}", line {line.number}: "{line.value}")',
         f"keep one `{line.name}:` line, with the value you mean",
+        line=line.number,
     )
 
 
@@ -406,7 +412,10 @@ def _field_findings(
     if not value:
         return [
             Code.METHOD_FIELD_EMPTY.at(
-                path, f'{at}"{name}" is empty', f"write {_WHAT[name]} after `{name}:`"
+                path,
+                f'{at}"{name}" is empty',
+                f"write {_WHAT[name]} after `{name}:`",
+                line=number,
             )
         ]
     if name == LINK:
@@ -418,12 +427,16 @@ def _field_findings(
                     path,
                     f'{at}"{name}" holds the placeholder "{value}"',
                     f"write the paper or project URL, or exactly `{LINK}: null` if unpublished",
+                    line=number,
                 )
             ]
         if not _is_url(value):
             return [
                 Code.METHOD_BAD_LINK.at(
-                    path, f'{at}"{name}" is not an http(s) URL: "{value}"', _link_hint(value)
+                    path,
+                    f'{at}"{name}" is not an http(s) URL: "{value}"',
+                    _link_hint(value),
+                    line=number,
                 )
             ]
         return []
@@ -436,6 +449,7 @@ def _field_findings(
                 path,
                 f'{at}"{name}" holds the placeholder "{shown}"',
                 f"replace it with {_WHAT[name]}",
+                line=number,
             )
         ]
     return []

@@ -1,21 +1,22 @@
-"""Turning a Report into text for people or JSON for programs, chosen by --format."""
+"""A check report as text for people: header, findings grouped by code, a status line.
+
+JSON goes through ``render.console.print_document`` and GitHub annotations
+through ``render.github``; this module is only the text.
+"""
 
 from __future__ import annotations
 
-import json
-import posixpath
-from abc import ABC, abstractmethod
 from collections import defaultdict
-from typing import ClassVar
 
 from rich.console import Console
-from rich.markup import escape
 from rich.text import Text
 
 from submitkit.benchmark.tracks import TRACKS
+from submitkit.checks.files import FilesReport
 from submitkit.checks.repairs import repair_lines
 from submitkit.checks.report import Report, Status
 from submitkit.core.diagnostics import Code, Diagnostic, Severity
+from submitkit.render.console import printable
 
 _STATUS_STYLE = {
     Status.passed: "bold green",
@@ -23,31 +24,29 @@ _STATUS_STYLE = {
     Status.failed: "bold red",
 }
 _SEVERITY_STYLE = {Severity.error: "red", Severity.warning: "yellow", Severity.info: "blue"}
+TARGET_ORIGIN = {
+    "flags": "as given by --track and --split",
+    "manifest": "as the manifest says",
+    "names": "recognized from the prediction names",
+    "count": "guessed from the number of predictions; give --track and --split to be sure",
+}
+"""How the track and split were chosen (``Report.target``), in words."""
 
 
-class Reporter(ABC):
-    """Renders a report onto a console (stdout)."""
-
-    name: ClassVar[str]
+class TextReporter:
+    """Header, findings grouped by code with the first examples, and a status line."""
 
     def __init__(self, console: Console, examples: int = 5) -> None:
         self.console = console
         self.examples = examples
 
-    @abstractmethod
-    def render(self, report: Report) -> None: ...
-
-
-class TextReporter(Reporter):
-    """Header, findings grouped by code with the first examples, and a status line."""
-
-    name = "text"
-
     def render(self, report: Report) -> None:
         out = self.console
         out.print(
             Text.assemble(
-                ("submitkit check ", "bold"), report.submission, f"  ({report.container})"
+                ("submitkit check ", "bold"),
+                printable(report.submission),
+                f"  ({report.container})",
             )
         )
         out.print(_target_line(report))
@@ -58,8 +57,10 @@ class TextReporter(Reporter):
         counts = report.counts
         expected = f" of {counts.expected} expected" if counts.expected is not None else ""
         out.print(
-            f"  {counts.predictions} predictions{expected}, {counts.masks_inspected} masks "
-            f"inspected ({report.mode}), {counts.files} files"
+            Text(
+                f"  {counts.predictions} predictions{expected}, {counts.masks_inspected} masks "
+                f"inspected ({report.mode}), {counts.files} files"
+            )
         )
         grouped: dict[Code, list[Diagnostic]] = defaultdict(list)
         for diag in report.diagnostics:
@@ -74,7 +75,7 @@ class TextReporter(Reporter):
             Text.assemble((report.status.value, _STATUS_STYLE[report.status]), f": {summary}")
         )
         for line in repair_lines(report):
-            out.print(Text(line))
+            out.print(Text(printable(line)))
 
     def _render_group(self, code: Code, diags: list[Diagnostic]) -> None:
         out = self.console
@@ -87,84 +88,24 @@ class TextReporter(Reporter):
                 (f"  ({len(diags)} finding{'s' if len(diags) != 1 else ''})", "dim"),
             )
         )
-        shown = diags[: self.examples]
         # One hint for the group when every finding has the same one (1,682 grayscale masks).
         shared = len({d.hint for d in diags}) == 1
-        for diag in shown:
-            where = f"{diag.path}: " if diag.path else ""
-            out.print(f"  {escape(where)}{escape(diag.message)}", highlight=False)
+        for diag in diags[: self.examples]:
+            out.print(Text("  " + finding_line(diag)))
             if not shared:
-                out.print(Text(f"    fix: {diag.hint}", style="dim"))
-        if len(diags) > self.examples:
-            out.print(Text(f"  … and {len(diags) - self.examples} more", style="italic"))
+                out.print(Text(f"    fix: {printable(diag.hint)}", style="dim"))
+        hidden = len(diags) - self.examples
+        if hidden > 0:
+            more = f"  … and {hidden} more (--examples N shows N per code; --format json, all)"
+            out.print(Text(more, style="italic"))
         if shared and diags[0].hint:
-            out.print(Text(f"  fix: {diags[0].hint}", style="dim"))
+            out.print(Text(f"  fix: {printable(diags[0].hint)}", style="dim"))
 
 
-class JsonReporter(Reporter):
-    """The report as one JSON document (schemas/report.schema.json)."""
-
-    name = "json"
-
-    def render(self, report: Report) -> None:
-        text = json.dumps(report.model_dump(mode="json"), indent=2)
-        self.console.out(text, highlight=False)
-
-
-class GithubReporter(Reporter):
-    """One GitHub Actions workflow command per finding, so CI marks the files themselves.
-
-    Each line is ``::error file=…,title=CODE NAME::message — fix: hint``
-    (``::warning`` / ``::notice`` for the other severities), followed by the
-    plain status line. ``file`` is the submission path joined with the
-    finding's path, as the repository holding the submission names it.
-    """
-
-    name = "github"
-
-    def render(self, report: Report) -> None:
-        for diag in report.diagnostics:
-            self.console.out(
-                github_annotation(diag, github_file(report.submission, diag.path)),
-                highlight=False,
-            )
-        self.console.out(
-            f"{report.status.value}: {report.errors} error(s), {report.warnings} warning(s)",
-            highlight=False,
-        )
-
-
-_GITHUB_COMMANDS = {Severity.error: "error", Severity.warning: "warning", Severity.info: "notice"}
-
-
-def github_annotation(diag: Diagnostic, file: str) -> str:
-    """The workflow command that marks ``file`` with one finding."""
-    title = f"{diag.code.value} {diag.code.name}"
-    properties = f"file={github_property(file)},title={github_property(title)}"
-    message = f"{diag.message} — fix: {diag.hint}" if diag.hint else diag.message
-    return f"::{_GITHUB_COMMANDS[diag.severity]} {properties}::{github_data(message)}"
-
-
-def github_data(text: str) -> str:
-    """Escape a workflow command's message as the Actions runner decodes it."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def github_property(text: str) -> str:
-    """Escape a workflow command property: ``,`` and ``:`` would end it early."""
-    return github_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
-def github_file(submission: str, path: str) -> str:
-    """The submission path joined with a finding's path, with forward slashes."""
-    joined = "/".join(p.replace("\\", "/") for p in (submission, path) if p)
-    # normpath turns "./sub/" + "n01/" into "sub/n01", the form GitHub matches to a file.
-    return posixpath.normpath(joined) if joined else submission
-
-
-REPORTERS: dict[str, type[Reporter]] = {
-    r.name: r for r in (TextReporter, JsonReporter, GithubReporter)
-}
+def finding_line(diag: Diagnostic) -> str:
+    """``path:line: message`` with control characters escaped."""
+    where = diag.path + (f":{diag.line}" if diag.line is not None else "")
+    return printable(f"{where}: {diag.message}" if where else diag.message)
 
 
 def _code_order(code: Code) -> tuple[int, str]:
@@ -180,6 +121,36 @@ def _target_line(report: Report) -> Text:
         split = report.split.value if report.split else "?"
         target = f"{info.name} (K={info.k}), {split} split"
         if report.target:
-            target += f" [{report.target}]"
+            target += f" ({TARGET_ORIGIN.get(report.target, report.target)})"
     protocol = report.protocol.label if report.protocol else "no protocol given"
     return Text(f"  {target}; protocol: {protocol}")
+
+
+def render_findings_text(console: Console, document: FilesReport) -> None:
+    """`validate-files`: one block per finding (ruff's ``path:line: CODE message``), a summary."""
+    for diag in document.diagnostics:
+        style = {Severity.error: "red", Severity.warning: "yellow"}.get(diag.severity, "blue")
+        where = diag.path + (f":{diag.line}" if diag.line is not None else "")
+        console.print(
+            Text.assemble(
+                f"{printable(where)}: ",
+                (f"{diag.code.value} {diag.severity.value}", f"bold {style}"),
+                f" {printable(diag.message)}",
+            )
+        )
+        console.print(Text(f"    fix: {printable(diag.hint)}", style="dim"))
+    errors = sum(1 for d in document.diagnostics if d.severity is Severity.error)
+    warnings = sum(1 for d in document.diagnostics if d.severity is Severity.warning)
+    status = Text("FAILED", "bold red") if document.failed else Text("PASSED", "bold green")
+    console.print(
+        Text.assemble(
+            status,
+            f": {len(document.files)} file(s), {errors} error(s), {warnings} warning(s)",
+        )
+    )
+
+
+def render_findings_on(err: Console, diagnostics: list[Diagnostic]) -> None:
+    """Findings that did not stop a run, one line each (evaluate prints them on stderr)."""
+    for diag in diagnostics:
+        err.print(Text(f"{diag.code.value} {diag.severity.value}: {finding_line(diag)}"))

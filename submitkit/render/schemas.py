@@ -13,12 +13,26 @@ from pydantic.json_schema import JsonSchemaMode
 from submitkit.checks.files import FilesReport
 from submitkit.checks.report import Report
 from submitkit.core.atomic import write_text_atomic
+from submitkit.core.document import SCHEMA_DIALECT, Document
 from submitkit.inputs.manifest import Manifest
 from submitkit.inputs.match_json import match_schema
+from submitkit.workflows.fix import FixResult
+from submitkit.workflows.manifest import ManifestWritten
 from submitkit.workflows.pack import PackResult
+from submitkit.workflows.preview import PreviewResult
 from submitkit.workflows.score import EvaluationOutput, MatchOutput
 
-SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+DOCUMENTS: tuple[type[Document], ...] = (
+    Report,
+    PackResult,
+    FixResult,
+    EvaluationOutput,
+    MatchOutput,
+    FilesReport,
+    ManifestWritten,
+    PreviewResult,
+)
+"""Every document a command prints with --format json; a new command adds its model here."""
 
 
 def model_schema(
@@ -36,14 +50,11 @@ def model_schema(
 
 
 SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
-    "evaluation.schema.json": model_schema(EvaluationOutput),
-    "files.schema.json": model_schema(FilesReport),
-    "match-run.schema.json": model_schema(MatchOutput),
+    **{document.schema_file: document.document_schema for document in DOCUMENTS},
     "manifest.schema.json": model_schema(Manifest, "validation"),
     "match.schema.json": match_schema,
-    "pack.schema.json": model_schema(PackResult),
-    "report.schema.json": model_schema(Report),
 }
+"""Every schema under schemas/: the printed documents, then the files submitkit reads."""
 
 
 def render(factory: Callable[[], dict[str, Any]]) -> str:

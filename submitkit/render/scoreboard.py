@@ -1,4 +1,4 @@
-"""Scores as text tables for people (JSON output is the models themselves)."""
+"""`evaluate` and `match` as text: the check when it blocked scoring, else the score tables."""
 
 from __future__ import annotations
 
@@ -6,10 +6,14 @@ from collections.abc import Sequence
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
+from submitkit.benchmark.tracks import TRACKS
+from submitkit.render.console import printable
+from submitkit.render.reporting import TextReporter, render_findings_on
 from submitkit.scoring.metrics import Scores
 from submitkit.scoring.ties import Ties
-from submitkit.workflows.score import ClassScore, MatchCandidate
+from submitkit.workflows.score import ClassScore, EvaluationOutput, MatchCandidate, MatchOutput
 
 MAX_TIED_SHOWN = 12
 
@@ -44,9 +48,12 @@ def render_scores(
         summary.add_row(key, _value(getattr(scores, key)), meaning)
     console.print(summary)
     console.print()
-    count = len(classes) if shown <= 0 else min(shown, len(classes))
+    count = min(shown, len(classes))
+    if count == 0:
+        return
+    more = "; --classes N for more" if count < len(classes) else ""
     per_class = Table(
-        title=f"per-class IoU, worst first ({count} of {len(classes)}; --classes N for more)",
+        title=f"per-class IoU, worst first ({count} of {len(classes)}{more})",
         title_justify="left",
         show_edge=False,
     )
@@ -56,7 +63,11 @@ def render_scores(
     per_class.add_column("BIoU", justify="right")
     for row in classes[:count]:
         per_class.add_row(
-            str(row.id), row.wnid or "", row.name or "", f"{row.IoU:.2f}", f"{row.BIoU:.2f}"
+            str(row.id),
+            row.wnid or "",
+            printable(row.name or ""),
+            f"{row.IoU:.2f}",
+            f"{row.BIoU:.2f}",
         )
     console.print(per_class)
 
@@ -80,9 +91,9 @@ def render_candidates(
         table.add_row(name, f"{c.agreement:,}", f"{c.mIoU:.2f}", "written" if c.chosen else "")
     console.print(table)
     for note in notes:
-        console.print(note, highlight=False)
+        console.print(Text(printable(note)))
     if ties is not None:
-        console.print(ties_text(ties, candidates), highlight=False)
+        console.print(Text(ties_text(ties, candidates)))
 
 
 def ties_text(ties: Ties, candidates: Sequence[MatchCandidate]) -> str:
@@ -104,3 +115,36 @@ def ties_text(ties: Ties, candidates: Sequence[MatchCandidate]) -> str:
         f"the validation mIoU ranges {ties.mIoU_low:.2f}-{ties.mIoU_high:.2f} "
         f"(exact search){which}"
     )
+
+
+def render_evaluation_text(
+    console: Console, err: Console, document: EvaluationOutput, classes: int
+) -> None:
+    """The score tables; or, when the check blocked scoring, the check and why."""
+    if document.scores is None or document.track is None:
+        TextReporter(console).render(document.check)
+        console.print(Text("not scored: fix the errors above, then evaluate again", "bold red"))
+        return
+    mapped = ", ids mapped through match.json" if document.matched else ""
+    title = (
+        f"{printable(document.submission)}: {TRACKS[document.track].name} validation, "
+        f"{document.images} images{mapped}"
+    )
+    render_scores(console, title, document.scores, document.classes, classes)
+    render_findings_on(err, document.check.diagnostics)
+    if document.per_image is not None:
+        console.print(Text(f"per-image figures written to {printable(document.per_image)}"))
+    if document.plot is not None:
+        console.print(Text(f"per-class IoU plot written to {printable(document.plot)}"))
+
+
+def render_match_text(console: Console, document: MatchOutput) -> None:
+    """The matchings and their scores; or, when the check blocked matching, the check."""
+    if document.mapping is None or document.output is None:
+        TextReporter(console).render(document.check)
+        console.print(Text("nothing written: fix the errors above, then match again", "bold red"))
+        return
+    render_candidates(console, document.candidates, document.notes, document.ties)
+    if any(c.chosen and c.many_to_one for c in document.candidates):
+        console.print("many-to-one matching: admitted only under the fully unsupervised protocol")
+    console.print(Text(f"wrote {printable(document.output)} ({len(document.mapping)} ids)"))

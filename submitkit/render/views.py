@@ -1,19 +1,18 @@
-"""Text views for the CLI of `pack` and `validate-files` (the library never prints)."""
+"""Text views of the command documents other than the check report (the library never prints)."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
-
 from rich.console import Console
-from rich.markup import escape
 from rich.text import Text
 
-from submitkit.checks.files import FilesReport
 from submitkit.checks.repairs import fix_suggestion
-from submitkit.core.diagnostics import Diagnostic, Severity
+from submitkit.core.diagnostics import Diagnostic
+from submitkit.render.console import printable
 from submitkit.render.reporting import TextReporter
+from submitkit.workflows.fix import FixResult, summary_lines
+from submitkit.workflows.manifest import ManifestWritten
 from submitkit.workflows.pack import MethodSource, PackResult, human_size
+from submitkit.workflows.preview import PreviewResult
 from submitkit.workflows.preview_stats import ClassStat, Preview
 
 _METHOD_ORIGIN = {
@@ -27,11 +26,7 @@ _TOP_SHOWN = 8
 
 
 def _row(console: Console, label: str, value: str, style: str = "green") -> None:
-    console.print(Text.assemble((f"  {label:<16}", style), value), highlight=False)
-
-
-def render_pack_json(console: Console, result: PackResult) -> None:
-    console.out(json.dumps(result.model_dump(mode="json"), indent=2), highlight=False)
+    console.print(Text.assemble((f"  {label:<16}", style), printable(value)))
 
 
 def render_pack_text(console: Console, result: PackResult, examples: int = 5) -> None:
@@ -66,7 +61,7 @@ def render_pack_text(console: Console, result: PackResult, examples: int = 5) ->
         if result.method_txt is not None:
             console.print(Text("  method.txt as it would be packed:", style="cyan"))
             for line in result.method_txt.splitlines():
-                console.print(f"    {escape(line)}", highlight=False)
+                console.print(Text(f"    {printable(line)}"))
     else:
         _row(console, "wrote", f"{result.path}: {human_size(result.size or 0)}, {listing}")
         _row(console, "sha256", result.sha256 or "")
@@ -124,31 +119,33 @@ def render_preview(console: Console, preview: Preview) -> None:
         console.print(Text.assemble(("  warning: ", "bold yellow"), warning), highlight=False)
 
 
-def render_findings_text(
-    console: Console, files: Sequence[str], diagnostics: Sequence[Diagnostic], failed: bool
-) -> None:
-    """`validate-files`: one block per finding, then a summary line."""
-    for diag in diagnostics:
-        style = {Severity.error: "red", Severity.warning: "yellow"}.get(diag.severity, "blue")
-        console.print(
-            Text.assemble(
-                f"{diag.path}: ",
-                (f"{diag.code.value} {diag.severity.value}", f"bold {style}"),
-                f" {diag.message}",
-            ),
-            highlight=False,
-        )
-        console.print(Text(f"    fix: {diag.hint}", style="dim"), highlight=False)
-    errors = sum(1 for d in diagnostics if d.severity is Severity.error)
-    warnings = sum(1 for d in diagnostics if d.severity is Severity.warning)
-    status = Text("FAILED", "bold red") if failed else Text("PASSED", "bold green")
+def render_fix_text(console: Console, result: FixResult, examples: int) -> None:
+    """What `fix` changed, then the check of the repaired copy."""
+    for line in summary_lines(result, examples):
+        console.print(Text(printable(line)))
+    console.print()
+    if result.report is not None:
+        TextReporter(console, examples=examples).render(result.report)
+
+
+def render_preview_text(console: Console, result: PreviewResult) -> None:
     console.print(
-        Text.assemble(status, f": {len(files)} file(s), {errors} error(s), {warnings} warning(s)")
+        Text(
+            f"wrote {printable(str(result.output))}: {len(result.shown)} of {result.total} "
+            f"predictions, {result.with_sources} over their source image, "
+            f"{result.with_ground_truth} beside their ground truth"
+        )
     )
 
 
-def render_findings_json(
-    console: Console, files: Sequence[str], diagnostics: Sequence[Diagnostic], failed: bool
-) -> None:
-    document = FilesReport(files=list(files), failed=failed, diagnostics=list(diagnostics))
-    console.out(document.model_dump_json(indent=2), highlight=False)
+def render_manifest_text(console: Console, result: ManifestWritten, err: Console) -> None:
+    for diag in result.diagnostics:
+        err.print(
+            Text.assemble((f"{diag.code.value} warning: ", "yellow"), printable(diag.message))
+        )
+    console.print(
+        Text(
+            f"wrote {printable(result.output)}: {result.track_name} {result.split.value}, "
+            f"{result.images} images ({result.sized} with sizes), {result.categories} categories"
+        )
+    )

@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path, PurePosixPath
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -47,7 +47,9 @@ from submitkit.checks.masks import (
 from submitkit.checks.report import Report, Status
 from submitkit.checks.staged import resolve_target, run_check
 from submitkit.core.diagnostics import Code, Diagnostic, Severity
+from submitkit.core.document import Document
 from submitkit.core.errors import EnvironmentProblem, UsageError
+from submitkit.core.exits import exit_code
 from submitkit.core.progress import NoProgress, ProgressSink
 from submitkit.inputs.layout import (
     MASK_SUFFIX,
@@ -141,8 +143,11 @@ class Change(BaseModel):
     """For left-out files: the check's code for the fault."""
 
 
-class FixResult(BaseModel):
+class FixResult(Document):
     """What ``fix_submission`` wrote and how the check judged it."""
+
+    kind: ClassVar[str] = "fix"
+    schema_file: ClassVar[str] = "fix.schema.json"
 
     submission: str
     output: str
@@ -169,9 +174,12 @@ class FixResult(BaseModel):
     def passed(self) -> bool:
         return self.report is not None and self.report.status is not Status.failed
 
+    def is_failure(self) -> bool:
+        return not self.passed
+
     @property
     def exit_code(self) -> int:
-        return 0 if self.passed else 1
+        return int(exit_code(self))
 
 
 # --- one prediction ---------------------------------------------------------------

@@ -28,13 +28,12 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import BinaryIO, Literal, cast
+from typing import BinaryIO, ClassVar, Literal, cast
 
 import numpy as np
 from PIL import Image
 from pydantic import BaseModel, Field
 
-from submitkit._version import __version__
 from submitkit.benchmark.protocols import Protocol
 from submitkit.benchmark.tracks import Split
 from submitkit.checks.repairs import fix_suggestion
@@ -42,6 +41,7 @@ from submitkit.checks.report import Report, Status
 from submitkit.checks.staged import CheckRun, run_check
 from submitkit.core.atomic import atomic_output
 from submitkit.core.diagnostics import Diagnostic, Severity
+from submitkit.core.document import Document
 from submitkit.core.errors import EnvironmentProblem, UsageError
 from submitkit.core.progress import NoProgress, ProgressSink
 from submitkit.core.workers import pool_context, start_worker
@@ -101,11 +101,12 @@ class Verification(BaseModel):
     """Status of `submitkit check --quick` on the written zip."""
 
 
-class PackResult(BaseModel):
+class PackResult(Document):
     """What `submitkit pack` did (or would do); rendered as text or JSON."""
 
-    schema_version: Literal[1] = 1
-    tool: str = f"submitkit {__version__}"
+    kind: ClassVar[str] = "pack"
+    schema_file: ClassVar[str] = "pack.schema.json"
+
     status: Literal["written", "dry-run", "refused"]
     submission: str
     protocol: Protocol
@@ -134,6 +135,9 @@ class PackResult(BaseModel):
     preview: Preview | None = None
     report: Report
     """The check of the submission as it is packed (repaired findings moved out)."""
+
+    def is_failure(self) -> bool:
+        return self.status == "refused"
 
 
 @dataclass(frozen=True)
@@ -171,7 +175,7 @@ class PackPlan:
     @property
     def blocked(self) -> bool:
         """The check failed: nothing may be written."""
-        return self.report.exit_code != 0
+        return self.report.is_failure()
 
     @property
     def names(self) -> list[str]:
@@ -706,3 +710,53 @@ __all__ = [
     "with_declarations",
     "write_pack",
 ]
+
+
+def pack_submission(
+    submission: Path,
+    *,
+    protocol: Protocol | None,
+    sources: ManifestSources,
+    output: Path | None = None,
+    track: int | None = None,
+    split: Split | None = None,
+    strict: bool = False,
+    method_file: Path | None = None,
+    method_config: Mapping[str, str] | None = None,
+    overwrite: bool = False,
+    optimize: bool = False,
+    dry: bool = False,
+    max_size: int = DEFAULT_MAX_SIZE,
+    jobs: int = 0,
+    progress: ProgressSink | None = None,
+) -> PackResult:
+    """`submitkit pack` as one call: check, then write the zip (or say what it would write)."""
+    if protocol is None:
+        raise UsageError(
+            "pack needs the leaderboard the zip is for",
+            "give --protocol unsupervised|distance|semi|free, "
+            "or set `protocol` in [tool.submitkit] of pyproject.toml",
+        )
+    out = output if output is not None else default_output(submission, protocol)
+    if not dry:
+        # Refuse before the long check rather than after it.
+        ensure_writable(out, submission, overwrite)
+    plan = plan_pack(
+        submission,
+        protocol=protocol,
+        sources=sources,
+        track=track,
+        split=split,
+        jobs=jobs,
+        strict=strict,
+        method_file=method_file,
+        method_config=method_config,
+        progress=progress,
+    )
+    if plan.blocked:
+        return refused(plan)
+    if dry:
+        return dry_run(plan, out, overwrite=overwrite)
+    return write_pack(
+        plan, out, overwrite=overwrite, optimize=optimize, max_size=max_size, progress=progress
+    )

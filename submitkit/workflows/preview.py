@@ -16,6 +16,7 @@ import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -26,6 +27,7 @@ from submitkit.benchmark.tracks import TRACKS, Split
 from submitkit.checks.staged import resolve_target
 from submitkit.core.atomic import write_bytes_atomic
 from submitkit.core.diagnostics import Severity
+from submitkit.core.document import Document
 from submitkit.core.errors import EnvironmentProblem, UsageError
 from submitkit.inputs.layout import read_layout
 from submitkit.inputs.manifest import ManifestSources, dataset_split_dir, official_categories
@@ -147,9 +149,11 @@ class Tile:
     """Problems worth a red line under the tile."""
 
 
-@dataclass
-class PreviewResult:
+class PreviewResult(Document):
     """What ``preview_sheet`` drew."""
+
+    kind: ClassVar[str] = "preview"
+    schema_file: ClassVar[str] = "preview.schema.json"
 
     output: Path
     track: int

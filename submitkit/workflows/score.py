@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from submitkit.benchmark.protocols import MANY_TO_ONE_PROTOCOLS, Protocol
 from submitkit.benchmark.tracks import TRACKS, Split
+from submitkit.checks.report import Report
 from submitkit.checks.staged import CheckRun, run_check
 from submitkit.core.diagnostics import Code, Diagnostic, Severity
+from submitkit.core.document import Document
 from submitkit.core.errors import EnvironmentProblem, UsageError
 from submitkit.core.progress import NoProgress, ProgressSink
 from submitkit.inputs.manifest import ManifestSources
@@ -51,17 +53,32 @@ class ClassScore(BaseModel):
     BIoU: float
 
 
-class EvaluationOutput(BaseModel):
-    """What `submitkit evaluate --format json` prints."""
+class EvaluationOutput(Document):
+    """What `submitkit evaluate` found: the check, then the scores when it passed."""
 
-    schema_version: int = 1
+    kind: ClassVar[str] = "evaluate"
+    schema_file: ClassVar[str] = "evaluation.schema.json"
+
     submission: str
-    track: int
-    images: int
-    matched: bool
-    scores: Scores
-    classes: list[ClassScore]
+    track: int | None
+    """K, when the check could tell it."""
+    images: int = 0
+    """Images scored."""
+    matched: bool = False
+    """Whether predicted ids were mapped through a match.json."""
+    scores: Scores | None = None
+    """``None`` when the check found errors that block scoring (see ``check``)."""
+    classes: list[ClassScore] = Field(default_factory=list)
     """Classes 0..K, worst IoU first."""
+    per_image: str | None = None
+    """The per-image CSV written, if asked for."""
+    plot: str | None = None
+    """The per-class IoU chart written, if asked for."""
+    check: Report
+    """The check that ran first, with the scoring pass's own findings."""
+
+    def is_failure(self) -> bool:
+        return self.scores is None
 
 
 class MatchCandidate(BaseModel):
@@ -85,20 +102,28 @@ def scorable(run: CheckRun) -> bool:
     return not any(blocks_scoring(d) for d in run.report.diagnostics)
 
 
-class MatchOutput(BaseModel):
-    """What `submitkit match --format json` prints."""
+class MatchOutput(Document):
+    """What `submitkit match` found: the check, then the matchings when it passed."""
 
-    schema_version: int = 1
-    output: str
-    """The match.json written."""
-    mapping: dict[str, int]
+    kind: ClassVar[str] = "match"
+    schema_file: ClassVar[str] = "match-run.schema.json"
+
+    submission: str
+    output: str | None = None
+    """The match.json written; ``None`` when the check blocked matching."""
+    mapping: dict[str, int] | None = None
     """Its content: predicted id (decimal string) -> class."""
-    candidates: list[MatchCandidate]
-    notes: list[str] = []
+    candidates: list[MatchCandidate] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
     """Why the matching written is the one written, where another scores higher."""
     ties: Ties | None = None
     """Set when the optimal image-level assignment is not unique (null: unique, or not
     examined because --clusters exceeds K)."""
+    check: Report
+    """The check that ran first."""
+
+    def is_failure(self) -> bool:
+        return self.mapping is None
 
 
 @dataclass
