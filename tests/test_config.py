@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -61,3 +62,51 @@ def test_broken_toml(tmp_path: Path) -> None:
     write_pyproject(tmp_path, "[tool.submitkit\n")
     with pytest.raises(UsageError):
         load_settings({}, cwd=tmp_path, environ={})
+
+
+def test_unknown_key_suggests_the_nearest_name(tmp_path: Path) -> None:
+    write_pyproject(tmp_path, '[tool.submitkit]\nprotocl = "semi"\n')
+    with pytest.raises(UsageError) as caught:
+        load_settings({}, cwd=tmp_path, environ={})
+    assert "unknown setting `protocl` in [tool.submitkit] of" in caught.value.message
+    assert str(tmp_path / "pyproject.toml") in caught.value.message
+    assert caught.value.hint.startswith("did you mean `protocol`?")
+
+
+def test_bad_environment_value_names_the_variable(tmp_path: Path) -> None:
+    with pytest.raises(UsageError) as caught:
+        load_settings({}, cwd=tmp_path, environ={"SUBMITKIT_TRACK": "51"})
+    assert caught.value.message.startswith("the environment variable SUBMITKIT_TRACK = '51'")
+    assert "50, 300 and 919" in caught.value.hint
+
+
+def test_bad_pyproject_value_names_key_and_file(tmp_path: Path) -> None:
+    write_pyproject(tmp_path, '[tool.submitkit]\nprotocol = "supervised"\n')
+    with pytest.raises(UsageError) as caught:
+        load_settings({}, cwd=tmp_path, environ={})
+    message = caught.value.message
+    assert message.startswith(f"`protocol` in [tool.submitkit] of {tmp_path / 'pyproject.toml'}")
+    assert "unsupervised, distance, semi and free" in caught.value.hint
+
+
+def test_bad_flag_value_names_the_option(tmp_path: Path) -> None:
+    with pytest.raises(UsageError) as caught:
+        load_settings({"jobs": "many"}, cwd=tmp_path, environ={})
+    assert caught.value.message.startswith("the option --jobs = 'many'")
+
+
+def test_config_error_reaches_the_terminal_with_its_brackets(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from submitkit.cli.app import app
+
+    write_pyproject(tmp_path, '[tool.submitkit]\nprotocl = "semi"\n')
+    cwd = Path.cwd()
+    os.chdir(tmp_path)
+    try:
+        result = CliRunner().invoke(app, ["check"])
+    finally:
+        os.chdir(cwd)
+    assert result.exit_code == 2
+    assert "unknown setting `protocl` in [tool.submitkit] of" in result.output
+    assert "did you mean `protocol`?" in result.output

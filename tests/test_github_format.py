@@ -6,13 +6,15 @@ import io
 import re
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 from typer.testing import CliRunner, Result
 
 from submitkit.checks.report import Report
 from submitkit.cli.app import app
-from submitkit.core.diagnostics import Code
+from submitkit.core.diagnostics import Code, Diagnostic
 from submitkit.render.github import (
+    PER_SEVERITY,
     github_data,
     github_file,
     github_property,
@@ -140,3 +142,76 @@ def test_validate_files_github_annotations() -> None:
     line, status = result.stdout.splitlines()
     assert line.startswith(f"::error file={broken.as_posix()},title=T002 METHOD_FIELD_MISSING::")
     assert status.startswith("FAILED: 1 file(s), 1 error(s)")
+
+
+def _many(code: Code, n: int, prefix: str = "n01/") -> list[Diagnostic]:
+    return [code.at(f"{prefix}{i:04d}.png", f"finding {i}", "do the fix") for i in range(n)]
+
+
+def test_at_most_ten_annotations_per_severity_then_one_per_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    report = Report(submission="sub", container="folder")
+    report.diagnostics = [
+        *_many(Code.MODE_GRAYSCALE, 1682),
+        *_many(Code.MODE_PALETTE, 3),
+        *_many(Code.JUNK_FILE, 4),
+    ]
+    lines = render(report)
+    errors = [line for line in lines if line.startswith("::error")]
+    warnings = [line for line in lines if line.startswith("::warning")]
+    assert len(errors) == 2, "more than 10 errors: one annotation per code"
+    assert "1682 findings" in errors[0] and "title=M003 MODE_GRAYSCALE" in errors[0]
+    assert len(warnings) == 4, "4 warnings: one per finding"
+    assert lines[-1].startswith("FAILED: 1685 error(s), 4 warning(s)")
+    text = summary.read_text(encoding="utf-8")
+    assert "| M003 | MODE_GRAYSCALE | error | 1682 |" in text
+    assert text.count("- `n01/") == 1682 + 3 + 4, "every finding is in the job summary"
+
+
+def test_more_codes_than_the_limit_end_in_one_summing_annotation() -> None:
+    report = Report(submission="sub", container="folder")
+    codes = [c for c in Code if c.severity.value == "error"][:12]
+    report.diagnostics = [d for code in codes for d in _many(code, 2)]
+    errors = [line for line in render(report) if line.startswith("::error")]
+    assert len(errors) == PER_SEVERITY
+    assert "more findings of 3 codes" in _unescape(errors[-1])
+
+
+def test_summary_appends_and_escapes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    summary = tmp_path / "summary.md"
+    summary.write_text("earlier step\n", encoding="utf-8")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    report = Report(submission="sub", container="folder")
+    report.diagnostics = [Code.JUNK_FILE.at("a|b`<x>.png", "<script> | pipe", "delete it")]
+    render(report)
+    text = summary.read_text(encoding="utf-8")
+    assert text.startswith("earlier step\n## submitkit check `sub`")
+    assert "<script>" not in text and "&lt;script&gt; \\| pipe" in text
+
+
+def test_no_summary_without_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    report = Report(submission="sub", container="folder")
+    report.diagnostics = [Code.JUNK_FILE.at(".DS_Store", "junk", "delete it")]
+    assert len(render(report)) == 2
+
+
+def test_zip_members_are_annotated_on_the_zip() -> None:
+    report = Report(submission="runs/sub.zip", container="zip")
+    report.diagnostics = [Code.MODE_GRAYSCALE.at("n01/a.png", "grayscale", "encode as RGB")]
+    match = ANNOTATION.match(render(report)[0])
+    assert match is not None
+    assert _unescape(match.group(2)) == "runs/sub.zip"
+    assert _unescape(match.group(5)).startswith("n01/a.png: grayscale")
+
+
+def test_method_txt_findings_carry_their_line() -> None:
+    broken = next((EXAMPLES / "submissions" / "broken").glob("T003-*")) / "method.txt"
+    result = CliRunner().invoke(app, ["validate-files", str(broken), "--format", "github"])
+    annotation = ANNOTATION.match(result.stdout.splitlines()[0])
+    assert annotation is not None and annotation.group(3) is not None
+    number = int(annotation.group(3))
+    assert "line " + str(number) in _unescape(annotation.group(5))

@@ -24,11 +24,14 @@ from submitkit.cli import score as _score
 from submitkit.cli import validate_files as _validate_files
 from submitkit.cli.options import show_version
 from submitkit.core.exits import ExitCode
-from submitkit.render.console import printable, stderr_console
+from submitkit.render.console import OutputClosed, printable, stderr_console
 
 app = typer.Typer(
     name="submitkit",
     help="Check, pack and score ImageNet-S submissions before uploading them.",
+    epilog="Exit codes: 0 passed (warnings allowed), 1 findings, 2 usage or environment error, "
+    "130 interrupted, 141 output pipe closed. Every command: -h for its options; "
+    "--format json for a document described under schemas/.",
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,
@@ -44,11 +47,7 @@ def _root(
         typer.Option("--version", callback=show_version, is_eager=True, help="Show the version."),
     ] = False,
 ) -> None:
-    """Check, pack and score ImageNet-S submissions before uploading them.
-
-    Exit codes: 0 passed (warnings allowed), 1 findings, 2 usage or environment
-    error, 130 interrupted, 141 output pipe closed.
-    """
+    """Check, pack and score ImageNet-S submissions before uploading them."""
 
 
 app.command("check")(_check.check)
@@ -73,7 +72,7 @@ def main() -> None:
     except KeyboardInterrupt:
         stderr_console().print("interrupted")
         sys.exit(ExitCode.INTERRUPTED)
-    except BrokenPipeError:
+    except (BrokenPipeError, OutputClosed):
         _quiet_stdout()
         sys.exit(ExitCode.BROKEN_PIPE)
     except Exception as exc:

@@ -63,7 +63,8 @@ def evaluate(
         ),
     ] = None,
     classes: Annotated[
-        int, typer.Option(min=0, help="Per-class rows shown, worst first (0 = none).")
+        int,
+        typer.Option(min=0, metavar="N", help="Per-class rows shown, worst first (0 = none)."),
     ] = 15,
     plot: Annotated[
         Path | None,

@@ -74,7 +74,13 @@ ProtocolOpt = Annotated[
     ),
 ]
 JobsOpt = Annotated[
-    int | None, typer.Option(help="Worker processes for masks (0 = all cores).", show_default="0")
+    int | None,
+    typer.Option(
+        min=0,
+        metavar="N",
+        help="Parallel workers for masks (default: 0 = every core).",
+        show_default=False,
+    ),
 ]
 SubmissionArg = Annotated[
     Path | None,
@@ -86,7 +92,9 @@ SubmissionArg = Annotated[
 ExamplesOpt = Annotated[
     int,
     typer.Option(
-        min=0, help="Findings shown per diagnostic code (0 = none; --format json lists all)."
+        min=0,
+        metavar="N",
+        help="Findings shown per diagnostic code (0 = none; --format json lists all).",
     ),
 ]
 QuietOpt = Annotated[

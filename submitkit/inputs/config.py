@@ -7,6 +7,7 @@ machines), and flags override both.
 
 from __future__ import annotations
 
+import difflib
 import os
 import sys
 from pathlib import Path
@@ -112,28 +113,70 @@ def load_settings(
     cwd: Path | None = None,
     environ: dict[str, str] | None = None,
 ) -> Settings:
-    """Merge pyproject.toml < environment < flags (``None`` flags are unset)."""
+    """Merge pyproject.toml < environment < flags (``None`` flags are unset).
+
+    An error names the setting and where it came from (the option, the
+    environment variable, or the pyproject.toml file), and suggests the nearest
+    valid name for an unknown one.
+    """
     cwd = cwd or Path.cwd()
     merged: dict[str, Any] = {}
     origin: dict[str, str] = {}
     pyproject = find_pyproject(cwd)
-    layers: list[tuple[str, dict[str, Any]]] = []
     if pyproject is not None:
-        layers.append((f"[tool.submitkit] in {pyproject}", _from_pyproject(pyproject)))
-    layers.append(
-        ("the environment", _from_environment(dict(os.environ if environ is None else environ)))
-    )
-    layers.append(("the command line", {k: v for k, v in flags.items() if v is not None}))
-    for where, values in layers:
-        for key, value in values.items():
-            merged[key] = value
-            origin[key] = where
+        table = _from_pyproject(pyproject)
+        _refuse_unknown(table, pyproject)
+        for key, value in table.items():
+            merged[key], origin[key] = value, f"`{key}` in [tool.submitkit] of {pyproject}"
+    for key, value in _from_environment(dict(os.environ if environ is None else environ)).items():
+        merged[key], origin[key] = value, f"the environment variable {ENV_PREFIX}{key.upper()}"
+    for key, value in flags.items():
+        if value is not None:
+            merged[key], origin[key] = value, f"the option --{key.replace('_', '-')}"
     try:
         return Settings.model_validate(merged)
     except ValidationError as exc:
         first = exc.errors()[0]
         key = str(first["loc"][0]) if first["loc"] else "?"
+        shown = _shown(merged.get(key))
         raise UsageError(
-            f"setting {key!r} from {origin.get(key, 'the configuration')}: {first['msg']}",
-            "see `submitkit check --help` for the accepted values",
+            f"{origin.get(key, 'the configuration')} = {shown}: {_reason(key, first['msg'])}",
+            _accepted(key),
         ) from exc
+
+
+def _refuse_unknown(table: dict[str, Any], pyproject: Path) -> None:
+    for key in table:
+        if key not in Settings.model_fields:
+            near = difflib.get_close_matches(key, list(Settings.model_fields), n=1)
+            suggestion = f"did you mean `{near[0]}`? " if near else ""
+            raise UsageError(
+                f"unknown setting `{key}` in [tool.submitkit] of {pyproject}",
+                f"{suggestion}known settings: {', '.join(Settings.model_fields)}",
+            )
+
+
+def _shown(value: object) -> str:
+    text = repr(str(value)) if isinstance(value, Path) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _reason(key: str, message: str) -> str:
+    if key == "track":
+        return "not a track"
+    return message[0].lower() + message[1:] if message else "invalid"
+
+
+_ACCEPTED = {
+    "track": "tracks are 50, 300 and 919 (ImageNet-S50, -S300, -S919)",
+    "split": "splits are validation and test",
+    "protocol": "protocols are unsupervised, distance, semi and free",
+    "jobs": "jobs is a whole number (0 = every core)",
+    "strict": "strict is true or false (environment: 1/0, yes/no, on/off)",
+    "quick": "quick is true or false (environment: 1/0, yes/no, on/off)",
+    "method": "[tool.submitkit.method] holds the six method.txt fields as text",
+}
+
+
+def _accepted(key: str) -> str:
+    return _ACCEPTED.get(key, f"`{key}` is a path")

@@ -16,7 +16,7 @@ import re
 import sys
 from collections.abc import Iterable
 from types import TracebackType
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, cast
 
 from rich.console import Console, ConsoleOptions, ConsoleRenderable, RenderHook, RenderResult
 from rich.progress import (
@@ -142,8 +142,40 @@ def make_console(
     return console
 
 
+class OutputClosed(Exception):
+    """The reader of stdout went away (``| head``): not an ``OSError``, so that no layer
+    in between mistakes it for a failure of its own; ``cli.app.main`` ends the run."""
+
+
+class _PipeGuard:
+    """stdout as a file, turning a closed pipe into ``OutputClosed``."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError as exc:
+            raise OutputClosed from exc
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError as exc:
+            raise OutputClosed from exc
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
+
+
+def stdout_file() -> IO[str]:
+    """The current ``sys.stdout``, guarded against a closed pipe."""
+    return cast(IO[str], _PipeGuard(sys.stdout))
+
+
 def stdout_console() -> Console:
-    return make_console()
+    return make_console(stdout_file())
 
 
 def stderr_console() -> Console:
@@ -155,7 +187,7 @@ def print_document(document: Document, file: IO[str] | None = None) -> None:
     text = document.to_json()
     # json.dumps escapes C0 controls; C1 controls and DEL are escaped here too.
     text = re.sub("[\x7f-\x9f\u2028\u2029]", lambda m: f"\\u{ord(m.group()):04x}", text)
-    out = file if file is not None else sys.stdout
+    out = file if file is not None else stdout_file()
     out.write(text + "\n")
     out.flush()
 

@@ -1,0 +1,103 @@
+"""The command line behaves as users of ruff, twine or check-jsonschema expect."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from submitkit.cli.app import app
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "examples"
+runner = CliRunner()
+COMMANDS = sorted(info.name or "" for info in app.registered_commands if info.name is not None)
+
+
+def _help(*args: str) -> str:
+    result = runner.invoke(app, [*args, "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_short_help_option() -> None:
+    assert runner.invoke(app, ["-h"]).exit_code == 0
+    assert "Usage: submitkit check" in runner.invoke(app, ["check", "-h"]).output
+
+
+def test_shell_completion_is_offered() -> None:
+    root = _help()
+    assert "--install-completion" in root and "--show-completion" in root
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_is_honest(command: str) -> None:
+    text = _help(command)
+    assert "<bool>" not in text.lower()
+    assert "[default: (" not in text
+    assert "-h, --help" in text
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_one_spelling_per_option(command: str) -> None:
+    text = _help(command)
+    if "--output" in text:
+        assert "-o, --output" in text
+    assert "--out " not in text and "--no-overwrite" not in text
+    if "--format" in text:
+        assert re.search(r"--format <text\|json(\|github)?>", text), text
+
+
+def test_format_github_only_where_findings_are_about_files() -> None:
+    with_github = {c for c in COMMANDS if "text|json|github" in _help(c)}
+    assert with_github == {"check", "pack", "validate-files"}
+
+
+@pytest.mark.parametrize("command", ["check", "pack", "fix"])
+def test_negative_examples_are_rejected(command: str) -> None:
+    result = runner.invoke(app, [command, "x", "--examples", "-1"])
+    assert result.exit_code == 2
+    assert "--examples" in result.output
+
+
+def test_manifest_needs_track_and_split(tmp_path: Path) -> None:
+    base = ["manifest", "--dataset", str(EXAMPLES / "dataset"), "-o", str(tmp_path / "m.json")]
+    for args in (base, [*base, "--track", "50"], [*base, "--split", "validation"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, args
+        assert "Missing option" in result.output
+        assert not (tmp_path / "m.json").exists()
+
+
+def test_preview_quiet_prints_nothing(tmp_path: Path) -> None:
+    args = ["preview", str(EXAMPLES / "submissions" / "valid"), "-o", str(tmp_path / "s.png")]
+    args += ["--manifest", str(EXAMPLES / "manifest.json"), "--count", "1"]
+    result = runner.invoke(app, [*args, "--quiet"])
+    assert result.exit_code == 0 and result.stdout == ""
+    assert (tmp_path / "s.png").is_file()
+
+
+def test_bundle_help_shows_the_workflow_defaults() -> None:
+    from submitkit.cli.bundle import DOCKER_IMAGE_SHOWN, TIME_LIMIT_SHOWN
+    from submitkit.workflows.bundle import DEFAULT_DOCKER_IMAGE, DEFAULT_TIME_LIMIT
+
+    assert (DOCKER_IMAGE_SHOWN, TIME_LIMIT_SHOWN) == (DEFAULT_DOCKER_IMAGE, DEFAULT_TIME_LIMIT)
+
+
+def test_closed_pipe_is_quiet_and_not_findings() -> None:
+    """`submitkit codes | head -1`: the reader stops early; exit 141 as for SIGPIPE, no noise."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "submitkit", "codes"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=REPO,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()
+    err = process.stderr.read().decode()
+    assert process.wait() == 141
+    assert err == ""

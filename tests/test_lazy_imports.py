@@ -1,0 +1,49 @@
+"""Fast commands stay fast: they never import NumPy, Pillow or SciPy (checked in a fresh
+interpreter, since the test process itself has them loaded)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+METHOD = REPO / "examples" / "submissions" / "valid" / "method.txt"
+HEAVY = ("numpy", "PIL", "scipy")
+PROBE = """
+import sys
+from submitkit.cli.app import main
+sys.argv = ["submitkit", *{args!r}]
+try:
+    main()
+except SystemExit:
+    pass
+heavy = sorted(m for m in {heavy!r} if m in sys.modules)
+print("HEAVY:", ",".join(heavy), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["--version"],
+        ["codes"],
+        ["validate-files", str(METHOD)],
+        ["validate-files", str(METHOD), "--format", "json"],
+        ["validate-files", str(METHOD), "--format", "github"],
+        ["check", "--help"],
+    ],
+    ids=lambda a: " ".join(a[:3]).replace(str(REPO), ""),
+)
+def test_command_imports_no_numpy_pillow_or_scipy(args: list[str]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE.format(args=args, heavy=HEAVY)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
+    line = [x for x in done.stderr.splitlines() if x.startswith("HEAVY:")]
+    assert line == ["HEAVY: "], done.stderr
