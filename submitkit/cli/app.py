@@ -10,6 +10,7 @@ from submitkit.cli import bundle as _bundle
 from submitkit.cli import check as _check
 from submitkit.cli import codes as _codes
 from submitkit.cli import compare as _compare
+from submitkit.cli import docs as _docs
 from submitkit.cli import evaluate as _evaluate
 from submitkit.cli import fix as _fix
 from submitkit.cli import manifest as _manifest
@@ -59,6 +60,7 @@ app.command("score")(_score.score)
 app.command("bundle")(_bundle.bundle)
 app.command("schemas")(_schemas.schemas)
 app.command("codes")(_codes.codes)
+app.command("docs")(_docs.docs)
 
 
 def main() -> None:

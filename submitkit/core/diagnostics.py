@@ -1,7 +1,8 @@
 """Findings as data: stable diagnostic codes, severities and the diagnostic record.
 
-Codes never change meaning once published; each one is documented in the
-README (generated from the docstrings below by ``submitkit codes --markdown``).
+Codes never change meaning once published; each one has its page under
+docs/codes/, generated from the docstrings and policies below (and the example and
+fix in ``code_docs.py``) by ``submitkit docs``.
 Code letters group them: L layout, Z zip container, N names, M mask content,
 J match.json, T method.txt, P protocol, D dataset and manifest, E evaluation and
 matching (what scoring found about the ids).

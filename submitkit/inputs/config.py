@@ -31,18 +31,29 @@ PATH_KEYS = ("submission", "toolbox", "dataset", "manifest")
 class Settings(BaseModel):
     """Every setting a command can take from the configuration."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Each setting's docstring is its line on docs/configuration.md (`submitkit docs`).
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     submission: Path | None = None
+    """The submission folder or zip the commands work on when none is given."""
     toolbox: Path | None = None
+    """A clone of the official ImageNet-S toolbox: the expected names come from its `data/`."""
     dataset: Path | None = None
+    """Your ImageNet-S copy (`ImageNetS{50,300,919}/<split>/...`): mask sizes, ground truth."""
     manifest: Path | None = None
+    """A manifest written by `submitkit manifest`: names and sizes without the toolbox."""
     track: Literal[50, 300, 919] | None = None
+    """The track (number of classes); detected from the predictions when unset."""
     split: Split | None = None
+    """The split; detected from the predictions when unset."""
     protocol: Protocol | None = None
+    """The leaderboard; its rules are checked against method.txt."""
     jobs: int = 0
+    """Parallel workers for reading masks; 0 uses every available core."""
     strict: bool = False
+    """Warnings fail the check too."""
     quick: bool = False
+    """Read PNG headers only, skip pixel checks (what the pre-commit hook uses)."""
     method: dict[str, str] | None = None
     """The six method.txt fields, for `pack` to write method.txt from."""
 
