@@ -38,11 +38,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_evaluate import VALIDATION_IMAGES, K, build
 
-from submitkit.benchmark.ids import decode, encode
 from submitkit.benchmark.protocols import Protocol
 from submitkit.benchmark.tracks import Split
 from submitkit.checks.staged import run_check
 from submitkit.inputs.manifest import ManifestSources, manifest_from_names
+from submitkit.inputs.png import decode, encode
 from submitkit.scoring.engine import evaluate, match_submission
 from submitkit.scoring.matching import hungarian, many_to_one
 from submitkit.workflows.score import run_match

@@ -29,7 +29,8 @@ from scipy import ndimage
 if importlib.util.find_spec("submitkit") is None:  # run from a checkout, not installed
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from submitkit.benchmark.ids import IGNORE, encode
+from submitkit.benchmark.ids import IGNORE
+from submitkit.inputs.png import encode
 
 K = 50
 DEGRADED_CLASSES = (3, 11, 27, 40, 46)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from submitkit.benchmark.ids import decode
+from submitkit.inputs.png import decode
 from submitkit.scoring.bootstrap import (
     HEADLINE,
     paired_p_value,

@@ -282,7 +282,7 @@ def test_evaluate_in_class_ids_or_matched_does_not_warn(folder: str) -> None:
 
 
 def test_agreement_gathered_while_scoring_equals_the_match_pass() -> None:
-    from submitkit.scoring.engine import read_ids
+    from submitkit.inputs.png import file_opener, read_official
     from submitkit.scoring.matching import AgreementPairs
     from submitkit.scoring.metrics import count_image
 
@@ -290,8 +290,8 @@ def test_agreement_gathered_while_scoring_equals_the_match_pass() -> None:
     gt_dir = GOLDEN / case / "dataset" / "ImageNetS50" / "validation-segmentation"
     pairs = AgreementPairs(50)
     for name in names(case):
-        gt = read_ids((gt_dir / f"{name}.png").read_bytes())
-        pred = read_ids((GOLDEN / case / "submission-unsup" / f"{name}.png").read_bytes())
+        gt = read_official(file_opener(gt_dir / f"{name}.png"))
+        pred = read_official(file_opener(GOLDEN / case / "submission-unsup" / f"{name}.png"))
         pairs.add_region(*count_image(gt, pred, 50).region())
     ours = pairs.statistics()
     reference = stats_of(case, "submission-unsup").statistics

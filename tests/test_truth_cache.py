@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from submitkit.benchmark.ids import decode as decode_ids
-from submitkit.benchmark.ids import encode as encode_ids
+from submitkit.inputs.png import decode as decode_ids
+from submitkit.inputs.png import encode as encode_ids
 from submitkit.scoring.engine import evaluate
 from submitkit.scoring.metrics import boundary_mask
 from submitkit.scoring.truth_cache import ENV_VAR, TruthCache, cache_root, decode, encode
