@@ -73,6 +73,8 @@ def _commands(root: Path, out: Path) -> dict[str, list[str]]:
             *manifest,
             "--per-image",
             str(out / "per-image.csv"),
+            # A cache filled by the first run would make the later ones too quick to interrupt.
+            "--no-cache",
             "--format",
             "json",
         ],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import struct
 import zipfile
@@ -242,16 +243,17 @@ def test_a_file_far_larger_than_its_pixels_is_not_read_whole(
     read: list[int] = []
     real_open = MemberRef.open
 
+    @contextlib.contextmanager
     def counting(self: MemberRef):  # type: ignore[no-untyped-def]
-        handle = real_open(self)
-        real_read = handle.read
+        with real_open(self) as handle:
+            real_read = handle.read
 
-        def read_some(n: int = -1) -> bytes:
-            read.append(n)
-            return real_read(n)
+            def read_some(n: int = -1) -> bytes:
+                read.append(n)
+                return real_read(n)
 
-        handle.read = read_some  # type: ignore[method-assign]
-        return handle
+            handle.read = read_some  # type: ignore[method-assign]
+            yield handle
 
     monkeypatch.setattr(MemberRef, "open", counting)
     result = inspect_mask(folder_task(tmp_path, data), quick=False)
