@@ -16,6 +16,12 @@ from submitkit.benchmark.ids import encode
 REPO = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep the ground-truth cache of every test run out of the user's ~/.cache."""
+    os.environ["SUBMITKIT_CACHE_DIR"] = str(tmp_path_factory.mktemp("submitkit-cache"))
+
+
 def official_toolbox() -> Path | None:
     """The official list files: $SUBMITKIT_TEST_TOOLBOX, else ../shared/imagenet-s."""
     configured = os.environ.get("SUBMITKIT_TEST_TOOLBOX")

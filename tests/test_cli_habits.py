@@ -49,7 +49,8 @@ def test_one_spelling_per_option(command: str) -> None:
         assert "-o, --output" in text
     assert "--out " not in text and "--no-overwrite" not in text
     if "--format" in text:
-        assert re.search(r"--format <text\|json(\|github)?>", text), text
+        # markdown and latex: the paper tables of evaluate and compare.
+        assert re.search(r"--format <text\|json(\|github|\|markdown\|latex)?>", text), text
 
 
 def test_format_github_only_where_findings_are_about_files() -> None:

@@ -97,6 +97,31 @@ CASES: dict[str, tuple[Args, int]] = {
         lambda t: ["evaluate", _golden(t), "--dataset", str(GOLDEN / "dataset")],
         0,
     ),
+    "evaluate with intervals": (
+        lambda t: [
+            "evaluate",
+            _golden(t),
+            "--dataset",
+            str(GOLDEN / "dataset"),
+            "--bootstrap",
+            "50",
+            "--confusions",
+            "3",
+        ],
+        0,
+    ),
+    "compare ok": (
+        lambda t: [
+            "compare",
+            _golden(t),
+            _golden(t),
+            "--dataset",
+            str(GOLDEN / "dataset"),
+            "--bootstrap",
+            "50",
+        ],
+        0,
+    ),
     "evaluate not scored": (
         lambda t: ["evaluate", _broken_golden(t), "--dataset", str(GOLDEN / "dataset")],
         1,

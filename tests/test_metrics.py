@@ -403,10 +403,10 @@ def test_evaluate_scores_and_rows(dataset: tuple[Path, Path]) -> None:
     assert result.scores.IoUs == pytest.approx([100, 100, 0])
     assert [r.name for r in result.images] == NAMES
     row = result.images[0]
-    assert (row.height, row.width, row.Acc, row.label) == (20, 30, True, 1)
+    assert (row.height, row.width, row.Acc, row.predicted_label) == (20, 30, True, 1)
     assert row.mIoU == pytest.approx(100) and row.FMeasure == pytest.approx(100)
     csv_text = per_image_csv(result.images).splitlines()
-    assert csv_text[0] == "name,height,width,mIoU,FMeasure,Acc,label"
+    assert csv_text[0] == "name,height,width,mIoU,FMeasure,Acc,predicted_label"
     assert csv_text[1] == "n00000001/a,20,30,100.0000,100.0000,1,1"
 
 

@@ -12,6 +12,7 @@ from rich.text import Text
 from submitkit.cli import bundle as _bundle
 from submitkit.cli import check as _check
 from submitkit.cli import codes as _codes
+from submitkit.cli import compare as _compare
 from submitkit.cli import evaluate as _evaluate
 from submitkit.cli import fix as _fix
 from submitkit.cli import manifest as _manifest
@@ -56,6 +57,7 @@ app.command("pack")(_pack.pack)
 app.command("validate-files")(_validate_files.validate_files_command)
 app.command("evaluate")(_evaluate.evaluate)
 app.command("match")(_match.match)
+app.command("compare")(_compare.compare)
 app.command("manifest")(_manifest.manifest_command)
 app.command("score")(_score.score)
 app.command("bundle")(_bundle.bundle)

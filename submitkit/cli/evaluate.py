@@ -8,12 +8,15 @@ from typing import Annotated
 import typer
 
 from submitkit.cli.options import (
+    BootstrapOpt,
     JobsOpt,
+    LevelOpt,
     ManifestOpt,
-    PlainFormat,
-    PlainFormatOpt,
     ProtocolOpt,
     QuietOpt,
+    ScoreFormat,
+    ScoreFormatOpt,
+    SeedOpt,
     ToolboxOpt,
     TrackOpt,
     fail,
@@ -30,6 +33,7 @@ GroundTruthOpt = Annotated[
         show_default=False,
     ),
 ]
+PathOpt = Annotated[Path | None, typer.Option(show_default=False)]
 
 
 def evaluate(
@@ -70,16 +74,60 @@ def evaluate(
         Path | None,
         typer.Option(help="Draw the per-class IoU, sorted, as a PNG here.", show_default=False),
     ] = None,
+    bootstrap: BootstrapOpt = 0,
+    seed: SeedOpt = 0,
+    level: LevelOpt = 0.95,
+    confusions: Annotated[
+        int,
+        typer.Option(min=0, help="Largest confusions shown (JSON always lists at least 20)."),
+    ] = 0,
+    save_counts: Annotated[
+        Path | None,
+        typer.Option(
+            "--save-counts",
+            help="Write the evaluation with its exact per-image counts here (for `compare`).",
+            show_default=False,
+        ),
+    ] = None,
+    html: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write a self-contained HTML report here (metrics, every class, confusions, "
+            "worst images).",
+            show_default=False,
+        ),
+    ] = None,
+    worst: Annotated[int, typer.Option(min=0, help="Worst images in the HTML report.")] = 8,
+    no_cache: Annotated[
+        bool,
+        typer.Option(
+            "--no-cache",
+            help="Decode the ground truth again instead of using (and filling) the cache.",
+        ),
+    ] = False,
     jobs: JobsOpt = None,
-    output_format: PlainFormatOpt = PlainFormat.text,
+    output_format: ScoreFormatOpt = ScoreFormat.text,
     quiet: QuietOpt = False,
 ) -> None:
     """The official validation metrics, locally: the check runs first; errors mean no score."""
     from submitkit.render.scoreboard import render_evaluation_text
-    from submitkit.workflows.validation import evaluate_submission
+    from submitkit.render.tables import TABLES, table_row
+    from submitkit.workflows.analysis import DEFAULT_CONFUSIONS, BootstrapRequest
+    from submitkit.workflows.validation import EvaluateRequest, evaluate_submission
 
     try:
         settings, sources = validation_inputs(dataset, toolbox, manifest, track, protocol, jobs)
+        request = EvaluateRequest(
+            synsets=synsets,
+            per_image=per_image,
+            plot=plot,
+            bootstrap=BootstrapRequest(bootstrap, seed, level) if bootstrap else None,
+            confusions=max(confusions, DEFAULT_CONFUSIONS),
+            save_counts=save_counts,
+            html=html,
+            worst=worst,
+            cache=not no_cache,
+        )
         with RichProgress(quiet) as progress:
             document = evaluate_submission(
                 path,
@@ -87,9 +135,7 @@ def evaluate(
                 track=settings.track,
                 protocol=settings.protocol,
                 match_file=match,
-                synsets=synsets,
-                per_image=per_image,
-                plot=plot,
+                request=request,
                 jobs=settings.jobs,
                 progress=progress,
             )
@@ -98,5 +144,6 @@ def evaluate(
     finish(
         document,
         output_format,
-        lambda out: render_evaluation_text(out, stderr_console(), document, classes),
+        lambda out: render_evaluation_text(out, stderr_console(), document, classes, confusions),
+        lambda fmt: TABLES[fmt]([table_row(document)]),
     )

@@ -37,6 +37,15 @@ class PlainFormat(str, Enum):
     json = "json"
 
 
+class ScoreFormat(str, Enum):
+    """Formats of the commands that report scores: tables for papers besides text and JSON."""
+
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+    latex = "latex"
+
+
 class TrackChoice(str, Enum):
     t50 = "50"
     t300 = "300"
@@ -115,6 +124,19 @@ StrictOpt = Annotated[
     bool | None,
     typer.Option("--strict", help="Warnings fail too (exit 1).", show_default=False),
 ]
+ScoreFormatOpt = Annotated[
+    ScoreFormat,
+    typer.Option("--format", help="Output on stdout; markdown and latex give a table for papers."),
+]
+BootstrapOpt = Annotated[
+    int,
+    typer.Option(
+        "--bootstrap",
+        help="Resamples for percentile-bootstrap intervals over images (0 = none; 1000 is usual).",
+    ),
+]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the bootstrap resamples.")]
+LevelOpt = Annotated[float, typer.Option("--level", help="Confidence level of the intervals.")]
 
 
 def fail(error: SubmitkitError) -> NoReturn:
@@ -127,11 +149,20 @@ def fail(error: SubmitkitError) -> NoReturn:
 
 
 def finish(
-    document: Document, output_format: Format | PlainFormat, text: Callable[[Console], None]
+    document: Document,
+    output_format: Format | PlainFormat | ScoreFormat,
+    text: Callable[[Console], None],
+    table: Callable[[str], str] | None = None,
 ) -> NoReturn:
-    """Render a command's document in the chosen format, then exit by the one rule."""
+    """Render a command's document in the chosen format, then exit by the one rule.
+
+    ``table`` renders a scored document as a Markdown or LaTeX table (its argument is
+    the format); a failed run is shown as text whatever table was asked for.
+    """
     if output_format.value == "json":
         print_document(document)
+    elif output_format.value in ("markdown", "latex") and table and not document.is_failure():
+        stdout_console().out(table(output_format.value), highlight=False, end="")
     elif output_format.value == "github":
         from submitkit.render.github import render_github
 

@@ -270,12 +270,21 @@ class ManifestSources:
             if not names:
                 names = sorted(listing)
                 categories = sorted({n.split("/", 1)[0] for n in names})
+                official = info.count(split)
+                if len(names) == official:
+                    count = (
+                        f"its {len(names)} images are as many as the official {split.value} "
+                        "list holds, but their names are not checked against it"
+                    )
+                else:
+                    count = (
+                        f"it holds {len(names)} images where the official {split.value} "
+                        f"list has {official}"
+                    )
                 diags.append(
                     Code.NAMES_FROM_DATASET.at(
                         "",
-                        f"expected names come from the local copy {split_dir} "
-                        f"({len(names)} images; the official {split.value} list has "
-                        f"{info.count(split)})",
+                        f"expected names come from the local copy {split_dir} alone: {count}",
                         "add --toolbox <clone of LUSSeg/ImageNet-S> to check against the "
                         "official list",
                     )

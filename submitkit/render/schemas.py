@@ -16,6 +16,7 @@ from submitkit.core.atomic import write_text_atomic
 from submitkit.core.document import SCHEMA_DIALECT, Document
 from submitkit.inputs.manifest import Manifest
 from submitkit.inputs.match_json import match_schema
+from submitkit.workflows.compare import ComparisonOutput
 from submitkit.workflows.fix import FixResult
 from submitkit.workflows.manifest import ManifestWritten
 from submitkit.workflows.pack import PackResult
@@ -27,6 +28,7 @@ DOCUMENTS: tuple[type[Document], ...] = (
     PackResult,
     FixResult,
     EvaluationOutput,
+    ComparisonOutput,
     MatchOutput,
     FilesReport,
     ManifestWritten,

@@ -11,9 +11,10 @@ from rich.text import Text
 from submitkit.benchmark.tracks import TRACKS
 from submitkit.render.console import printable
 from submitkit.render.reporting import TextReporter, render_findings_on
-from submitkit.scoring.metrics import Scores
+from submitkit.scoring.bootstrap import SMALL_CLASS_IMAGES
 from submitkit.scoring.ties import Ties
-from submitkit.workflows.score import ClassScore, EvaluationOutput, MatchCandidate, MatchOutput
+from submitkit.workflows.analysis import ClassRef, ClassScore, ConfusionRow
+from submitkit.workflows.score import EvaluationOutput, MatchCandidate, MatchOutput
 
 MAX_TIED_SHOWN = 12
 
@@ -33,21 +34,55 @@ SUMMARY_ROWS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _value(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f}"
+def _value(value: float | None, interval: list[float | None] | None = None) -> str:
+    if value is None:
+        return "n/a"
+    text = f"{value:.2f}"
+    if interval is not None and interval[0] is not None and interval[1] is not None:
+        text += f" [{interval[0]:.2f}, {interval[1]:.2f}]"
+    return text
 
 
-def render_scores(
-    console: Console, title: str, scores: Scores, classes: Sequence[ClassScore], shown: int
-) -> None:
-    summary = Table(title=title, title_justify="left", show_edge=False)
+def _class_label(ref: ClassRef) -> str:
+    return " ".join(filter(None, (str(ref.id), ref.wnid, ref.name)))
+
+
+def render_scores(console: Console, title: str, document: EvaluationOutput, shown: int) -> None:
+    """The headline metrics (with intervals), the worst classes, and the largest confusions."""
+    summary = Table(title=Text(title), title_justify="left", show_edge=False)
     summary.add_column("metric")
     summary.add_column("value", justify="right")
     summary.add_column("meaning", style="dim")
+    intervals = document.intervals or {}
     for key, meaning in SUMMARY_ROWS:
-        summary.add_row(key, _value(getattr(scores, key)), meaning)
+        summary.add_row(key, _value(getattr(document.scores, key), intervals.get(key)), meaning)
     console.print(summary)
+    if document.bootstrap is not None:
+        b = document.bootstrap
+        console.print(
+            Text(
+                f"intervals: {b.level:.0%} percentile bootstrap over images, "
+                f"{b.samples} resamples, seed {b.seed}",
+                style="dim",
+            )
+        )
+        if b.note:
+            console.print(Text(f"note: {b.note}", style="yellow"))
     console.print()
+    _render_classes(console, document.classes, shown, with_interval=document.bootstrap is not None)
+    if not any(row.name for row in document.classes if row.id > 0):
+        console.print(
+            Text(
+                "no class names: give --synsets LOC_synset_mapping.txt (ImageNet devkit), "
+                "or put that file in the --dataset folder",
+                style="dim",
+            )
+        )
+
+
+def _render_classes(
+    console: Console, classes: Sequence[ClassScore], shown: int, with_interval: bool
+) -> None:
     count = min(shown, len(classes))
     if count == 0:
         return
@@ -57,19 +92,57 @@ def render_scores(
         title_justify="left",
         show_edge=False,
     )
-    for column in ("id", "wnid", "name"):
-        per_class.add_column(column)
+    per_class.add_column("class")
     per_class.add_column("IoU", justify="right")
     per_class.add_column("BIoU", justify="right")
+    per_class.add_column("images", justify="right")
+    per_class.add_column("mostly mistaken for")
+    small = 0
     for row in classes[:count]:
+        iou = _value(row.IoU, list(row.interval) if with_interval and row.interval else None)
+        flag = " *" if row.small else ""
+        small += row.small
+        mistaken = ""
+        if row.mistaken_for is not None:
+            m = row.mistaken_for
+            mistaken = f"{_class_label(m.predicted)} ({m.share:.0f}%)"
         per_class.add_row(
-            str(row.id),
-            row.wnid or "",
-            printable(row.name or ""),
-            f"{row.IoU:.2f}",
+            Text(" ".join(filter(None, (str(row.id), row.wnid, row.name)))),
+            iou,
             f"{row.BIoU:.2f}",
+            f"{row.images}{flag}",
+            Text(mistaken),
         )
     console.print(per_class)
+    if small:
+        console.print(
+            Text(
+                f"* held by fewer than {SMALL_CLASS_IMAGES} validation images: "
+                "its IoU alone says little",
+                style="dim",
+            )
+        )
+
+
+def render_confusions(console: Console, rows: Sequence[ConfusionRow]) -> None:
+    """The largest confusions: ground-truth class, predicted class, pixels, share."""
+    table = Table(
+        title=f"largest confusions ({len(rows)}; --confusions N for more)",
+        title_justify="left",
+        show_edge=False,
+    )
+    table.add_column("ground truth")
+    table.add_column("predicted as")
+    table.add_column("pixels", justify="right")
+    table.add_column("share of class", justify="right")
+    for row in rows:
+        table.add_row(
+            Text(_class_label(row.truth)),
+            Text(_class_label(row.predicted)),
+            f"{row.pixels:,}",
+            f"{row.share:.1f}%",
+        )
+    console.print(table)
 
 
 def render_candidates(
@@ -118,7 +191,7 @@ def ties_text(ties: Ties, candidates: Sequence[MatchCandidate]) -> str:
 
 
 def render_evaluation_text(
-    console: Console, err: Console, document: EvaluationOutput, classes: int
+    console: Console, err: Console, document: EvaluationOutput, classes: int, confusions: int = 0
 ) -> None:
     """The score tables; or, when the check blocked scoring, the check and why."""
     if document.scores is None or document.track is None:
@@ -130,12 +203,19 @@ def render_evaluation_text(
         f"{printable(document.submission)}: {TRACKS[document.track].name} validation, "
         f"{document.images} images{mapped}"
     )
-    render_scores(console, title, document.scores, document.classes, classes)
+    render_scores(console, title, document, classes)
+    if confusions > 0:
+        console.print()
+        render_confusions(console, document.confusions[:confusions])
     render_findings_on(err, document.check.diagnostics)
-    if document.per_image is not None:
-        console.print(Text(f"per-image figures written to {printable(document.per_image)}"))
-    if document.plot is not None:
-        console.print(Text(f"per-class IoU plot written to {printable(document.plot)}"))
+    for written, what in (
+        (document.per_image, "per-image figures"),
+        (document.plot, "per-class IoU plot"),
+        (document.html, "HTML report"),
+        (document.counts_file, "per-image counts (for `submitkit compare`)"),
+    ):
+        if written is not None:
+            console.print(Text(f"{what} written to {printable(written)}"))
 
 
 def render_match_text(console: Console, document: MatchOutput) -> None:

@@ -32,14 +32,26 @@ from typing import Literal, Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 from PIL import Image, UnidentifiedImageError
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from submitkit.benchmark.ids import IGNORE, decode
 from submitkit.core.diagnostics import Code, Diagnostic
 from submitkit.core.errors import EnvironmentProblem, UsageError
 from submitkit.core.workers import pool_context, start_worker
+from submitkit.scoring.counts import PerImageCounts
 from submitkit.scoring.matching import MatchStatistics
-from submitkit.scoring.metrics import Accumulator, Scores, count_image, match_table
+from submitkit.scoring.metrics import (
+    Accumulator,
+    ImageCounts,
+    Scores,
+    boundary_mask,
+    count_image,
+    match_table,
+)
+from submitkit.scoring.truth_cache import Entry as TruthEntry
+from submitkit.scoring.truth_cache import TruthCache, digest
+from submitkit.scoring.truth_cache import decode as decode_truth
+from submitkit.scoring.truth_cache import encode as encode_truth
 
 Progress = Callable[[int], None]
 """Called with the number of images just finished."""
@@ -48,6 +60,10 @@ MAX_CHUNK = 32
 """Images per task at most: big enough to hide task overhead, small enough for progress."""
 
 MAX_UNMAPPED_LISTED = 10
+
+MAX_CACHED_ID = 1 << 15
+"""Ground truth with an id at or above this is not cached (the cache stores 2 * id + 1 in 16 bits;
+official ids stop at 1000)."""
 
 
 # --- reading masks ---------------------------------------------------------------
@@ -169,12 +185,14 @@ class ImageRow(BaseModel):
     """The toolbox's foreground F-measure (%) of this image."""
     Acc: bool
     """Whether the image-level label (class with most predicted pixels) is right."""
-    label: int
-    """That image-level label."""
+    predicted_label: int
+    """That image-level label: the class with most predicted pixels (not the ground truth's)."""
 
 
 class Evaluation(BaseModel):
     """What :func:`evaluate` found."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
 
     k: int
     matched: bool
@@ -185,16 +203,28 @@ class Evaluation(BaseModel):
     images: list[ImageRow]
     """Rows of the images scored, in the order of ``names``."""
     diagnostics: list[Diagnostic]
+    counts: PerImageCounts | None = Field(default=None, exclude=True)
+    """The exact per-image counts of the images scored (for intervals, compare, confusions)."""
+    truth_from_cache: int = 0
+    """Ground-truth masks served decoded from the cache instead of decoded again."""
 
 
 def per_image_csv(rows: Iterable[ImageRow]) -> str:
-    """The rows as CSV text (header ``name,height,width,mIoU,FMeasure,Acc,label``)."""
+    """The rows as CSV text (header ``name,height,width,mIoU,FMeasure,Acc,predicted_label``)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["name", "height", "width", "mIoU", "FMeasure", "Acc", "label"])
+    writer.writerow(["name", "height", "width", "mIoU", "FMeasure", "Acc", "predicted_label"])
     for r in rows:
         writer.writerow(
-            [r.name, r.height, r.width, f"{r.mIoU:.4f}", f"{r.FMeasure:.4f}", int(r.Acc), r.label]
+            [
+                r.name,
+                r.height,
+                r.width,
+                f"{r.mIoU:.4f}",
+                f"{r.FMeasure:.4f}",
+                int(r.Acc),
+                r.predicted_label,
+            ]
         )
     return out.getvalue()
 
@@ -218,6 +248,7 @@ class _Context:
     k: int
     table: npt.NDArray[np.int32] | None = None
     clusters: int = 0
+    truth: TruthCache | None = None
 
 
 @dataclass
@@ -227,27 +258,51 @@ class _ChunkResult:
     accumulator: Accumulator | None = None
     statistics: MatchStatistics | None = None
     fatal: tuple[str, str] | None = None
+    counts: PerImageCounts | None = None
+    truth_hits: int = 0
+    new_truth: dict[str, TruthEntry] = field(default_factory=dict)
 
 
-def _read_pair(
-    ctx: _Context, name: str, out: _ChunkResult
-) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]] | None:
-    """Ground truth and prediction of one image, or None with a diagnostic/fatal noted."""
-    file = _file_name(name)
+def _read_truth(
+    ctx: _Context, name: str, file: str, out: _ChunkResult
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.bool_] | None] | None:
+    """One ground truth's ids (and boundary, when cached), or None with a fatal noted."""
     try:
-        gt = read_ids(ctx.ground_truth.read(file))
+        data = ctx.ground_truth.read(file)
+        if ctx.truth is None:
+            return read_ids(data), None
+        key = digest(data)
+        entry = ctx.truth.lookup(file, key)
+        if entry is not None:
+            out.truth_hits += 1
+            return decode_truth(entry.runs, entry.height, entry.width)
+        gt = read_ids(data)
+        edge = boundary_mask(gt)
+        if gt.size and int(gt.max()) < MAX_CACHED_ID:
+            out.new_truth[file] = TruthEntry(key, gt.shape[0], gt.shape[1], encode_truth(gt, edge))
+        return gt, edge
     except (FileNotFoundError, KeyError):
         out.fatal = (
             f"ground truth {file} is missing",
             "point at <dataset>/ImageNetS{K}/validation-segmentation of the right track",
         )
-        return None
     except OSError as exc:
         out.fatal = (f"cannot read ground truth {file}: {exc}", "")
-        return None
     except MaskFault as fault:
         out.fatal = (f"ground truth {file}: {fault.message}", "the dataset copy is damaged")
+    return None
+
+
+def _read_pair(
+    ctx: _Context, name: str, out: _ChunkResult
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.bool_] | None] | None:
+    """Ground truth, prediction and (if cached) the ground-truth boundary of one image,
+    or None with a diagnostic/fatal noted."""
+    file = _file_name(name)
+    truth = _read_truth(ctx, name, file, out)
+    if truth is None:
         return None
+    gt, edge = truth
     try:
         pred = read_ids(ctx.predictions.read(file), gt.shape)
     except (FileNotFoundError, KeyError):
@@ -261,7 +316,7 @@ def _read_pair(
     except MaskFault as fault:
         out.diagnostics.append(fault.code.at(file, fault.message, fault.hint))
         return None
-    return gt, pred
+    return gt, pred, edge
 
 
 def _unmapped_diagnostic(
@@ -288,24 +343,26 @@ def _run_chunk(ctx: _Context, names: Sequence[str]) -> _ChunkResult:
         out.accumulator = Accumulator(ctx.k)
     else:
         out.statistics = MatchStatistics(ctx.k, ctx.clusters)
+    counted: list[ImageCounts] = []
     for name in names:
         pair = _read_pair(ctx, name, out)
         if out.fatal is not None:
             break
         if pair is None:
             continue
-        gt, pred = pair
+        gt, pred, gt_edge = pair
         if out.statistics is not None:
             out.statistics.add(gt, pred)
             continue
         assert out.accumulator is not None
-        counts = count_image(gt, pred, ctx.k, ctx.table)
+        counts = count_image(gt, pred, ctx.k, ctx.table, gt_edge)
         if ctx.table is not None and counts.unmapped_pixels:
             out.diagnostics.append(
                 _unmapped_diagnostic(_file_name(name), gt, pred, ctx.table, ctx.k)
             )
             continue
         out.accumulator.add(counts)
+        counted.append(counts)
         out.rows.append(
             ImageRow(
                 name=_stem_name(name),
@@ -314,9 +371,11 @@ def _run_chunk(ctx: _Context, names: Sequence[str]) -> _ChunkResult:
                 mIoU=counts.miou(),
                 FMeasure=counts.fmeasure() * 100,
                 Acc=counts.accurate(),
-                label=counts.image_label(),
+                predicted_label=counts.image_label(),
             )
         )
+    if out.accumulator is not None:
+        out.counts = PerImageCounts.from_images(ctx.k, [r.name for r in out.rows], counted)
     return out
 
 
@@ -399,6 +458,7 @@ def evaluate(
     match: Mapping[int, int] | None = None,
     jobs: int = 0,
     progress: Progress | None = None,
+    truth_cache: TruthCache | None = None,
 ) -> Evaluation:
     """Score ``predictions`` against ``ground_truth`` with the official metrics.
 
@@ -408,6 +468,7 @@ def evaluate(
     per core, 1 to stay in this process. Faults of a prediction (missing, not an
     RGB PNG, wrong size, an id the match lacks) come back as diagnostics and leave
     ``scores`` None; a missing or damaged ground truth raises EnvironmentProblem.
+    ``truth_cache`` serves decoded ground truth whose bytes it has seen, and learns the rest.
     """
     _check_args(names, k)
     table = None
@@ -422,18 +483,33 @@ def evaluate(
         ground_truth=_reader(ground_truth, "ground-truth"),
         k=k,
         table=table,
+        truth=truth_cache,
     )
     total = Accumulator(k)
     rows: list[ImageRow] = []
     diagnostics: list[Diagnostic] = []
+    parts: list[PerImageCounts] = []
+    learned: dict[str, TruthEntry] = {}
+    hits = 0
     for res in _run(ctx, names, jobs, progress):
-        assert res.accumulator is not None
+        assert res.accumulator is not None and res.counts is not None
         total.merge(res.accumulator)
         rows.extend(res.rows)
         diagnostics.extend(res.diagnostics)
+        parts.append(res.counts)
+        learned.update(res.new_truth)
+        hits += res.truth_hits
+    if truth_cache is not None:
+        truth_cache.update(learned)
     scores = total.scores() if not diagnostics else None
     return Evaluation(
-        k=k, matched=match is not None, scores=scores, images=rows, diagnostics=diagnostics
+        k=k,
+        matched=match is not None,
+        scores=scores,
+        images=rows,
+        diagnostics=diagnostics,
+        counts=PerImageCounts.concat(k, parts),
+        truth_from_cache=hits,
     )
 
 

@@ -206,6 +206,17 @@ class ImageCounts:
         valid = self._valid
         return self.rows[valid], self.conf[valid].sum(axis=2)
 
+    def entries(self) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+        """The non-zero scored cells as (ground-truth class, predicted column, flags, pixels).
+
+        Exact integers and a few dozen per image: what survives an image for
+        resampling, comparisons and confusions (:mod:`submitkit.scoring.counts`).
+        """
+        valid = self._valid
+        conf = self.conf[valid]
+        r, p, f = np.nonzero(conf)
+        return self.rows[valid][r], p.astype(np.int64), f.astype(np.int64), conf[r, p, f]
+
     @property
     def unmapped_pixels(self) -> int:
         """Scored pixels whose predicted id the match has no key for."""
@@ -257,11 +268,14 @@ def count_image(
     pred: npt.NDArray[np.integer],
     k: int,
     table: npt.NDArray[np.int32] | None = None,
+    gt_edge: npt.NDArray[np.bool_] | None = None,
 ) -> ImageCounts:
     """Histogram one image: ground truth ``gt`` and prediction ``pred`` as H x W ids.
 
     ``table`` (from :func:`match_table`) maps predicted ids to classes when the
     submission ships a match; boundaries are taken on the raw ``pred`` either way.
+    ``gt_edge`` is the ground truth's :func:`boundary_mask` when it is known
+    already (the ground-truth cache keeps it).
     """
     # int32 up front: clamping a narrow dtype against k+1 could overflow it.
     g = np.asarray(gt).astype(np.int32, copy=False)
@@ -270,7 +284,8 @@ def count_image(
         raise ValueError(f"shape mismatch: ground truth {g.shape}, prediction {p.shape}")
     h, w = g.shape
     d = boundary_width(h, w)
-    gt_edge = boundary_mask(g, d)
+    if gt_edge is None:
+        gt_edge = boundary_mask(g, d)
     pred_edge = boundary_mask(p, d)
 
     ncol = k + 3

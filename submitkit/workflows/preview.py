@@ -246,10 +246,8 @@ def preview_sheet(
 
 
 def _write_png(image: Image.Image, out: Path) -> None:
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
     try:
-        write_bytes_atomic(out, buffer.getvalue())
+        write_bytes_atomic(out, png_bytes(image))
     except OSError as exc:
         raise EnvironmentProblem(f"cannot write {out}: {exc.strerror or exc}") from exc
 
@@ -334,6 +332,29 @@ def _load_tile(
                 f"mask is {w}x{h} but its source {reference[0]}x{reference[1]}: stretched"
             )
     return tile
+
+
+def pair_thumbnail(
+    key: str,
+    read: Callable[[str], bytes],
+    split_dir: Path | None,
+    gt_dir: Path | None,
+    match: Mapping[int, int] | None,
+    box: int = 240,
+) -> Image.Image:
+    """The prediction over its source image, beside the ground truth over it (the report's
+    worst images): the same drawing as a contact-sheet tile, without the text."""
+    tile = _load_tile(key, f"{key}.png", read, split_dir, gt_dir, match)
+    reference = _reference_size(tile) or (box, box)
+    size = fit(*reference, box=box)
+    panels = [
+        overlay(tile.source, ids, size) if ids is not None else Image.new("RGB", size, _PANEL_BG)
+        for ids in (tile.prediction, tile.ground_truth)
+    ]
+    sheet = Image.new("RGB", (2 * size[0] + _GAP // 2, size[1]), _BACKGROUND)
+    sheet.paste(panels[0], (0, 0))
+    sheet.paste(panels[1], (size[0] + _GAP // 2, 0))
+    return sheet
 
 
 def _reference_size(tile: Tile) -> tuple[int, int] | None:
@@ -520,6 +541,20 @@ def _iou_colour(value: float) -> RGB:
 def plot_class_iou(
     ious: Sequence[float], names: Sequence[str], out: Path, *, title: str = "Per-class IoU"
 ) -> None:
+    """Write :func:`class_iou_image` as a PNG at ``out``."""
+    _write_png(class_iou_image(ious, names, title=title), out)
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    """An image as PNG bytes (for data URIs in the HTML report)."""
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def class_iou_image(
+    ious: Sequence[float], names: Sequence[str], *, title: str = "Per-class IoU"
+) -> Image.Image:
     """Draw per-class IoU (percent, 0..100, as ``Scores.IoUs``) sorted best first, as a PNG.
 
     ``names[i]`` labels ``ious[i]``. Up to 60 classes are drawn as labelled
@@ -537,7 +572,7 @@ def plot_class_iou(
         image = _bars(values, names, order, mean, title)
     else:
         image = _profile(values, names, order, mean, title)
-    _write_png(image, out)
+    return image
 
 
 def _bars(
@@ -549,7 +584,7 @@ def _bars(
     label_w = max(int(probe.textlength(names[i], font=f_text)) for i in order) + 14
     left, top = _PAD + label_w, 64
     width = left + bar_w + 70 + _PAD
-    height = top + row * len(order) + 44
+    height = top + row * len(order) + 70
     image = Image.new("RGB", (width, height), _BACKGROUND)
     draw = ImageDraw.Draw(image)
     draw.text((_PAD, _PAD), title, font=f_title, fill=_TEXT)
@@ -559,6 +594,11 @@ def _bars(
         font=f_text,
         fill=_MUTED,
     )
+    # The mean line first, so bars and text are drawn over it; the values sit in
+    # their own column right of the bar area, where the line never reaches.
+    mx = left + round(bar_w * mean / 100)
+    for y in range(top - 4, top + row * len(order), 8):
+        draw.line([(mx, y), (mx, y + 4)], fill=(40, 40, 40), width=1)
     for rank, i in enumerate(order):
         y = top + rank * row
         name_w = probe.textlength(names[i], font=f_text)
@@ -567,11 +607,16 @@ def _bars(
         draw.rectangle(
             [left, y + 3, left + max(length, 1), y + row - 4], fill=_iou_colour(values[i])
         )
-        draw.text((left + length + 6, y + 2), f"{values[i]:.1f}", font=f_text, fill=_TEXT)
-    _axis(draw, left, top + row * len(order) + 4, bar_w, f_text)
-    mx = left + round(bar_w * mean / 100)
-    for y in range(top - 4, top + row * len(order), 8):
-        draw.line([(mx, y), (mx, y + 4)], fill=(40, 40, 40), width=1)
+        draw.text((left + bar_w + 10, y + 2), f"{values[i]:.1f}", font=f_text, fill=_TEXT)
+    axis_y = top + row * len(order) + 4
+    _axis(draw, left, axis_y, bar_w, f_text)
+    label = "IoU (%)"
+    draw.text(
+        (left + bar_w / 2 - probe.textlength(label, font=f_text) / 2, axis_y + 26),
+        label,
+        font=f_text,
+        fill=_MUTED,
+    )
     return image
 
 
@@ -595,8 +640,8 @@ def _profile(
     plot_w, plot_h = column * n, 300
     left, top = _PAD + 40, 70
     listed = 15
-    list_top = top + plot_h + 40
-    width = max(left + plot_w + _PAD, 2 * 420 + 2 * _PAD)
+    list_top = top + plot_h + 44
+    width = max(left + plot_w + 90 + _PAD, 2 * 420 + 2 * _PAD)
     height = list_top + 24 + listed * 20 + _PAD
     image = Image.new("RGB", (width, height), _BACKGROUND)
     draw = ImageDraw.Draw(image)
@@ -629,6 +674,10 @@ def _profile(
     my = top + plot_h - round(plot_h * mean / 100)
     for x in range(left, left + plot_w, 10):
         draw.line([(x, my), (x + 5, my)], fill=(40, 40, 40))
+    mean_label = f"mean {mean:.1f}"
+    draw.text((left + plot_w + 6, my - 8), mean_label, font=f_text, fill=(40, 40, 40))
+    draw.text((_PAD, top - 22), "IoU (%)", font=f_text, fill=_MUTED)
+    draw.text((left, top + plot_h + 6), "classes, sorted best first", font=f_text, fill=_MUTED)
     for col, (heading, picks) in enumerate(
         (("best", order[:listed]), ("worst", list(reversed(order[-listed:]))))
     ):

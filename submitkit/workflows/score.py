@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import ClassVar, Literal
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from submitkit.benchmark.protocols import MANY_TO_ONE_PROTOCOLS, Protocol
 from submitkit.benchmark.tracks import TRACKS, Split
@@ -22,7 +22,9 @@ from submitkit.core.diagnostics import Code, Diagnostic, Severity
 from submitkit.core.document import Document
 from submitkit.core.errors import EnvironmentProblem, UsageError
 from submitkit.core.progress import NoProgress, ProgressSink
-from submitkit.inputs.manifest import ManifestSources
+from submitkit.inputs.manifest import ManifestSources, dataset_split_dir
+from submitkit.scoring.bootstrap import BootstrapInfo
+from submitkit.scoring.counts import PerImageCounts
 from submitkit.scoring.engine import Evaluation, evaluate, match_submission
 from submitkit.scoring.matching import (
     Matching,
@@ -35,22 +37,26 @@ from submitkit.scoring.matching import (
 from submitkit.scoring.metrics import Scores
 from submitkit.scoring.tiebreak import official_mapping
 from submitkit.scoring.ties import Ties, find_ties
+from submitkit.scoring.truth_cache import TruthCache
+from submitkit.workflows.analysis import (
+    DEFAULT_CONFUSIONS,
+    BootstrapRequest,
+    ClassScore,
+    ConfusionRow,
+    Naming,
+    WorstImage,
+    bias_note,
+    class_scores,
+    confusion_rows,
+    intervals,
+    worst_images,
+)
 
 TieBreak = Literal["official", "any"]
 """``official``: the assignment evaluation/match.py returns; ``any``: SciPy's optimum."""
 
 SYNSET_FILES = ("LOC_synset_mapping.txt", "synset_words.txt", "synsets.txt")
 """Files of ``wnid name, synonyms`` lines a dataset folder may hold."""
-
-
-class ClassScore(BaseModel):
-    """One row of the per-class table."""
-
-    id: int
-    wnid: str | None
-    name: str | None
-    IoU: float
-    BIoU: float
 
 
 class EvaluationOutput(Document):
@@ -62,20 +68,39 @@ class EvaluationOutput(Document):
     submission: str
     track: int | None
     """K, when the check could tell it."""
+    protocol: str | None = None
+    """The protocol given (flag or config), if any."""
     images: int = 0
     """Images scored."""
     matched: bool = False
     """Whether predicted ids were mapped through a match.json."""
     scores: Scores | None = None
     """``None`` when the check found errors that block scoring (see ``check``)."""
+    intervals: dict[str, list[float | None]] | None = None
+    """With ``--bootstrap``: metric -> [low, high], percentile bootstrap over images."""
+    bootstrap: BootstrapInfo | None = None
+    """With ``--bootstrap``: resamples, seed and level, enough to reproduce the intervals."""
     classes: list[ClassScore] = Field(default_factory=list)
     """Classes 0..K, worst IoU first."""
+    confusions: list[ConfusionRow] = Field(default_factory=list)
+    """The largest confusions, ground-truth class -> predicted class, most pixels first."""
     per_image: str | None = None
     """The per-image CSV written, if asked for."""
     plot: str | None = None
     """The per-class IoU chart written, if asked for."""
+    html: str | None = None
+    """The HTML report written, if asked for."""
+    counts_file: str | None = None
+    """The per-image counts written for `compare`, if asked for."""
     check: Report
     """The check that ran first, with the scoring pass's own findings."""
+
+    _counts: PerImageCounts | None = PrivateAttr(default=None)
+
+    @property
+    def counts(self) -> PerImageCounts | None:
+        """The exact per-image counts behind the scores (kept out of the JSON)."""
+        return self._counts
 
     def is_failure(self) -> bool:
         return self.scores is None
@@ -203,12 +228,14 @@ def run_evaluate(
     progress: ProgressSink | None = None,
     split: Split = Split.validation,
     ground_truth: Path | None = None,
+    cache: bool = True,
 ) -> Scored:
     """Check ``path`` against the validation split, then score it if the check passed.
 
     A scoring program (`submitkit score`) names its own ``split`` and
     ``ground_truth`` folder: the reference data of a competition may hold test
     ground truth, laid out by the bundle rather than as a dataset copy.
+    ``cache``: take decoded ground truth from (and add it to) the user's ground-truth cache.
     """
     sink = progress or NoProgress()
     run = _validation_check(
@@ -229,20 +256,9 @@ def run_evaluate(
         match=run.match,
         jobs=jobs,
         progress=sink.stage("Scoring", len(names)),
+        truth_cache=TruthCache.for_folder(ground_truth) if cache else None,
     )
     return Scored(check=run, evaluation=evaluation)
-
-
-def class_scores(scores: Scores, categories: list[str], names: dict[str, str]) -> list[ClassScore]:
-    """Per-class rows, worst IoU first; wnids only when the category list is complete."""
-    k = len(scores.IoUs) - 1
-    complete = len(categories) == k
-    rows = []
-    for class_id, (iou, biou) in enumerate(zip(scores.IoUs, scores.BIoUs, strict=True)):
-        wnid = categories[class_id - 1] if complete and class_id > 0 else None
-        name = "other" if class_id == 0 else names.get(wnid or "")
-        rows.append(ClassScore(id=class_id, wnid=wnid, name=name, IoU=iou, BIoU=biou))
-    return sorted(rows, key=lambda r: (r.IoU, r.id))
 
 
 @dataclass
@@ -406,3 +422,53 @@ def _notes(candidates: list[MatchCandidate]) -> list[str]:
 def _total(mapping: dict[int, int], top: int) -> dict[int, int]:
     """Every id 0..top mapped: ids the matching left free go to "other" (0)."""
     return {i: mapping.get(i, 0) for i in range(top + 1)}
+
+
+def evaluation_document(
+    path: Path,
+    evaluation: Evaluation,
+    naming: Naming,
+    check: Report,
+    *,
+    protocol: Protocol | None = None,
+    bootstrap: BootstrapRequest | None = None,
+    confusions: int = DEFAULT_CONFUSIONS,
+) -> EvaluationOutput:
+    """Everything `evaluate` reports about one scored run, named for people; ``check`` is
+    the report of the check that ran first (with the scoring pass's findings)."""
+    assert evaluation.scores is not None, "only a complete evaluation has a document"
+    counts = evaluation.counts
+    rows = class_scores(evaluation.scores, naming, counts)
+    document = EvaluationOutput(
+        submission=str(path),
+        track=evaluation.k,
+        protocol=protocol.value if protocol is not None else None,
+        images=len(evaluation.images),
+        matched=evaluation.matched,
+        scores=evaluation.scores,
+        classes=rows,
+        confusions=confusion_rows(counts, naming, confusions) if counts is not None else [],
+        check=check,
+    )
+    document._counts = counts
+    if bootstrap is not None and counts is not None:
+        document.intervals = intervals(counts, bootstrap, rows)
+        document.bootstrap = bootstrap.info()
+        document.bootstrap.note = bias_note(evaluation.scores, document.intervals, rows)
+    return document
+
+
+def report_images(scored: Scored, dataset: Path, count: int) -> list[WorstImage]:
+    """Thumbnails of the ``count`` worst images of a scored run, for the HTML report."""
+    run, evaluation = scored.check, scored.evaluation
+    if evaluation is None or run.layout is None or count <= 0:
+        return []
+    k = evaluation.k
+    return worst_images(
+        evaluation,
+        run.layout.source.read,
+        ground_truth_dir(dataset, k),
+        dataset_split_dir(dataset, TRACKS[k], Split.validation),
+        run.match if evaluation.matched else None,
+        count,
+    )

@@ -7,6 +7,8 @@ same kind of document as a scored run (with ``scores``/``mapping`` left empty).
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from submitkit.benchmark.protocols import Protocol
@@ -17,16 +19,39 @@ from submitkit.inputs.manifest import ManifestSources
 from submitkit.inputs.match_json import write_match
 from submitkit.scoring.engine import per_image_csv
 from submitkit.scoring.matching import MatchLevel
+from submitkit.workflows.analysis import (
+    COUNTS_KIND,
+    DEFAULT_CONFUSIONS,
+    BootstrapRequest,
+    Naming,
+    counts_document,
+)
 from submitkit.workflows.score import (
-    ClassScore,
     EvaluationOutput,
     MatchOutput,
+    Scored,
     TieBreak,
-    class_scores,
+    evaluation_document,
+    report_images,
     run_evaluate,
     run_match,
     synset_names,
 )
+
+
+@dataclass(frozen=True)
+class EvaluateRequest:
+    """What `evaluate` writes and adds beyond the score (every field optional)."""
+
+    synsets: Path | None = None
+    per_image: Path | None = None
+    plot: Path | None = None
+    bootstrap: BootstrapRequest | None = None
+    confusions: int = DEFAULT_CONFUSIONS
+    save_counts: Path | None = None
+    html: Path | None = None
+    worst: int = 8
+    cache: bool = True
 
 
 def evaluate_submission(
@@ -36,13 +61,12 @@ def evaluate_submission(
     track: int | None = None,
     protocol: Protocol | None = None,
     match_file: Path | None = None,
-    synsets: Path | None = None,
-    per_image: Path | None = None,
-    plot: Path | None = None,
+    request: EvaluateRequest | None = None,
     jobs: int = 0,
     progress: ProgressSink | None = None,
 ) -> EvaluationOutput:
-    """Check, then score ``path``; write the per-image CSV and the chart when asked."""
+    """Check, then score ``path``; add intervals and confusions and write the files asked for."""
+    asked = request or EvaluateRequest()
     scored = run_evaluate(
         path,
         sources,
@@ -51,6 +75,7 @@ def evaluate_submission(
         match_file=match_file,
         jobs=jobs,
         progress=progress,
+        cache=asked.cache,
     )
     report = scored.check.report.model_copy(deep=True)
     evaluation = scored.evaluation
@@ -59,35 +84,58 @@ def evaluate_submission(
     if evaluation is None or evaluation.scores is None:
         return EvaluationOutput(submission=str(path), track=report.track, check=report)
     assert sources.dataset is not None and scored.check.manifest is not None
-    rows = class_scores(
-        evaluation.scores,
-        scored.check.manifest.categories,
-        synset_names(sources.dataset, synsets),
+    naming = Naming(scored.check.manifest.categories, synset_names(sources.dataset, asked.synsets))
+    document = evaluation_document(
+        path,
+        evaluation,
+        naming,
+        report,
+        protocol=protocol,
+        bootstrap=asked.bootstrap,
+        confusions=asked.confusions,
     )
-    if per_image is not None:
-        write_text_atomic(per_image, per_image_csv(evaluation.images))
-    if plot is not None:
-        _plot(rows, plot)
-    return EvaluationOutput(
-        submission=str(path),
-        track=evaluation.k,
-        images=len(evaluation.images),
-        matched=evaluation.matched,
-        scores=evaluation.scores,
-        classes=rows,
-        per_image=str(per_image) if per_image is not None else None,
-        plot=str(plot) if plot is not None else None,
-        check=report,
-    )
+    _write_outputs(document, scored, sources.dataset, asked)
+    return document
 
 
-def _plot(rows: list[ClassScore], out: Path) -> None:
+def _write_outputs(
+    document: EvaluationOutput, scored: Scored, dataset: Path, asked: EvaluateRequest
+) -> None:
+    evaluation = scored.evaluation
+    assert evaluation is not None
+    if asked.per_image is not None:
+        write_text_atomic(asked.per_image, per_image_csv(evaluation.images))
+        document.per_image = str(asked.per_image)
+    if asked.plot is not None:
+        _plot(document, asked.plot)
+        document.plot = str(asked.plot)
+    if asked.html is not None:
+        from submitkit.render.html_report import report_html
+
+        images = report_images(scored, dataset, asked.worst)
+        document.html = str(asked.html)
+        write_text_atomic(asked.html, report_html(document, images))
+    if asked.save_counts is not None and evaluation.counts is not None:
+        document.counts_file = str(asked.save_counts)
+        data = {
+            "kind": COUNTS_KIND,
+            "evaluation": document.to_document(),
+            "counts": counts_document(evaluation.counts),
+        }
+        write_text_atomic(asked.save_counts, json.dumps(data, separators=(",", ":")))
+
+
+def _plot(document: EvaluationOutput, out: Path) -> None:
     # Pillow is needed only for the chart: imported when one is asked for.
+    from submitkit.benchmark.tracks import TRACKS
     from submitkit.workflows.preview import plot_class_iou
 
-    by_id = sorted(rows, key=lambda row: row.id)
+    by_id = sorted(document.classes, key=lambda row: row.id)
     labels = [" ".join(filter(None, (str(r.id), r.wnid, r.name))) for r in by_id]
-    plot_class_iou([r.IoU for r in by_id], labels, out)
+    track = TRACKS[document.track].name if document.track in TRACKS else ""
+    name = Path(document.submission).name or document.submission
+    title = f"Per-class IoU: {name} ({track} validation)"
+    plot_class_iou([r.IoU for r in by_id], labels, out, title=title)
 
 
 def match_and_write(

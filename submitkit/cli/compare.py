@@ -1,0 +1,96 @@
+"""`submitkit compare`: paired bootstrap of two runs on the same validation images."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from submitkit.cli.options import (
+    BootstrapOpt,
+    JobsOpt,
+    LevelOpt,
+    ManifestOpt,
+    ProtocolOpt,
+    QuietOpt,
+    ScoreFormat,
+    ScoreFormatOpt,
+    SeedOpt,
+    ToolboxOpt,
+    TrackOpt,
+    fail,
+    finish,
+    validation_inputs,
+)
+from submitkit.core.errors import SubmitkitError, UsageError
+from submitkit.render.console import RichProgress
+
+
+def compare(
+    a: Annotated[Path, typer.Argument(help="Run A: a submission, or a --save-counts file.")],
+    b: Annotated[Path, typer.Argument(help="Run B, compared with A (B - A).")],
+    dataset: Annotated[
+        Path | None,
+        typer.Option(
+            help="ImageNet-S copy with the validation ground truth (for submissions).",
+            show_default=False,
+        ),
+    ] = None,
+    track: TrackOpt = None,
+    toolbox: ToolboxOpt = None,
+    manifest: ManifestOpt = None,
+    protocol: ProtocolOpt = None,
+    synsets: Annotated[
+        Path | None,
+        typer.Option(help="wnid-to-name list (default: in --dataset).", show_default=False),
+    ] = None,
+    bootstrap: BootstrapOpt = 1000,
+    seed: SeedOpt = 0,
+    level: LevelOpt = 0.95,
+    classes: Annotated[int, typer.Option(help="Classes shown per direction of change.")] = 10,
+    jobs: JobsOpt = None,
+    output_format: ScoreFormatOpt = ScoreFormat.text,
+    quiet: QuietOpt = False,
+) -> None:
+    """Is B better than A? Paired bootstrap intervals and p-values of B - A per metric and class."""
+    from submitkit.render.comparison import comparison_rows, render_comparison
+    from submitkit.render.tables import TABLES
+    from submitkit.workflows.analysis import BootstrapRequest
+    from submitkit.workflows.compare import Run, compare_runs, load_run
+    from submitkit.workflows.validation import EvaluateRequest, evaluate_submission
+
+    try:
+        settings, sources = validation_inputs(dataset, toolbox, manifest, track, protocol, jobs)
+
+        def evaluate_path(path: Path) -> Run:
+            with RichProgress(quiet) as progress:
+                document = evaluate_submission(
+                    path,
+                    sources,
+                    track=settings.track,
+                    protocol=settings.protocol,
+                    request=EvaluateRequest(synsets=synsets),
+                    jobs=settings.jobs,
+                    progress=progress,
+                )
+            if document.scores is None or document.counts is None:
+                raise UsageError(
+                    f"{path} fails its check: no score to compare",
+                    f"run `submitkit evaluate {path}` to see why",
+                )
+            return Run(str(path), document, document.counts)
+
+        result = compare_runs(
+            load_run(a, evaluate_path),
+            load_run(b, evaluate_path),
+            BootstrapRequest(bootstrap or 1000, seed, level),
+        )
+    except SubmitkitError as error:
+        fail(error)
+    finish(
+        result,
+        output_format,
+        lambda out: render_comparison(out, result, classes),
+        lambda fmt: TABLES[fmt](comparison_rows(result)),
+    )

@@ -1,0 +1,276 @@
+"""What `evaluate` reports beyond the score: intervals, small classes, confusions, saved counts.
+
+Everything here is computed from an :class:`~submitkit.scoring.engine.Evaluation`
+and its exact per-image counts, then named (wnid, readable name) for people.
+The result is the evaluation document every renderer (text, JSON, Markdown,
+LaTeX, HTML) draws from.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel
+
+from submitkit.core.errors import EnvironmentProblem, UsageError
+from submitkit.scoring.bootstrap import (
+    HEADLINE,
+    SMALL_CLASS_IMAGES,
+    BootstrapInfo,
+    check_settings,
+    class_intervals,
+    percentile_interval,
+    replicate,
+)
+from submitkit.scoring.confusions import Confusion, most_mistaken_for, top_confusions
+from submitkit.scoring.counts import PerImageCounts
+from submitkit.scoring.engine import Evaluation
+from submitkit.scoring.metrics import Scores
+from submitkit.workflows.preview import pair_thumbnail, png_bytes
+
+DEFAULT_CONFUSIONS = 20
+"""Confused pairs in the JSON document when ``--confusions`` is not given."""
+
+COUNTS_KIND = "submitkit-evaluation-counts"
+
+
+class ClassRef(BaseModel):
+    """A class as people read it: id, wnid and name where known."""
+
+    id: int
+    wnid: str | None
+    name: str | None
+
+
+class ConfusionRow(BaseModel):
+    """Ground-truth pixels of one class predicted as another."""
+
+    truth: ClassRef
+    predicted: ClassRef
+    pixels: int
+    share: float
+    """Percent of the ground-truth class's scored pixels."""
+
+
+class ClassScore(BaseModel):
+    """One row of the per-class table."""
+
+    id: int
+    wnid: str | None
+    name: str | None
+    IoU: float
+    BIoU: float
+    images: int = 0
+    """Validation images whose ground truth holds the class."""
+    small: bool = False
+    """Held by fewer than ``SMALL_CLASS_IMAGES`` images: its IoU says little on its own."""
+    interval: list[float] | None = None
+    """Bootstrap interval of the IoU, with ``--bootstrap``."""
+    mistaken_for: ConfusionRow | None = None
+    """The class its pixels are most often predicted as, when any are wrong."""
+
+
+@dataclass(frozen=True)
+class Naming:
+    """How ids become wnids and names: the category list and a synset list (may be empty)."""
+
+    categories: list[str]
+    names: dict[str, str]
+
+    def ref(self, class_id: int) -> ClassRef:
+        complete = len(self.categories) > 0
+        wnid = (
+            self.categories[class_id - 1]
+            if complete and 0 < class_id <= len(self.categories)
+            else None
+        )
+        name = "other" if class_id == 0 else self.names.get(wnid or "")
+        return ClassRef(id=class_id, wnid=wnid, name=name)
+
+
+def class_scores(
+    scores: Scores, naming: Naming, counts: PerImageCounts | None = None
+) -> list[ClassScore]:
+    """Per-class rows, worst IoU first (ties by id)."""
+    images = counts.class_images() if counts is not None else None
+    mistaken = most_mistaken_for(counts) if counts is not None else {}
+    rows = []
+    for class_id, (iou, biou) in enumerate(zip(scores.IoUs, scores.BIoUs, strict=True)):
+        ref = naming.ref(class_id)
+        held = int(images[class_id]) if images is not None else 0
+        rows.append(
+            ClassScore(
+                id=class_id,
+                wnid=ref.wnid,
+                name=ref.name,
+                IoU=iou,
+                BIoU=biou,
+                images=held,
+                small=images is not None and held < SMALL_CLASS_IMAGES,
+                mistaken_for=_row(mistaken[class_id], naming) if class_id in mistaken else None,
+            )
+        )
+    return sorted(rows, key=lambda r: (r.IoU, r.id))
+
+
+def _row(confusion: Confusion, naming: Naming) -> ConfusionRow:
+    return ConfusionRow(
+        truth=naming.ref(confusion.truth),
+        predicted=naming.ref(confusion.predicted),
+        pixels=confusion.pixels,
+        share=confusion.share,
+    )
+
+
+def confusion_rows(counts: PerImageCounts, naming: Naming, limit: int) -> list[ConfusionRow]:
+    """The ``limit`` largest confusions, named."""
+    return [_row(c, naming) for c in top_confusions(counts, limit)]
+
+
+@dataclass(frozen=True)
+class BootstrapRequest:
+    samples: int
+    seed: int = 0
+    level: float = 0.95
+
+    def info(self) -> BootstrapInfo:
+        return BootstrapInfo(samples=self.samples, seed=self.seed, level=self.level)
+
+
+def intervals(
+    counts: PerImageCounts, request: BootstrapRequest, rows: list[ClassScore]
+) -> dict[str, list[float | None]]:
+    """Metric -> [low, high]; sets each class row's interval on the way."""
+    try:
+        check_settings(request.samples, request.level)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    reps = replicate(counts, request.samples, request.seed)
+    out: dict[str, list[float | None]] = {}
+    for metric in HEADLINE:
+        low, high = percentile_interval(reps.metrics[metric], request.level)
+        out[metric] = [low, high]
+    per_class = class_intervals(reps.ious, request.level)
+    for row in rows:
+        row.interval = [float(per_class[row.id, 0]), float(per_class[row.id, 1])]
+    return out
+
+
+def bias_note(
+    scores: Scores, found: dict[str, list[float | None]], rows: list[ClassScore]
+) -> str | None:
+    """A warning when a metric lies outside its own interval, with the likely reason."""
+    outside = [
+        m
+        for m, (low, high) in found.items()
+        if low is not None
+        and high is not None
+        and (value := getattr(scores, m)) is not None
+        and not low <= value <= high
+    ]
+    if not outside:
+        return None
+    small = sum(1 for r in rows if r.small and r.id > 0)
+    return (
+        f"{', '.join(outside)} lie outside their intervals: {small} classes are held by fewer "
+        f"than {SMALL_CLASS_IMAGES} images, and a resample that misses a class scores it 0 "
+        "(as the official mean does), which pulls the resampled means down; read these "
+        "intervals as rough"
+    )
+
+
+# --- saved counts, for `compare` ----------------------------------------------------
+
+
+def counts_document(counts: PerImageCounts) -> dict[str, Any]:
+    """The per-image counts as JSON-ready data (exact integers, one list per column)."""
+    return {
+        "k": counts.k,
+        "names": counts.names,
+        "cells": {
+            "image": counts.image.tolist(),
+            "gt": counts.gt.tolist(),
+            "pred": counts.pred.tolist(),
+            "flags": counts.flags.tolist(),
+            "pixels": counts.pixels.tolist(),
+        },
+        "accurate": [bool(v) for v in counts.accurate],
+        "fmeasure": [float(v) for v in counts.fmeasure],
+    }
+
+
+def counts_from_document(data: Any, where: Path) -> PerImageCounts:
+    """Per-image counts back from :func:`counts_document` data (EnvironmentProblem if unusable)."""
+    try:
+        cells = data["cells"]
+        k = int(data["k"])
+        names = [str(n) for n in data["names"]]
+        arrays = {
+            key: np.asarray(cells[key], dtype=np.int64)
+            for key in ("image", "gt", "pred", "flags", "pixels")
+        }
+        accurate = np.asarray(data["accurate"], dtype=bool)
+        fmeasure = np.asarray(data["fmeasure"], dtype=np.float64)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise EnvironmentProblem(
+            f"{where} holds no usable per-image counts ({exc})",
+            "write it with `submitkit evaluate ... --save-counts FILE`",
+        ) from exc
+    lengths = {len(a) for a in arrays.values()}
+    if len(lengths) != 1 or len(accurate) != len(names) or len(fmeasure) != len(names):
+        raise EnvironmentProblem(f"{where}: the per-image count columns differ in length")
+    return PerImageCounts(k=k, names=names, accurate=accurate, fmeasure=fmeasure, **arrays)
+
+
+def read_counts_file(path: Path) -> tuple[dict[str, Any], PerImageCounts]:
+    """A file written by ``evaluate --save-counts``: its evaluation document and its counts."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise EnvironmentProblem(f"cannot read {path}: {exc}") from exc
+    if not isinstance(data, dict) or data.get("kind") != COUNTS_KIND:
+        raise EnvironmentProblem(
+            f"{path} is not a counts file written by `submitkit evaluate --save-counts`"
+        )
+    return data, counts_from_document(data.get("counts"), path)
+
+
+def evaluation_of(evaluation: Evaluation) -> PerImageCounts:
+    if evaluation.counts is None:  # pragma: no cover - every evaluate keeps them
+        raise UsageError("this evaluation kept no per-image counts")
+    return evaluation.counts
+
+
+# --- the worst images, for the HTML report -------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorstImage:
+    """One of the lowest-scoring images: its name, its own mIoU and a PNG thumbnail pair."""
+
+    name: str
+    mIoU: float
+    png: bytes
+
+
+def worst_images(
+    evaluation: Evaluation,
+    read: Callable[[str], bytes],
+    gt_dir: Path,
+    split_dir: Path | None,
+    match: Mapping[int, int] | None = None,
+    count: int = 8,
+) -> list[WorstImage]:
+    """Thumbnails (prediction over the image beside the ground truth) of the ``count`` images
+    with the lowest per-image mIoU, ties by name."""
+    rows = sorted(evaluation.images, key=lambda r: (r.mIoU, r.name))[: max(0, count)]
+    out = []
+    for row in rows:
+        image = pair_thumbnail(row.name, read, split_dir, gt_dir, match)
+        out.append(WorstImage(name=row.name, mIoU=row.mIoU, png=png_bytes(image)))
+    return out
