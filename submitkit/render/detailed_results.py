@@ -40,7 +40,8 @@ def server_outputs(run: ServerRun) -> dict[str, str]:
     naming = Naming(run.reference.manifest.categories, {})
     document = evaluation_document(Path(title), evaluation, naming, run.scored.check.report)
     return {
-        SCORES_JSON: json.dumps(values, indent=2) + "\n",
-        SCORES_TXT: scores_txt(values),
+        # scores.json last: its presence means the run finished.
         DETAILED_RESULTS: report_html(document, title=title, notes=notes),
+        SCORES_TXT: scores_txt(values),
+        SCORES_JSON: json.dumps(values, indent=2) + "\n",
     }
