@@ -88,6 +88,24 @@ CODE_DOCS: dict[Code, CodeDoc] = {
         "Create the zip from inside the submission folder with relative paths and forward "
         "slashes, e.g. with `submitkit pack`.",
     ),
+    Code.ZIP_NAME_NOT_CANONICAL: CodeDoc(
+        "n01443537/./ILSVRC2012_val_00000994.png   (a `.` component inside the name)",
+        "Create the zip again from the folder with `submitkit pack`, which writes clean names.",
+    ),
+    Code.ZIP_NAME_COLLISION: CodeDoc(
+        "n01443537/ILSVRC2012_val_00000994.png\nn01443537/ILSVRC2012_VAL_00000994.png",
+        "Keep one of the two files (the one named exactly as the split's list names the image) "
+        "and zip again.",
+    ),
+    Code.ZIP_NAME_CONTROL: CodeDoc(
+        "n01443537/ILSVRC2012_val_00000994\\n.png   (a line break inside the name)",
+        "Rename the file to `<stem>.png` with no control characters, then zip again.",
+    ),
+    Code.ZIP_TOO_MANY_MEMBERS: CodeDoc(
+        "a zip whose central directory declares 2,000,000 members",
+        "Zip only the submission folder (wnid folders, method.txt, match.json), e.g. with "
+        "`submitkit pack`.",
+    ),
     Code.ZIP_SYMLINK: CodeDoc(
         "latest.png -> n01443537/ILSVRC2012_val_00000994.png   (a link stored in the zip)",
         "Zip the files themselves (`zip -r` without `--symlinks`, or `submitkit pack`).",
@@ -112,6 +130,23 @@ CODE_DOCS: dict[Code, CodeDoc] = {
     Code.ZIP_DUPLICATE_ENTRY: CodeDoc(
         "n01443537/ILSVRC2012_val_00000994.png   (twice: `zip` was run twice on the same file)",
         "Delete the zip and create it again from the folder, e.g. with `submitkit pack`.",
+    ),
+    Code.SYMLINK: CodeDoc(
+        "submission/method.txt -> ~/.aws/credentials   (a symbolic link)",
+        "Replace the link by a copy of the file it points to (`cp --dereference`), or give "
+        "submitkit the folder the files really live in.",
+    ),
+    Code.SPECIAL_FILE: CodeDoc(
+        "submission/n01443537/pipe   (a named pipe made by `mkfifo`)",
+        "Remove it: a submission holds only regular files.",
+    ),
+    Code.UNREADABLE_ENTRY: CodeDoc(
+        "submission/n01443537/   (permission denied)",
+        "Make the folder readable (`chmod -R u+rX submission`) and run the check again.",
+    ),
+    Code.FILE_TOO_LARGE: CodeDoc(
+        "submission/n01443537/ILSVRC2012_val_00000994.png   (1.2 GB)",
+        "Replace it with the real mask: no file of a submission is that large.",
     ),
     # --- names ------------------------------------------------------------------
     Code.MISSING_PREDICTION: CodeDoc(
@@ -146,6 +181,10 @@ CODE_DOCS: dict[Code, CodeDoc] = {
         "`--split` and `--track`, or run inference on the images of the split you mean.",
     ),
     # --- mask content -----------------------------------------------------------
+    Code.MASK_TOO_LARGE: CodeDoc(
+        "n01443537/ILSVRC2012_val_00000994.png   (a 6x6 PNG followed by 500 MB of other data)",
+        "Write the mask again with Pillow or OpenCV: a PNG holds its pixels and nothing else.",
+    ),
     Code.NOT_PNG: CodeDoc(
         "file n01443537/ILSVRC2012_val_00000994.png\n  -> JPEG image data, JFIF standard 1.01",
         f"Save the ids as PNG, never JPEG (lossy compression changes ids):{_ENCODE}",
@@ -193,6 +232,11 @@ CODE_DOCS: dict[Code, CodeDoc] = {
         "Predict 0 (other) or a class for every pixel; the evaluator skips ignored regions anyway.",
     ),
     # --- match.json ---------------------------------------------------------------
+    Code.MATCH_TOO_LARGE: CodeDoc(
+        "match.json   (40 MB: keys for millions of ids)",
+        "Keep one key per predicted id (at most 65,536 ids fit the RGB encoding); "
+        "`submitkit match` writes such a file.",
+    ),
     Code.MATCH_INVALID_JSON: CodeDoc(
         '{"0": 0, "1": 17, "2": 3,}      <- trailing comma',
         'Write a plain JSON object of integers: `{"0": 0, "1": 17}`.',
@@ -222,6 +266,11 @@ CODE_DOCS: dict[Code, CodeDoc] = {
         "over-clustering. Under the others, map each id to its own class.",
     ),
     # --- method.txt ---------------------------------------------------------------
+    Code.METHOD_TOO_LARGE: CodeDoc(
+        "method.txt   (2 MB: a log file saved under that name)",
+        "Write the six fields and a short description (see docs/method-txt.md); "
+        "`submitkit pack --method` can write it for you.",
+    ),
     Code.METHOD_MISSING: CodeDoc(
         "n01443537/...\n(no method.txt at the root)",
         "Add method.txt with the six fields (see docs/method-txt.md), or let `submitkit pack` "
