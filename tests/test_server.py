@@ -98,6 +98,8 @@ def test_score_gives_the_numbers_of_evaluate_and_the_official_toolbox(
         assert scores[column.key] == pytest.approx(ours if ours is not None else 0.0, abs=1e-5)
         if column.key in official:
             assert scores[column.key] == pytest.approx(official[column.key], abs=1e-3)
+    # The interval columns: a bootstrap over the images, fixed seed, so always the same bounds.
+    assert 0.0 <= scores["mIoU_low"] <= scores["mIoU_high"] <= 100.0
     text = (tmp_path / "out" / "scores.txt").read_text().splitlines()
     assert text[0] == f"mIoU: {scores['mIoU']:.6f}"
     page = (tmp_path / "out" / "detailed_results.html").read_text()

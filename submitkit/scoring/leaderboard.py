@@ -42,10 +42,9 @@ COLUMNS: tuple[Column, ...] = (
 INTERVAL_SUFFIXES = ("_low", "_high")
 """Keys ``<metric>_low``/``<metric>_high`` carry a bootstrap interval's bounds."""
 
-INTERVAL_METRICS: tuple[str, ...] = ()
-"""Metrics whose bootstrap interval the leaderboard shows. Empty until `evaluate`
-computes intervals; then name them here (e.g. ``("mIoU",)``) and return them from
-``workflows.server.intervals_of``: the bundle's columns and scores.json follow."""
+INTERVAL_METRICS: tuple[str, ...] = ("mIoU",)
+"""Metrics whose bootstrap interval the leaderboard shows (``workflows.server.intervals_of``
+computes them); the bundle's columns and scores.json follow this tuple."""
 
 
 def interval_columns(metrics: tuple[str, ...] = INTERVAL_METRICS) -> tuple[Column, ...]:

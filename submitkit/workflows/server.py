@@ -41,6 +41,10 @@ class Reference:
     manifest: Manifest
 
 
+LEADERBOARD_BOOTSTRAP = 1000
+"""Resamples behind the interval columns of the leaderboard."""
+
+
 @dataclass
 class ServerRun:
     """One submission scored the way the platform runs it."""
@@ -124,12 +128,24 @@ def score_input(
 
 
 def intervals_of(run: ServerRun) -> dict[str, tuple[float, float]]:
-    """Bootstrap intervals (metric -> bounds) for the leaderboard: the hook for them.
+    """Bootstrap intervals (metric -> bounds) of the leaderboard's interval metrics.
 
-    None yet: when `evaluate` computes intervals, return them here for the
-    metrics of ``scoring.leaderboard.INTERVAL_METRICS``.
+    A fixed seed and sample count, so the same submission always gets the same
+    bounds: ``LEADERBOARD_BOOTSTRAP`` resamples of the images, seed 0, 95 %.
     """
-    return {}
+    from submitkit.scoring.bootstrap import percentile_interval, replicate
+    from submitkit.scoring.leaderboard import INTERVAL_METRICS
+
+    evaluation = run.scored.evaluation
+    if evaluation is None or evaluation.counts is None or not INTERVAL_METRICS:
+        return {}
+    reps = replicate(evaluation.counts, LEADERBOARD_BOOTSTRAP, seed=0)
+    found = {}
+    for metric in INTERVAL_METRICS:
+        low, high = percentile_interval(reps.metrics[metric], 0.95)
+        if low is not None and high is not None:
+            found[metric] = (low, high)
+    return found
 
 
 def write_outputs(output_dir: Path, files: Mapping[str, str]) -> None:
