@@ -34,6 +34,8 @@ from scipy import ndimage
 if importlib.util.find_spec("submitkit") is None:  # run from a checkout, not installed
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from realistic_set import smooth_field as _field  # the same noise as the shared set
+
 from submitkit.benchmark.ids import IGNORE
 from submitkit.benchmark.tracks import Split
 from submitkit.inputs.manifest import ManifestSources, manifest_from_names
@@ -56,14 +58,6 @@ def _size(rng: np.random.Generator) -> tuple[int, int]:
     if r < 0.85:
         return 500, 375
     return int(rng.integers(250, 500)), 500
-
-
-def _field(rng: np.random.Generator, h: int, w: int, cells: int) -> npt.NDArray[np.float64]:
-    """A smooth random field: coarse noise, upsampled bilinearly."""
-    gh, gw = max(2, h * cells // max(h, w)), max(2, w * cells // max(h, w))
-    coarse = ndimage.gaussian_filter(rng.standard_normal((gh, gw)), 0.8)
-    out = ndimage.zoom(coarse, (h / gh, w / gw), order=1)
-    return np.asarray(out[:h, :w], dtype=np.float64)
 
 
 def _pair(

@@ -60,7 +60,8 @@ def _full_size(rng: np.random.Generator) -> tuple[int, int]:
     return int(rng.integers(250, 500)), 500
 
 
-def _field(rng: np.random.Generator, h: int, w: int, cells: int) -> npt.NDArray[np.float64]:
+def smooth_field(rng: np.random.Generator, h: int, w: int, cells: int) -> npt.NDArray[np.float64]:
+    """A smooth random field: coarse noise, upsampled bilinearly (shared by the benchmarks)."""
     gh, gw = max(2, h * cells // max(h, w)), max(2, w * cells // max(h, w))
     coarse = ndimage.gaussian_filter(rng.standard_normal((gh, gw)), 0.8)
     out = ndimage.zoom(coarse, (h / gh, w / gw), order=1)
@@ -76,10 +77,10 @@ def _pair(
     pred = np.zeros((h, w), dtype=np.int32)
     extra = [int(c) for c in rng.integers(1, K + 1, size=int(rng.integers(0, 3)))]
     for i, c in enumerate([cls, *extra]):
-        base = _field(rng, h, w, 6)
+        base = smooth_field(rng, h, w, 6)
         level = np.quantile(base, 0.55 + 0.12 * i)
         gt[base > level] = c
-        noisy = base + 0.3 * _field(rng, h, w, 20)
+        noisy = base + 0.3 * smooth_field(rng, h, w, 20)
         guess = c if rng.random() > hard else int(rng.integers(1, K + 1))
         pred[noisy > level] = guess
     if rng.random() < 0.3:
