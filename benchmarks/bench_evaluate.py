@@ -5,11 +5,14 @@ ImageNet-S50's (752 images; mostly about 500x375, a few above 1000x1000) with
 blobby label maps and imperfect predictions, then times:
 
 * the floor: decoding every ground-truth and prediction PNG into ids, once;
-* what ``submitkit evaluate --jobs 1`` runs (the staged check and the scoring
-  pass, :func:`submitkit.workflows.score.run_evaluate`), and with every core;
+* what ``submitkit evaluate --jobs 1 --no-cache`` runs (the staged check and
+  the scoring pass, :func:`submitkit.workflows.score.run_evaluate`, every
+  ground-truth PNG decoded), then with every core, then ``--jobs 1`` with the
+  ground-truth cache warm (the second evaluation of a checkpoint);
 * the scoring engine alone (``evaluate``), and ``match`` (one pass) with one thread.
 
-Target: ``evaluate --jobs 1`` within 1.3x the floor, boundaries included.
+Target: ``evaluate --jobs 1 --no-cache`` within 1.3x the floor, boundaries included.
+The cache is kept in a temporary folder, never the user's.
 
     python benchmarks/bench_evaluate.py [--images N] [--seed S] [--keep DIR]
 """
@@ -121,7 +124,9 @@ def _timed(fn: Callable[[], object], repeat: int = 1) -> float:
     return best
 
 
-def workflow(root: Path, names: list[str], jobs: int, match: bool = False) -> object:
+def workflow(
+    root: Path, names: list[str], jobs: int, match: bool = False, cache: bool = False
+) -> object:
     """What `submitkit evaluate` (or `match`) runs: the staged check, then the one pass."""
     manifest = root / "manifest.json"
     if not manifest.exists():
@@ -130,7 +135,7 @@ def workflow(root: Path, names: list[str], jobs: int, match: bool = False) -> ob
     sources = ManifestSources(dataset=root / "dataset", manifest=manifest)
     if match:
         return run_match(root / "submission", sources, jobs=jobs)
-    scored = run_evaluate(root / "submission", sources, jobs=jobs)
+    scored = run_evaluate(root / "submission", sources, jobs=jobs, cache=cache)
     assert scored.evaluation is not None and scored.evaluation.scores is not None
     return scored
 
@@ -161,6 +166,9 @@ def main() -> None:
         floor = _timed(lambda: decode_floor(pred_root, gt_root, names), repeat=r)
         wf1 = _timed(lambda: workflow(root, names, 1), repeat=r)
         wfn = _timed(lambda: workflow(root, names, 0), repeat=r)
+        os.environ["SUBMITKIT_CACHE_DIR"] = str(root / "cache")
+        workflow(root, names, 1, cache=True)  # fill the cache
+        warm = _timed(lambda: workflow(root, names, 1, cache=True), repeat=r)
         ev1 = _timed(lambda: evaluate(pred_root, gt_root, names, K, jobs=1), repeat=r)
         m1 = _timed(lambda: workflow(root, names, 1, match=True), repeat=r)
         result = evaluate(pred_root, gt_root, names, K, jobs=0)
@@ -170,17 +178,19 @@ def main() -> None:
         print(f"synthetic set: {n} images ({large} above 1000x1000), ready in {built:.1f} s")
         print(f"mIoU {result.scores.mIoU:.2f}  mBIoU {result.scores.mBIoU:.2f}  (sanity)")
         print()
-        print(f"{'stage':<36}{'seconds':>9}{'ms/image':>10}{'x floor':>9}")
+        print(f"{'stage':<40}{'seconds':>9}{'ms/image':>10}{'x floor':>9}")
         for label, secs in (
             ("decode floor (GT + pred, once)", floor),
-            ("evaluate --jobs 1 (check + score)", wf1),
-            (f"evaluate --jobs 0 ({cores} cores)", wfn),
+            ("evaluate --jobs 1 --no-cache", wf1),
+            (f"evaluate --jobs 0 --no-cache ({cores} cores)", wfn),
+            ("evaluate --jobs 1, cache warm", warm),
             ("scoring engine alone, jobs=1", ev1),
             ("match --jobs 1 (check + one pass)", m1),
         ):
-            print(f"{label:<36}{secs:>9.2f}{secs / n * 1000:>10.2f}{secs / floor:>9.2f}")
+            print(f"{label:<40}{secs:>9.2f}{secs / n * 1000:>10.2f}{secs / floor:>9.2f}")
         verdict = "met" if wf1 <= 1.3 * floor else "NOT met"
-        print(f"\ntarget evaluate --jobs 1 <= 1.3x floor: {verdict} ({wf1 / floor:.2f}x)")
+        ratio = wf1 / floor
+        print(f"\ntarget evaluate --jobs 1 --no-cache <= 1.3x floor: {verdict} ({ratio:.2f}x)")
     finally:
         if args.keep is None:
             shutil.rmtree(root, ignore_errors=True)

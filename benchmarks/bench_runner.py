@@ -45,7 +45,7 @@ def _check_one(name: str) -> int:
     assert _ROOTS is not None
     header, data = png.read_png(png.file_opener(_ROOTS[0] / f"{name}.png"))
     with png.rgb_image(data) as im:
-        return len(png.palette(im).ids) + header.width
+        return len(png.Pixels(im).palette().ids) + header.width
 
 
 def _evaluate_one(name: str) -> int:

@@ -493,3 +493,16 @@ def test_match_submission_gathers_statistics(dataset: tuple[Path, Path]) -> None
     assert run.statistics.images.tolist() == [[2, 2, 0], [2, 2, 0], [0, 0, 0]]
     assert run.statistics.pixels[1, 1] == 2 * 150
     assert solve(run.statistics).mapping == {0: 0, 1: 1, 2: 2}
+
+
+def test_the_e001_bound_is_never_below_the_matched_miou() -> None:
+    # matched_gain skips the assignment when the bound rules E001 out: it must never be lower.
+    from submitkit.scoring.matching import _best_miou_bound, hungarian, mapped_miou
+
+    rng = np.random.default_rng(11)
+    for _ in range(200):
+        k1 = int(rng.integers(2, 12))
+        pixels = rng.integers(0, 50, size=(k1, k1)) * (rng.random((k1, k1)) < 0.4)
+        images = (pixels > 0).astype(np.int64) * rng.integers(1, 4, size=(k1, k1))
+        matched = mapped_miou(pixels, hungarian(images).mapping)
+        assert _best_miou_bound(pixels) >= matched - 1e-9

@@ -18,8 +18,6 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import IO, Protocol, TypeVar
 
-from PIL import Image
-
 from submitkit.benchmark.ids import IGNORE
 from submitkit.core.diagnostics import Code, Diagnostic
 from submitkit.core.workers import run_all
@@ -151,13 +149,13 @@ def inspect_header(task: MaskTask) -> MaskResult:
 
 
 def decode_mask(
-    task: MaskTask, visit: Callable[[Image.Image, bytes], T] | None = None
+    task: MaskTask, visit: Callable[[png.Pixels, bytes], T] | None = None
 ) -> tuple[MaskResult, T | None]:
     """The full inspection of one prediction, and what ``visit`` makes of its pixels.
 
     This is the pixel stage of the check wherever it runs: in ``check`` alone,
     or inside the scoring pass of ``evaluate`` and ``match`` and the writing pass
-    of ``pack``, which get the decoded 8-bit RGB image (and the file's bytes)
+    of ``pack``, which get the decoded mask's :class:`~png.Pixels` (and the file's bytes)
     through ``visit``, so that each mask is decoded once. Never raises for a bad
     file; ``visit`` is called only for a mask that decodes.
     """
@@ -182,8 +180,9 @@ def decode_mask(
         return result, None
     try:
         with png.rgb_image(data) as im:
-            colours = png.palette(im)
-            seen = visit(im, data) if visit is not None else None
+            pixels = png.Pixels(im)
+            colours = pixels.palette()
+            seen = visit(pixels, data) if visit is not None else None
     except PngFault as bad:
         result.diagnostics.append(bad.at(task.path))
         return result, None

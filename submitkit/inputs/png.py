@@ -21,7 +21,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, cast
+from typing import IO, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -29,6 +29,7 @@ from PIL import Image
 
 from submitkit.benchmark.ids import MAX_ENCODABLE
 from submitkit.core.diagnostics import Code, Diagnostic
+from submitkit.core.runs import run_histogram
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 HEAD_BYTES = 64
@@ -43,7 +44,8 @@ SLACK_BYTES = 16 * 1024 * 1024
 ENCODING = "R = id % 256, G = id // 256, B = 0"
 """The encoding, as hints spell it out."""
 
-IdArray = npt.NDArray[np.int32]
+IdArray = npt.NDArray[np.integer[Any]]
+"""H x W ids: int32 where computed, uint8 or uint16 (the narrowest) where decoded."""
 Opener = Callable[[], AbstractContextManager[IO[bytes]]]
 """Opens one file for binary reading (a folder file or a zip member), as a context manager."""
 
@@ -488,33 +490,74 @@ def rgb_image(data: bytes) -> Image.Image:
     return im
 
 
-def palette(im: Image.Image) -> Palette:
-    """The ids and blue pixels of a decoded RGB image."""
-    # getcolors runs in C and, for the few-region maps predictions are, is several
-    # times faster than any NumPy pass over the pixels (docs: performance).
-    found = cast("list[tuple[int, tuple[int, int, int]]] | None", im.getcolors(_COLOURS_LIMIT))
-    if found is not None:
-        ids = sorted({colour_id(r, g) for _, (r, g, _b) in found})
-        blue = sum(n for n, (_r, _g, b) in found if b)
-        return Palette(tuple(ids), blue, len(found))
-    rgb = np.asarray(im, dtype=np.uint8)
-    # bincount over the 16-bit id space avoids the sort inside np.unique.
-    present = np.flatnonzero(np.bincount(decode(rgb).ravel(), minlength=_COLOURS_LIMIT))
-    blue = int(np.count_nonzero(rgb[..., 2]))
-    return Palette(tuple(int(i) for i in present), blue, None)
+class Pixels:
+    """A decoded 8-bit RGB mask, asked for its ids and what the check judges of them.
 
+    Everything a command asks of a mask's pixels comes from here, each part
+    computed the first time it is asked: the ids (``R + 256 G``), the distinct
+    ids and blue pixels the check judges, the pixels per id pack reports. PIL
+    does the passes over pixels in C: one histogram of the three bands answers
+    the check whenever no pixel has a green value (every id below 256, as on
+    the 50 track), and the ids are then the red band alone, one byte per pixel
+    copied out of the image without an RGB array in between, so every pass
+    that follows reads one byte per pixel.
+    """
 
-def pixel_counts(im: Image.Image) -> dict[int, int]:
-    """Pixels per id of a decoded RGB image."""
-    found = cast("list[tuple[int, tuple[int, int, int]]] | None", im.getcolors(_COLOURS_LIMIT))
-    counts: dict[int, int] = {}
-    if found is not None:
-        for n, (r, g, _b) in found:
-            key = colour_id(r, g)
-            counts[key] = counts.get(key, 0) + n
-        return counts
-    binned = np.bincount(decode(np.asarray(im)).ravel(), minlength=_COLOURS_LIMIT)
-    return {int(i): int(binned[i]) for i in np.flatnonzero(binned)}
+    def __init__(self, image: Image.Image) -> None:
+        self.image = image
+        self._histogram: list[int] | None = None
+        self._wide: bool | None = None
+        self._ids: npt.NDArray[np.unsignedinteger[Any]] | None = None
+
+    def _raw(self, band: str) -> npt.NDArray[np.uint8]:
+        return np.frombuffer(self.image.tobytes("raw", band), dtype=np.uint8)
+
+    def _bands(self) -> list[int]:
+        """256 bins each of R, G and B."""
+        if self._histogram is None:
+            self._histogram = self.image.histogram()
+        return self._histogram
+
+    @property
+    def wide(self) -> bool:
+        """Whether some pixel has a green value, i.e. an id of 256 or more."""
+        if self._wide is None:
+            if self._histogram is not None:
+                self._wide = self._histogram[256] != self.image.width * self.image.height
+            else:
+                self._wide = bool(self._raw("G").any())
+        return self._wide
+
+    @property
+    def ids(self) -> npt.NDArray[np.unsignedinteger[Any]]:
+        """The H x W ids, read-only: uint8 when every id is below 256, else uint16."""
+        if self._ids is None:
+            if self.wide:
+                # R, G, B, pad bytes per pixel: the first two, little-endian, are the id.
+                rgbx = np.frombuffer(self.image.tobytes("raw", "RGBX"), dtype="<u2")
+                ids = np.ascontiguousarray(rgbx[::2])
+                ids.flags.writeable = False
+            else:
+                ids = self._raw("R")
+            self._ids = ids.reshape(self.image.height, self.image.width)
+        return self._ids
+
+    def counts(self) -> dict[int, int]:
+        """Pixels per id."""
+        if not self.wide:
+            return {i: n for i, n in enumerate(self._bands()[:256]) if n}
+        binned = run_histogram(self.ids)
+        return {int(i): int(binned[i]) for i in np.flatnonzero(binned)}
+
+    def palette(self) -> Palette:
+        """The distinct ids and the blue pixels, as the check judges them."""
+        blue = self.image.width * self.image.height - self._bands()[512]
+        ids = tuple(sorted(self.counts()))
+        if not blue:
+            return Palette(ids, 0, len(ids))
+        # A visualisation: say how many colours it has (an id map has few).
+        found = self.image.getcolors(_COLOURS_LIMIT)
+        return Palette(ids, blue, None if found is None else len(found))
 
 
 def blue_fault(blue: int, pixels: int, colours: int | None) -> PngFault | None:
@@ -531,11 +574,6 @@ def blue_fault(blue: int, pixels: int, colours: int | None) -> PngFault | None:
     )
 
 
-def ids_of(im: Image.Image) -> IdArray:
-    """The H x W ids of a decoded RGB image."""
-    return decode(np.asarray(im))
-
-
 def read_official(opener: Opener) -> IdArray:
     """Read and decode one mask as the evaluator would: 8-bit RGB only, else PngFault."""
     header, data = read_png(opener)
@@ -543,7 +581,7 @@ def read_official(opener: Opener) -> IdArray:
     if fault is not None:
         raise fault
     with rgb_image(data) as im:
-        return ids_of(im)
+        return Pixels(im).ids
 
 
 def alpha_detail(data: bytes) -> str:

@@ -32,7 +32,6 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict
-from scipy.optimize import linear_sum_assignment
 
 MatchLevel = Literal["image", "pixel"]
 """What agreement counts: images in which id and class co-occur, or pixels they share."""
@@ -184,10 +183,29 @@ def matched_gain(stats: MatchStatistics, scored: float) -> float | None:
     "By far": at least :data:`UNMATCHED_POINTS` higher and :data:`UNMATCHED_FACTOR`
     times as high. Predictions already in class ids score best as they are.
     """
+    threshold = max(scored + UNMATCHED_POINTS, UNMATCHED_FACTOR * scored)
+    if _best_miou_bound(stats.pixels) < threshold:
+        return None  # no one-to-one matching can get there: skip solving one
     matched = mapped_miou(stats.pixels, hungarian(stats.images).mapping)
-    if matched >= scored + UNMATCHED_POINTS and matched >= UNMATCHED_FACTOR * scored:
-        return matched
-    return None
+    return matched if matched >= threshold else None
+
+
+def _best_miou_bound(pixels: npt.ArrayLike) -> float:
+    """An upper bound of :func:`mapped_miou` over one-to-one matchings of ids 1.. to 1..K.
+
+    Under such a matching class c >= 1 gets exactly one id, so its IoU is at most
+    the best IoU any single id has with it; class 0 is bounded by 100 %. Ids that
+    are class ids already (the usual case) stay far below the E001 threshold, so
+    the assignment is rarely solved.
+    """
+    p = np.asarray(pixels, dtype=np.float64)
+    if p.shape[0] < 2 or p.shape[1] < 2:
+        return 100.0
+    pred = p[1:].sum(axis=1, keepdims=True)
+    gt = p[:, 1:].sum(axis=0, keepdims=True)
+    tp = p[1:, 1:]
+    best = (tp / (pred + gt - tp + 1e-10)).max(axis=0)
+    return float((1.0 + best.sum()) / (best.size + 1) * 100.0)
 
 
 class Matching(BaseModel):
@@ -242,6 +260,8 @@ def hungarian(agreement: npt.ArrayLike, *, level: MatchLevel = "image") -> Match
     :attr:`Matching.agreement`, not the dictionaries. With more ids than classes
     the ids left over map to 0 ("other"), so that every id has a key.
     """
+    from scipy.optimize import linear_sum_assignment  # 0.5 s to import: only when matching
+
     a = _check(agreement)
     rows, cols = linear_sum_assignment(a[1:, 1:], maximize=True)
     mapping = dict.fromkeys(range(a.shape[0]), 0)

@@ -22,19 +22,18 @@ sets of validation size.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict
 
 from submitkit.benchmark.ids import MAX_ENCODABLE
-
-BOUNDARY_RATIO = 0.03
-"""Boundary width as a fraction of the image diagonal (the toolbox's ``dilation_ratio``)."""
+from submitkit.core.runs import run_histogram
+from submitkit.scoring.boundaries import BOUNDARY_RATIO, boundary_mask, boundary_width
 
 BUCKET_NAMES: tuple[str, ...] = ("S", "MS", "ML", "L")
 """Object-size buckets, smallest first."""
@@ -48,87 +47,9 @@ _EPS_IOU = 1e-10
 
 # Above this many (gt class x predicted column x flag) bins a per-image dense
 # histogram costs more to allocate than compacting the ground-truth rows first.
-_DENSE_BINS_LIMIT = 1 << 15
+_DENSE_BINS_LIMIT = 1 << 16
 
 IntArray = npt.NDArray[np.int64]
-
-
-# --- boundaries ------------------------------------------------------------------
-
-
-def boundary_width(height: int, width: int, ratio: float = BOUNDARY_RATIO) -> int:
-    """Number d of 3x3 erosions that define an image's boundary band.
-
-    ``d = max(1, round(ratio * sqrt(H^2 + W^2)))`` with Python's round (half to
-    even), as the toolbox computes it.
-    """
-    return max(1, round(ratio * math.sqrt(height * height + width * width)))
-
-
-def _window_any(x: npt.NDArray[np.bool_], lo: int, hi: int, axis: int) -> npt.NDArray[np.bool_]:
-    """``out[i] = any(x[i+lo .. i+hi])`` along ``axis``; positions outside count as False.
-
-    A running OR by doubling: O(log(hi-lo)) whole-array passes instead of one
-    pass per offset, which is what keeps boundaries cheap for wide bands.
-    """
-    n = x.shape[axis]
-
-    def sl(start: int, stop: int) -> tuple[slice, ...]:
-        return (slice(None),) * axis + (slice(start, stop),)
-
-    size = hi - lo + 1
-    cur = x.copy()
-    span = 1  # invariant: cur[i] = any(x[i .. i+span-1])
-    while 2 * span <= size:
-        if span < n:
-            cur[sl(0, n - span)] |= cur[sl(span, n)]
-        span *= 2
-    rest = size - span
-    if 0 < rest < n:
-        # Two overlapping windows of length `span` cover exactly `size`.
-        cur[sl(0, n - rest)] |= cur[sl(rest, n)]
-    out = np.zeros_like(x)
-    if lo >= 0:
-        if lo < n:
-            out[sl(0, n - lo)] = cur[sl(lo, n)]
-    elif -lo < n:
-        out[sl(-lo, n)] = cur[sl(0, n + lo)]
-    return out
-
-
-def boundary_mask(ids: npt.NDArray[np.integer], width: int | None = None) -> npt.NDArray[np.bool_]:
-    """Pixels on the boundary of their own class, for every class at once.
-
-    The toolbox takes, for each id v, ``mask_v`` minus its erosion by a 3x3
-    square repeated d times with the image surrounded by zeros. Iterated 3x3
-    erosion equals one erosion by a (2d+1) square, so a pixel is on the boundary
-    exactly when its (2d+1) x (2d+1) window leaves the image or holds another
-    id. The window is non-constant iff it holds a pair of 4-neighbours that
-    differ, which splits into: a horizontal change within the window's rows,
-    or a vertical change in the pixel's own column (once every row of the
-    window is constant, the rows can only differ along that column).
-    """
-    arr = np.asarray(ids)
-    if arr.ndim != 2:
-        raise ValueError(f"expected a 2-D id array, got shape {arr.shape}")
-    h, w = arr.shape
-    d = boundary_width(h, w) if width is None else width
-    if d < 1:
-        raise ValueError("boundary width must be at least 1")
-    if h <= 2 * d or w <= 2 * d:
-        return np.ones((h, w), dtype=bool)
-    changes_h = np.zeros((h, w), dtype=bool)
-    np.not_equal(arr[:, 1:], arr[:, :-1], out=changes_h[:, :-1])  # between column j and j+1
-    changes_v = np.zeros((h, w), dtype=bool)
-    np.not_equal(arr[1:], arr[:-1], out=changes_v[:-1])  # between row i and i+1
-    row_varies = _window_any(changes_h, -d, d - 1, axis=1)
-    out = _window_any(row_varies, -d, d, axis=0)
-    out |= _window_any(changes_v, -d, d - 1, axis=0)
-    out[:d] = True
-    out[-d:] = True
-    out[:, :d] = True
-    out[:, -d:] = True
-    return out
 
 
 # --- object sizes ----------------------------------------------------------------
@@ -188,7 +109,8 @@ class ImageCounts:
     any other ground-truth id above K, which no official mask holds, is treated
     as ignored too); the predicted columns are 0..K,
     ``k + 1`` for an id above K (no match) and ``k + 2`` for an id the match
-    does not map.
+    does not map. The scored part (rows 0..K, flags summed) is derived once,
+    since every per-image metric reads it.
     """
 
     k: int
@@ -196,15 +118,15 @@ class ImageCounts:
     width: int
     rows: IntArray
     conf: IntArray
+    _scored: tuple[IntArray, IntArray] = field(init=False, repr=False, compare=False)
 
-    @property
-    def _valid(self) -> npt.NDArray[np.bool_]:
-        return self.rows <= self.k
+    def __post_init__(self) -> None:
+        valid = self.rows <= self.k
+        object.__setattr__(self, "_scored", (self.rows[valid], self.conf[valid].sum(axis=2)))
 
     def region(self) -> tuple[IntArray, IntArray]:
         """Scored ground-truth classes and their (class x predicted column) counts."""
-        valid = self._valid
-        return self.rows[valid], self.conf[valid].sum(axis=2)
+        return self._scored
 
     def entries(self) -> tuple[IntArray, IntArray, IntArray, IntArray]:
         """The non-zero scored cells as (ground-truth class, predicted column, flags, pixels).
@@ -212,7 +134,7 @@ class ImageCounts:
         Exact integers and a few dozen per image: what survives an image for
         resampling, comparisons and confusions (:mod:`submitkit.scoring.counts`).
         """
-        valid = self._valid
+        valid = self.rows <= self.k
         conf = self.conf[valid]
         r, p, f = np.nonzero(conf)
         return self.rows[valid][r], p.astype(np.int64), f.astype(np.int64), conf[r, p, f]
@@ -220,11 +142,11 @@ class ImageCounts:
     @property
     def unmapped_pixels(self) -> int:
         """Scored pixels whose predicted id the match has no key for."""
-        return int(self.conf[self._valid, self.k + 2, :].sum())
+        return int(self._scored[1][:, self.k + 2].sum())
 
     def fmeasure(self) -> float:
         """The toolbox's per-image F-measure (beta^2 = 0.3) of foreground (id > 0)."""
-        rows, c = self.region()
+        rows, c = self._scored
         fg = rows > 0
         t = float(c[fg].sum())
         p = float(c[:, 1:].sum())
@@ -235,13 +157,12 @@ class ImageCounts:
 
     def image_label(self) -> int:
         """The class with most predicted pixels among 1..K (lowest id on ties; 1 if none)."""
-        _, c = self.region()
-        pred = c.sum(axis=0)[1 : self.k + 1]
+        pred = self._scored[1].sum(axis=0)[1 : self.k + 1]
         return int(np.argmax(pred)) + 1
 
     def accurate(self) -> bool:
         """Image-level accuracy: the image label has pixels in both ground truth and prediction."""
-        rows, c = self.region()
+        rows, c = self._scored
         label = self.image_label()
         pred_count = int(c[:, label].sum())
         gt_count = int(c[rows == label].sum())
@@ -249,7 +170,7 @@ class ImageCounts:
 
     def miou(self) -> float:
         """Mean IoU (x100) over the classes 0..K in this image's ground truth or prediction."""
-        rows, c = self.region()
+        rows, c = self._scored
         k1 = self.k + 1
         gt = np.zeros(k1, dtype=np.int64)
         gt[rows] = c.sum(axis=1)
@@ -276,40 +197,66 @@ def count_image(
     submission ships a match; boundaries are taken on the raw ``pred`` either way.
     ``gt_edge`` is the ground truth's :func:`boundary_mask` when it is known
     already (the ground-truth cache keeps it).
+
+    Every per-pixel pass works in the narrowest unsigned type that holds its
+    values (uint8 classes on the 50 track, a uint16 bin index), since these
+    passes, not the arithmetic, are what an image costs.
     """
-    # int32 up front: clamping a narrow dtype against k+1 could overflow it.
-    g = np.asarray(gt).astype(np.int32, copy=False)
-    p = np.asarray(pred).astype(np.int32, copy=False)
+    g, p = np.asarray(gt), np.asarray(pred)
     if g.shape != p.shape or g.ndim != 2:
         raise ValueError(f"shape mismatch: ground truth {g.shape}, prediction {p.shape}")
     h, w = g.shape
     d = boundary_width(h, w)
     if gt_edge is None:
         gt_edge = boundary_mask(g, d)
-    pred_edge = boundary_mask(p, d)
-
-    ncol = k + 3
-    gcls = np.minimum(g, k + 1)  # ignore (and any id above K) -> k+1
-    pcls = np.minimum(p, k + 1) if table is None else np.take(table, p, mode="clip")
-
-    if (k + 2) * ncol * 4 <= _DENSE_BINS_LIMIT:
-        rows = np.arange(k + 2, dtype=np.int64)
-        idx = gcls * np.int32(ncol)
-    else:
-        # Few classes appear in one image: index rows by present classes only.
-        present = np.bincount(gcls.ravel(), minlength=k + 2)
-        rows = np.flatnonzero(present).astype(np.int64)
-        compact = np.zeros(k + 2, dtype=np.int32)
-        compact[rows] = np.arange(len(rows), dtype=np.int32)
-        idx = np.take(compact, gcls) * np.int32(ncol)
-    idx += pcls
-    idx <<= 2
-    flags = pred_edge.view(np.uint8) << 1
+    pred_edge = boundary_mask(p, d).view(np.uint8)
+    flags = np.add(pred_edge, pred_edge)  # not `<< 1`: NumPy's uint8 shift is 10x slower
     flags |= gt_edge.view(np.uint8)
-    idx += flags
-    conf = np.bincount(idx.ravel(), minlength=len(rows) * ncol * 4)
-    conf = conf.reshape(len(rows), ncol, 4).astype(np.int64, copy=False)
-    return ImageCounts(k=k, height=h, width=w, rows=rows, conf=conf)
+    # Ignore (and any ground-truth id above K) -> k+1; ids above K -> column k+1.
+    pcls = _clamped(p, k + 1) if table is None else np.take(table, p, mode="clip")
+    rows, gidx = _row_index(_clamped(g, k + 1), k)
+    ncol = k + 3
+    bins = len(rows) * ncol * 4
+    key = np.empty(g.shape, dtype=np.uint16 if bins <= 1 << 16 else np.uint32)
+    np.multiply(gidx, key.dtype.type(ncol), out=key, casting="unsafe")
+    np.add(key, pcls, out=key, casting="unsafe")
+    np.left_shift(key, key.dtype.type(2), out=key)
+    key |= flags
+    conf = run_histogram(key, bins).reshape(len(rows), ncol, 4)
+    seen = conf.reshape(len(rows), -1).any(axis=1)
+    return ImageCounts(k=k, height=h, width=w, rows=rows[seen], conf=conf[seen])
+
+
+def _clamped(ids: npt.NDArray[np.integer], top: int) -> npt.NDArray[np.unsignedinteger[Any]]:
+    """``min(ids, top)`` as uint8 or uint16 (decoded masks are one of the two already)."""
+    narrow: npt.NDArray[np.unsignedinteger[Any]]
+    if ids.dtype in (np.uint8, np.uint16):
+        narrow = cast("npt.NDArray[np.unsignedinteger[Any]]", ids)
+    else:
+        narrow = ids.clip(0, top).astype(np.uint16)
+    if np.iinfo(narrow.dtype).max <= top:
+        return narrow  # nothing can exceed top
+    # Against a row of `top`s, not the scalar: NumPy vectorises only the array form (4x).
+    row = np.full(narrow.shape[-1:], top, dtype=narrow.dtype)
+    out: npt.NDArray[np.unsignedinteger[Any]] = np.minimum(narrow, row)
+    return out
+
+
+def _row_index(
+    gcls: npt.NDArray[np.unsignedinteger[Any]], k: int
+) -> tuple[IntArray, npt.NDArray[np.unsignedinteger[Any]]]:
+    """The histogram's rows (classes 0..K+1) and each pixel's row.
+
+    With few classes every class gets a row; on the large tracks a dense
+    histogram would be millions of bins per image, so the rows are the classes
+    the image holds (a handful), found by one count.
+    """
+    if (k + 2) * (k + 3) * 4 <= _DENSE_BINS_LIMIT:
+        return np.arange(k + 2, dtype=np.int64), gcls
+    rows = np.flatnonzero(np.bincount(gcls.ravel(), minlength=k + 2)).astype(np.int64)
+    compact = np.zeros(k + 2, dtype=np.uint8 if len(rows) <= 0x100 else np.uint16)
+    compact[rows] = np.arange(len(rows))
+    return rows, np.take(compact, gcls)
 
 
 # --- results ---------------------------------------------------------------------
@@ -392,8 +339,35 @@ class Accumulator:
         self.size_btp, self.size_bpred = _zeros(nb, k1), _zeros(nb, k1)
         self.size_bgt = _zeros(nb, k1)
 
+    @classmethod
+    def from_totals(
+        cls, k: int, totals: IntArray, *, accurate: int, fmeasures: npt.NDArray[np.float64]
+    ) -> Accumulator:
+        """The sums of a set of images from their totals, laid out (group, channel, class).
+
+        Group 0 is all pixels and groups 1..4 the size buckets; the channels are
+        tp, pred, gt and the same on boundaries (:data:`submitkit.scoring.counts.CHANNELS`).
+        ``fmeasures`` are the images' F-measures, summed here exactly.
+        """
+        acc = cls(
+            k,
+            images=len(fmeasures),
+            accurate=accurate,
+            fmeasure_sum=sum(_fixed(float(f)) for f in fmeasures),
+        )
+        acc.tp, acc.pred, acc.gt, acc.btp, acc.bpred, acc.bgt = (totals[0, c] for c in range(6))
+        (acc.size_tp, acc.size_pred, acc.size_gt, acc.size_btp, acc.size_bpred, acc.size_bgt) = (
+            totals[1:, c] for c in range(6)
+        )
+        return acc
+
     def add(self, counts: ImageCounts) -> None:
-        """Fold one image in."""
+        """Fold one image in.
+
+        Evaluations sum the per-image table at once instead
+        (:meth:`submitkit.scoring.counts.PerImageCounts.accumulator`); this is the
+        plain image-by-image statement of the same sums that the table is tested against.
+        """
         if counts.k != self.k:
             raise ValueError(f"image counted for K={counts.k}, accumulator has K={self.k}")
         k1 = self.k + 1

@@ -74,12 +74,13 @@ def encode(ids: npt.NDArray[np.integer], edge: npt.NDArray[np.bool_]) -> Runs:
 
 def decode(
     runs: Runs, height: int, width: int
-) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.bool_]]:
-    """Ids (H x W, int32) and boundary flags back from :func:`encode`."""
+) -> tuple[npt.NDArray[np.uint16], npt.NDArray[np.bool_]]:
+    """Ids (H x W, uint16) and boundary flags back from :func:`encode`."""
     values, lengths = runs
-    flat = np.repeat(values.astype(np.int32), lengths)
-    key = flat.reshape(height, width)
-    return key >> 1, (key & 1).astype(bool)
+    key = np.repeat(values.astype(np.uint16), lengths).reshape(height, width)
+    edge = (key & np.uint16(1)).astype(bool)
+    key >>= np.uint16(1)
+    return key, edge
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,7 @@ from submitkit.workflows.relabel import (
 )
 from submitkit.workflows.relocate import Setaside, Where, Why, place
 
-IdArray = npt.NDArray[np.int32]
+IdArray = png.IdArray
 
 _X = "\N{MULTIPLICATION SIGN}"
 _NPY_MAGIC = b"\x93NUMPY"

@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import BinaryIO, ClassVar, Literal
 
 import numpy as np
-from PIL import Image
 from pydantic import BaseModel, Field
 
 from submitkit.benchmark.protocols import Protocol
@@ -411,11 +410,11 @@ def _same_pixels(data: bytes, pixels: np.ndarray) -> bool:
         return False
 
 
-def _packed(im: Image.Image, data: bytes, optimize: bool) -> _MaskOut:
+def _packed(decoded: png.Pixels, data: bytes, optimize: bool) -> _MaskOut:
     """Count one decoded mask's pixels per id, hash it and, if asked, re-encode it smaller."""
-    pixels = np.asarray(im)
+    pixels = np.asarray(decoded.image)
     digest = hashlib.sha256(repr(pixels.shape).encode() + pixels.tobytes()).hexdigest()
-    out = _MaskOut(data, len(data), png.pixel_counts(im), digest)
+    out = _MaskOut(data, len(data), decoded.counts(), digest)
     if optimize:
         smaller = png.rgb_png(pixels, optimize=True)
         if len(smaller) < len(data):
@@ -429,7 +428,7 @@ def _packed(im: Image.Image, data: bytes, optimize: bool) -> _MaskOut:
 
 def _process_mask(job: _MaskJob) -> _MaskOut:
     """The check's pixel stage of one mask and what packing needs of it, from one decode."""
-    result, out = decode_mask(job.task, lambda im, data: _packed(im, data, job.optimize))
+    result, out = decode_mask(job.task, lambda decoded, data: _packed(decoded, data, job.optimize))
     if out is None:
         # Not decodable: the pixel stage says why, and nothing is written (see write_pack).
         out = _MaskOut(None, 0, None, None)

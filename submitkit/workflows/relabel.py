@@ -22,9 +22,9 @@ from submitkit.benchmark.imagenet1k import MERGES, imagenet_s_table
 from submitkit.core.diagnostics import Code
 from submitkit.core.errors import UsageError
 from submitkit.inputs.manifest import Manifest
+from submitkit.inputs.png import IdArray
 from submitkit.inputs.synsets import read_synsets
 
-IdArray = npt.NDArray[np.int32]
 Counts = npt.NDArray[np.int64]
 
 
