@@ -1,11 +1,19 @@
-"""The one parallel runner: worker threads, one CPU-count rule, prompt on Ctrl-C.
+"""The one parallel runner: worker threads or forked processes, one CPU-count rule.
 
-Threads, not processes, by measurement (``benchmarks/bench_runner.py``): the
-work is PNG decoding, zip inflating and NumPy kernels, which release the GIL,
-and on two cores threads reached the throughput of worker processes. Threads
-also make the runner safe by construction: nothing to pickle, no start method,
-no ``if __name__ == "__main__":`` guard needed in a script that calls the
-library, and no process that could outlive the run, whatever signal ends it.
+Which one is decided by measurement (``benchmarks/bench_runner.py``, two
+cores): checking masks is PNG decoding and PIL's histogram, which release the
+GIL, and threads reach the processes' throughput there. Scoring is, beside the
+decoding, some thirty short NumPy passes per image (boundaries on rows of bits,
+narrow bin indices); each releases and retakes the GIL, and two threads
+doing them at once spend their time handing it over: threads reached 80 % of
+the processes' throughput. So work declared ``processes=True`` (the scoring
+pass) runs in worker processes where ``fork`` exists (Linux), and everything
+else, or everywhere else, on threads.
+
+Both are safe the same way: no ``if __name__ == "__main__":`` guard is needed
+in a script that calls the library (``fork`` starts no new interpreter), a
+worker process ignores Ctrl-C and is terminated by the run it serves on any
+exit (Ctrl-C, an error, an early stop), so none outlives it.
 
 The workers are daemon threads fed one chunk of items at a time. Results come
 back in input order to the calling thread, which alone reports progress and
@@ -17,11 +25,14 @@ hand, so the process can exit at once.
 from __future__ import annotations
 
 import math
+import multiprocessing
 import os
 import queue
+import signal
+import sys
 import threading
 from collections.abc import Callable, Generator, Sequence
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from submitkit.core.errors import UsageError
 
@@ -126,6 +137,7 @@ def run_ordered(
     io_bound: bool = False,
     max_chunk: int = MAX_CHUNK,
     window: int | None = None,
+    processes: bool = False,
 ) -> Generator[R, None, None]:
     """``fn`` over ``items``, yielded in input order.
 
@@ -134,6 +146,8 @@ def run_ordered(
     ``window`` bounds the chunks finished or in flight (default: two per worker),
     so that memory stays flat however many items there are. Exceptions raised by
     ``fn`` come out here; ``fn`` should turn bad input into results, not raise.
+    ``processes``: run in forked worker processes where the platform forks (see
+    the module); ``fn`` is inherited, items and results travel pickled.
     """
     workers = resolve_workers(jobs, io_bound=io_bound)
     chunks = chunked(items, workers, max_chunk)
@@ -144,7 +158,50 @@ def run_ordered(
                 progress(len(out))
             yield from out
         return
-    yield from _parallel(fn, chunks, min(workers, len(chunks)), progress, window)
+    workers = min(workers, len(chunks))
+    if processes and can_fork():
+        yield from _forked(fn, chunks, workers, progress)
+        return
+    yield from _parallel(fn, chunks, workers, progress, window)
+
+
+def can_fork() -> bool:
+    """Whether worker processes can be forked here (Linux; macOS forks unsafely, Windows not)."""
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+
+
+_inherited: list[Callable[[Any], Any]] = []
+"""The function of the forked run in progress, which its worker processes inherit."""
+
+
+def _forked(
+    fn: Callable[[T], R],
+    chunks: list[Sequence[T]],
+    workers: int,
+    progress: Callable[[int], None] | None,
+) -> Generator[R, None, None]:
+    _inherited[:] = [fn]
+    pool = multiprocessing.get_context("fork").Pool(workers, initializer=_worker_start)
+    try:
+        for out in pool.imap(_apply_inherited, chunks):
+            if progress is not None:
+                progress(len(out))
+            yield from out
+    finally:
+        # Whatever ends the run (done, Ctrl-C, an error, an early stop): no worker survives it.
+        pool.terminate()
+        pool.join()
+        _inherited.clear()
+
+
+def _worker_start() -> None:
+    # Ctrl-C reaches the whole process group: it is the parent's to handle.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _apply_inherited(part: Sequence[Any]) -> list[Any]:
+    fn = _inherited[0]
+    return [fn(item) for item in part]
 
 
 def _parallel(

@@ -119,6 +119,11 @@ def forget_open_zips() -> None:
     _open_zip.cache_clear()
 
 
+if hasattr(os, "register_at_fork"):
+    # A forked worker shares its parent's file offsets: it must open archives afresh.
+    os.register_at_fork(after_in_child=forget_open_zips)
+
+
 @dataclass
 class Source:
     """The files of a submission and the container-level findings about them."""

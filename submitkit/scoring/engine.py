@@ -426,7 +426,9 @@ def score_pass(
     result = ScorePass()
     if clusters is not None:
         result.statistics = MatchStatistics(k, clusters)
-    chunks = run_ordered(lambda part: _run_chunk(ctx, part), parts, jobs=jobs, max_chunk=1)
+    chunks = run_ordered(
+        lambda part: _run_chunk(ctx, part), parts, jobs=jobs, max_chunk=1, processes=True
+    )
     learned: dict[str, TruthEntry] = {}
     for part, chunk in zip(parts, chunks, strict=True):
         if chunk.fatal is not None:

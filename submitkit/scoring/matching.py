@@ -33,6 +33,8 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict
 
+from submitkit.scoring.metrics import class_ids, joint_histogram
+
 MatchLevel = Literal["image", "pixel"]
 """What agreement counts: images in which id and class co-occur, or pixels they share."""
 
@@ -70,29 +72,23 @@ class MatchStatistics:
 
     def add(self, gt: npt.NDArray[np.integer], pred: npt.NDArray[np.integer]) -> None:
         """Fold in one image, given as H x W ground-truth and predicted ids."""
-        g = np.asarray(gt).astype(np.int32, copy=False)
-        p = np.asarray(pred).astype(np.int32, copy=False)
+        g, p = np.asarray(gt), np.asarray(pred)
         if g.shape != p.shape:
             raise ValueError(f"shape mismatch: ground truth {g.shape}, prediction {p.shape}")
         k, n = self.k, self.clusters
-        gcls = np.minimum(g, k + 1).ravel()  # ignore -> k+1
-        pcls = np.minimum(p, n + 1).ravel()  # ids above `clusters` -> n+1, dropped
-        present = np.bincount(gcls, minlength=k + 2)
-        rows = np.flatnonzero(present[: k + 1])
-        if len(rows) == 0:
+        gcls = class_ids(g, k + 1)  # ignore -> k+1
+        # Ids above `clusters` -> column n+1, dropped.
+        rows, counts = joint_histogram(gcls, class_ids(p, n + 1), k, n + 2)
+        scored = rows <= k
+        rows, conf = rows[scored], counts[scored, :, 0]
+        if not conf.any():
             self.count += 1
             return
-        # Index by present classes only: an image holds a handful of K+1 classes.
-        compact = np.full(k + 2, len(rows), dtype=np.int32)
-        compact[rows] = np.arange(len(rows), dtype=np.int32)
-        ncol = n + 2
-        idx = np.take(compact, gcls) * np.int32(ncol) + pcls
-        conf = np.bincount(idx, minlength=(len(rows) + 1) * ncol).reshape(len(rows) + 1, ncol)
-        above = int(conf[: len(rows), n + 1].sum())
+        above = int(conf[:, n + 1].sum())
         if above:
             self.above += above
-            self.max_id = max(self.max_id, int(p.ravel()[gcls <= k].max()))
-        self.add_region(rows, conf[: len(rows), : n + 1])
+            self.max_id = max(self.max_id, int(p.ravel()[gcls.ravel() <= k].max()))
+        self.add_region(rows, conf[:, : n + 1])
 
     def add_region(self, rows: npt.NDArray[np.integer], region: npt.NDArray[np.integer]) -> None:
         """Fold in one image given as its histogram: ``region[r, i]`` scored pixels of class

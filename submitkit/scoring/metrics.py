@@ -213,21 +213,13 @@ def count_image(
     flags = np.add(pred_edge, pred_edge)  # not `<< 1`: NumPy's uint8 shift is 10x slower
     flags |= gt_edge.view(np.uint8)
     # Ignore (and any ground-truth id above K) -> k+1; ids above K -> column k+1.
-    pcls = _clamped(p, k + 1) if table is None else np.take(table, p, mode="clip")
-    rows, gidx = _row_index(_clamped(g, k + 1), k)
-    ncol = k + 3
-    bins = len(rows) * ncol * 4
-    key = np.empty(g.shape, dtype=np.uint16 if bins <= 1 << 16 else np.uint32)
-    np.multiply(gidx, key.dtype.type(ncol), out=key, casting="unsafe")
-    np.add(key, pcls, out=key, casting="unsafe")
-    np.left_shift(key, key.dtype.type(2), out=key)
-    key |= flags
-    conf = run_histogram(key, bins).reshape(len(rows), ncol, 4)
+    pcls = class_ids(p, k + 1) if table is None else np.take(table, p, mode="clip")
+    rows, conf = joint_histogram(class_ids(g, k + 1), pcls, k, k + 3, flags)
     seen = conf.reshape(len(rows), -1).any(axis=1)
     return ImageCounts(k=k, height=h, width=w, rows=rows[seen], conf=conf[seen])
 
 
-def _clamped(ids: npt.NDArray[np.integer], top: int) -> npt.NDArray[np.unsignedinteger[Any]]:
+def class_ids(ids: npt.NDArray[np.integer], top: int) -> npt.NDArray[np.unsignedinteger[Any]]:
     """``min(ids, top)`` as uint8 or uint16 (decoded masks are one of the two already)."""
     narrow: npt.NDArray[np.unsignedinteger[Any]]
     if ids.dtype in (np.uint8, np.uint16):
@@ -242,8 +234,34 @@ def _clamped(ids: npt.NDArray[np.integer], top: int) -> npt.NDArray[np.unsignedi
     return out
 
 
+def joint_histogram(
+    gcls: npt.NDArray[np.unsignedinteger[Any]],
+    pcls: npt.NDArray[np.integer],
+    k: int,
+    ncol: int,
+    flags: npt.NDArray[np.uint8] | None = None,
+) -> tuple[IntArray, IntArray]:
+    """Pixels by (ground-truth class, predicted column[, flags]): the one per-pixel count.
+
+    ``gcls`` holds classes 0..K+1 (K+1: ignored), ``pcls`` columns below
+    ``ncol``, ``flags`` two bits per pixel. Returns the histogram's rows (the
+    classes it covers) and the counts, rows x ``ncol`` x (4 with flags, else 1).
+    The bin index is built in uint16 where it fits, and counted by runs.
+    """
+    planes = 1 if flags is None else 4
+    rows, gidx = _row_index(gcls, k, ncol * planes)
+    bins = len(rows) * ncol * planes
+    key = np.empty(gcls.shape, dtype=np.uint16 if bins <= 1 << 16 else np.uint32)
+    np.multiply(gidx, key.dtype.type(ncol), out=key, casting="unsafe")
+    np.add(key, pcls, out=key, casting="unsafe")
+    if flags is not None:
+        np.left_shift(key, key.dtype.type(2), out=key)
+        key |= flags
+    return rows, run_histogram(key, bins).reshape(len(rows), ncol, planes)
+
+
 def _row_index(
-    gcls: npt.NDArray[np.unsignedinteger[Any]], k: int
+    gcls: npt.NDArray[np.unsignedinteger[Any]], k: int, row_bins: int
 ) -> tuple[IntArray, npt.NDArray[np.unsignedinteger[Any]]]:
     """The histogram's rows (classes 0..K+1) and each pixel's row.
 
@@ -251,9 +269,9 @@ def _row_index(
     histogram would be millions of bins per image, so the rows are the classes
     the image holds (a handful), found by one count.
     """
-    if (k + 2) * (k + 3) * 4 <= _DENSE_BINS_LIMIT:
+    if (k + 2) * row_bins <= _DENSE_BINS_LIMIT:
         return np.arange(k + 2, dtype=np.int64), gcls
-    rows = np.flatnonzero(np.bincount(gcls.ravel(), minlength=k + 2)).astype(np.int64)
+    rows = np.flatnonzero(run_histogram(gcls, k + 2)).astype(np.int64)
     compact = np.zeros(k + 2, dtype=np.uint8 if len(rows) <= 0x100 else np.uint16)
     compact[rows] = np.arange(len(rows))
     return rows, np.take(compact, gcls)
