@@ -17,7 +17,7 @@ import os
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import IO, BinaryIO
 
 from submitkit.core.errors import EnvironmentProblem
@@ -60,6 +60,15 @@ def _refuse(fd: int, path: str) -> None:
         raise NotRegularFile(errno.EINVAL, f"{kind}, not read", path)
 
 
+def name_parts(name: str) -> tuple[str, ...]:
+    """The components of a relative POSIX name, as ``PurePosixPath(name).parts`` gives them.
+
+    Empty and ``.`` components are dropped. A tenth of pathlib's cost: names are
+    split several times per file of a listing of 27,000.
+    """
+    return tuple(p for p in name.split("/") if p not in ("", "."))
+
+
 @contextmanager
 def open_below(root: Path, name: str) -> Iterator[BinaryIO]:
     """Open ``root/name`` for reading without following a link in any component of ``name``.
@@ -68,8 +77,8 @@ def open_below(root: Path, name: str) -> Iterator[BinaryIO]:
     device or socket) instead of reading anything but a regular file inside
     ``root``. The root itself is the user's choice and may be a link.
     """
-    parts = PurePosixPath(name).parts
-    if not parts or any(p in ("", ".", "..") for p in parts) or PurePosixPath(name).is_absolute():
+    parts = name_parts(name)
+    if not parts or ".." in parts or name.startswith("/"):
         raise OSError(errno.EINVAL, "not a plain relative path", name)
     fd = _open_walk(root, parts) if _WALK_WITH_FDS else _open_checked(root, parts)
     with os.fdopen(fd, "rb") as handle:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from submitkit.core.diagnostics import Code, Diagnostic
+from submitkit.inputs.files import name_parts
 from submitkit.inputs.source import Source
 
 WNID = re.compile(r"^n\d{8}$")
@@ -28,8 +29,8 @@ _MAX_ENCLOSING_DEPTH = 4
 
 def is_junk(name: str) -> bool:
     """Operating-system and editor leftovers that must never be uploaded."""
-    parts = PurePosixPath(name).parts
-    base = parts[-1].lower()
+    parts = name_parts(name)
+    base = parts[-1].lower() if parts else ""
     return (
         any(p == "__MACOSX" or p.startswith(".") for p in parts)
         or base in _JUNK_NAMES
@@ -137,7 +138,7 @@ def read_layout(source: Source) -> Layout:
 def _classify(layout: Layout, names: list[str], diags: list[Diagnostic]) -> None:
     by_folder: dict[str, int] = defaultdict(int)
     for name in names:
-        parts = PurePosixPath(name).parts
+        parts = name_parts(name)
         if len(parts) == 1:
             _root_file(layout, name, diags)
             continue

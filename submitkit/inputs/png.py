@@ -495,69 +495,76 @@ class Pixels:
 
     Everything a command asks of a mask's pixels comes from here, each part
     computed the first time it is asked: the ids (``R + 256 G``), the distinct
-    ids and blue pixels the check judges, the pixels per id pack reports. PIL
-    does the passes over pixels in C: one histogram of the three bands answers
-    the check whenever no pixel has a green value (every id below 256, as on
-    the 50 track), and the ids are then the red band alone, one byte per pixel
-    copied out of the image without an RGB array in between, so every pass
-    that follows reads one byte per pixel.
+    ids and blue pixels the check judges, the pixels per id pack reports. Each
+    band is copied out of PIL's image on its own, one byte per pixel, with no
+    RGB array in between. When no pixel has a green value (every id below 256,
+    as on the 50 track) the ids *are* the red band and PIL's three-band
+    histogram, one pass in C, lists them; above 255 (most of the 919 track) the
+    ids are put together from two bands and counted by runs.
     """
 
-    def __init__(self, image: Image.Image) -> None:
+    def __init__(self, image: Image.Image, *, expect_wide: bool = True) -> None:
         self.image = image
+        self._expect_wide = expect_wide
+        """Where ids of 256 and more are not expected, the histogram the check needs
+        anyway answers :attr:`wide`; else a look at the green band does."""
         self._histogram: list[int] | None = None
-        self._wide: bool | None = None
+        self._bands: dict[str, npt.NDArray[np.uint8]] = {}
         self._ids: npt.NDArray[np.unsignedinteger[Any]] | None = None
 
-    def _raw(self, band: str) -> npt.NDArray[np.uint8]:
-        return np.frombuffer(self.image.tobytes("raw", band), dtype=np.uint8)
-
-    def _bands(self) -> list[int]:
-        """256 bins each of R, G and B."""
-        if self._histogram is None:
-            self._histogram = self.image.histogram()
-        return self._histogram
+    def _band(self, name: str) -> npt.NDArray[np.uint8]:
+        """One band as an H x W read-only array."""
+        if name not in self._bands:
+            raw = np.frombuffer(self.image.tobytes("raw", name), dtype=np.uint8)
+            self._bands[name] = raw.reshape(self.image.height, self.image.width)
+        return self._bands[name]
 
     @property
     def wide(self) -> bool:
         """Whether some pixel has a green value, i.e. an id of 256 or more."""
-        if self._wide is None:
-            if self._histogram is not None:
-                self._wide = self._histogram[256] != self.image.width * self.image.height
-            else:
-                self._wide = bool(self._raw("G").any())
-        return self._wide
+        if self._histogram is None and self._expect_wide:
+            return bool(self._band("G").any())
+        return self._rgb_histogram()[256] != self.image.width * self.image.height
 
     @property
     def ids(self) -> npt.NDArray[np.unsignedinteger[Any]]:
         """The H x W ids, read-only: uint8 when every id is below 256, else uint16."""
         if self._ids is None:
             if self.wide:
-                # R, G, B, pad bytes per pixel: the first two, little-endian, are the id.
-                rgbx = np.frombuffer(self.image.tobytes("raw", "RGBX"), dtype="<u2")
-                ids = np.ascontiguousarray(rgbx[::2])
+                ids = self._band("G").astype(np.uint16)
+                ids <<= np.uint16(8)
+                ids |= self._band("R")
                 ids.flags.writeable = False
+                self._ids = ids
             else:
-                ids = self._raw("R")
-            self._ids = ids.reshape(self.image.height, self.image.width)
+                self._ids = self._band("R")
         return self._ids
 
     def counts(self) -> dict[int, int]:
         """Pixels per id."""
         if not self.wide:
-            return {i: n for i, n in enumerate(self._bands()[:256]) if n}
+            return {i: n for i, n in enumerate(self._rgb_histogram()[:256]) if n}
         binned = run_histogram(self.ids)
         return {int(i): int(binned[i]) for i in np.flatnonzero(binned)}
 
     def palette(self) -> Palette:
         """The distinct ids and the blue pixels, as the check judges them."""
-        blue = self.image.width * self.image.height - self._bands()[512]
+        if self.wide:
+            blue = int(np.count_nonzero(self._band("B")))
+        else:
+            blue = self.image.width * self.image.height - self._rgb_histogram()[512]
         ids = tuple(sorted(self.counts()))
         if not blue:
             return Palette(ids, 0, len(ids))
         # A visualisation: say how many colours it has (an id map has few).
         found = self.image.getcolors(_COLOURS_LIMIT)
         return Palette(ids, blue, None if found is None else len(found))
+
+    def _rgb_histogram(self) -> list[int]:
+        """256 bins each of R, G and B."""
+        if self._histogram is None:
+            self._histogram = self.image.histogram()
+        return self._histogram
 
 
 def blue_fault(blue: int, pixels: int, colours: int | None) -> PngFault | None:

@@ -17,13 +17,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import IO, Literal
 
 from submitkit.core.diagnostics import Code, Diagnostic
 from submitkit.core.errors import EnvironmentProblem
 from submitkit.core.safetext import quoted
-from submitkit.inputs.files import human_limit, open_below, read_bounded, special_kind
+from submitkit.inputs.files import human_limit, name_parts, open_below, read_bounded, special_kind
 from submitkit.inputs.zip_names import collision_findings, name_problem, normalised
 
 MAX_MEMBER_BYTES = 256 * 1024 * 1024
@@ -60,7 +60,7 @@ class Entry:
 
     @property
     def parts(self) -> tuple[str, ...]:
-        return PurePosixPath(self.name).parts
+        return name_parts(self.name)
 
 
 @dataclass(frozen=True)
