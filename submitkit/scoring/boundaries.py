@@ -97,33 +97,25 @@ def _unpack(words: Words, width: int) -> BoolArray:
     return bits.view(bool)
 
 
-def _from_right(x: Words, s: int) -> Words:
-    """``y[j] = x[j + s]`` along a flat bit string; zeros come in from the end."""
+def _shifted(x: Words, s: int) -> Words:
+    """``y[j] = x[j + s]`` along a flat bit string (``s`` of either sign); zeros come in."""
     n = x.size
-    q, r = divmod(s, _BITS)
+    q, r = divmod(abs(s), _BITS)
     y = np.zeros_like(x)
     if q >= n:
         return y
+    # Towards lower bits (s > 0) or higher ones: whole words first, then r bits.
+    src, dst = (x[q:], y[: n - q]) if s > 0 else (x[: n - q], y[q:])
     if r == 0:
-        y[: n - q] = x[q:]
+        dst[...] = src
         return y
-    np.right_shift(x[q:], np.uint64(r), out=y[: n - q])
-    y[: n - q - 1] |= x[q + 1 :] << np.uint64(_BITS - r)
-    return y
-
-
-def _from_left(x: Words, s: int) -> Words:
-    """``y[j] = x[j - s]`` along a flat bit string; zeros come in from the start."""
-    n = x.size
-    q, r = divmod(s, _BITS)
-    y = np.zeros_like(x)
-    if q >= n:
-        return y
-    if r == 0:
-        y[q:] = x[: n - q]
-        return y
-    np.left_shift(x[: n - q], np.uint64(r), out=y[q:])
-    y[q + 1 :] |= x[: n - q - 1] >> np.uint64(_BITS - r)
+    near, far = (np.right_shift, np.left_shift) if s > 0 else (np.left_shift, np.right_shift)
+    near(src, np.uint64(r), out=dst)
+    spill = far(src, np.uint64(_BITS - r))
+    if s > 0:
+        dst[:-1] |= spill[1:]
+    else:
+        dst[1:] |= spill[:-1]
     return y
 
 
@@ -134,12 +126,12 @@ def _columns_any(rows: Words, lo: int, hi: int) -> Words:
     cur = x.copy()
     span = 1  # invariant: cur[j] = any(x[j .. j+span-1])
     while 2 * span <= size:
-        cur |= _from_right(cur, span)
+        cur |= _shifted(cur, span)
         span *= 2
     if size > span:
         # Two overlapping windows of length `span` cover exactly `size`.
-        cur |= _from_right(cur, size - span)
-    out = _from_right(cur, lo) if lo >= 0 else _from_left(cur, -lo)
+        cur |= _shifted(cur, size - span)
+    out = _shifted(cur, lo)
     return out.reshape(rows.shape)
 
 
