@@ -273,6 +273,8 @@ class _Chunk:
     pairs: AgreementPairs | None = None
     fatal: tuple[str, str] | None = None
     counted: list[ImageCounts] = field(default_factory=list)
+    counts: PerImageCounts | None = None
+    """The chunk's rows as exact per-image counts, once the chunk is done."""
     truth_hits: int = 0
     new_truth: dict[str, TruthEntry] = field(default_factory=dict)
 
@@ -394,12 +396,12 @@ def _run_chunk(ctx: _Context, tasks: Sequence[ImageTask]) -> _Chunk:
         except _Fatal as fatal:
             out.fatal = (fatal.message, fatal.hint)
             break
+    if out.statistics is None:
+        # Only the non-zero cells travel back: a 919-track histogram is ~100 KB, its cells ~1 KB.
+        names = [r.name for r in out.rows]
+        out.counts = PerImageCounts.from_images(ctx.k, names, out.counted)
+        out.counted = []
     return out
-
-
-def _chunk_counts(k: int, chunk: _Chunk) -> PerImageCounts:
-    """The chunk's rows as exact per-image counts (rows and counts are appended together)."""
-    return PerImageCounts.from_images(k, [r.name for r in chunk.rows], chunk.counted)
 
 
 def score_pass(
@@ -445,8 +447,8 @@ def score_pass(
 def _fold(result: ScorePass, chunk: _Chunk, k: int) -> None:
     result.masks += chunk.masks
     result.truth_hits += chunk.truth_hits
-    if chunk.statistics is None:
-        result.counts.append(_chunk_counts(k, chunk))
+    if chunk.counts is not None:
+        result.counts.append(chunk.counts)
     if chunk.pairs is not None:
         if result.pairs is None:
             result.pairs = AgreementPairs(k)
