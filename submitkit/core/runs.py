@@ -18,19 +18,42 @@ import numpy.typing as npt
 _DENSE_SHARE = 4
 """Count pixel by pixel when more than one pixel in this many starts a new run."""
 
+IntArray = npt.NDArray[np.int64]
+
+
+def runs(*planes: npt.NDArray[Any]) -> tuple[IntArray, IntArray] | None:
+    """Where each run of equal values starts along the flattened planes, and its length.
+
+    A run ends where any plane changes (the planes are read together, as the
+    bands of one value). ``None`` for noise-like maps, where more than one pixel
+    in four starts a run and counting pixels is cheaper.
+    """
+    flat = [p.ravel() for p in planes]
+    size = flat[0].size
+    if size == 0:
+        return None
+    change = flat[0][1:] != flat[0][:-1]
+    for plane in flat[1:]:
+        change |= plane[1:] != plane[:-1]
+    if _DENSE_SHARE * np.count_nonzero(change) > size:
+        return None
+    starts = np.flatnonzero(change)
+    starts += 1
+    edges = np.concatenate(([0], starts, [size]))
+    return edges[:-1], np.diff(edges)
+
 
 def run_histogram(
     values: npt.NDArray[np.unsignedinteger[Any]], bins: int = 0
 ) -> npt.NDArray[np.int64]:
     """``np.bincount(values.ravel(), minlength=bins)``, counted by runs where that is cheaper.
 
-    Noise-like maps (many short runs) are counted pixel by pixel. Exact either
-    way: run lengths are summed in float64, exact far beyond any image's pixel count.
+    Exact either way: run lengths are summed in float64, exact far beyond any
+    image's pixel count.
     """
     flat = values.ravel()
-    change = flat[1:] != flat[:-1]
-    if flat.size == 0 or _DENSE_SHARE * np.count_nonzero(change) > flat.size:
+    found = runs(flat)
+    if found is None:
         return np.bincount(flat, minlength=bins).astype(np.int64, copy=False)
-    edges = np.concatenate(([0], np.flatnonzero(change) + 1, [flat.size]))
-    runs = np.bincount(flat[edges[:-1]], weights=np.diff(edges), minlength=bins)
-    return runs.astype(np.int64)
+    starts, lengths = found
+    return np.bincount(flat[starts], weights=lengths, minlength=bins).astype(np.int64)
