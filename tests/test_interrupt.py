@@ -15,6 +15,8 @@ import sys
 import time
 import zipfile
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -151,17 +153,21 @@ def _assert_nothing_partial(out_dir: Path, where: str) -> None:
 )
 @pytest.mark.parametrize("command", ["check", "evaluate", "pack", "fix"])
 def test_ctrl_c_at_ten_moments(world: Path, tmp_path: Path, command: str) -> None:
-    whole = tmp_path / "whole"
-    whole.mkdir()
-    start = time.monotonic()
-    rc, _, err, _ = _run(_commands(world, whole)[command], None)
-    duration = time.monotonic() - start
-    assert rc in (0, 1), err
+    # The shorter of two whole runs: a first, cold run would place the later
+    # moments after a warm run has already finished.
+    duration = float("inf")
+    for attempt in range(2):
+        whole = tmp_path / f"whole{attempt}"
+        whole.mkdir()
+        start = time.monotonic()
+        rc, _, err, _ = _run(_commands(world, whole)[command], None)
+        duration = min(duration, time.monotonic() - start)
+        assert rc in (0, 1), err
     judged = 0
     for i in range(MOMENTS):
         out_dir = tmp_path / f"moment{i}"
         out_dir.mkdir()
-        delay = max(STARTUP_SECONDS, duration * (0.04 + 0.9 * i / MOMENTS))
+        delay = max(STARTUP_SECONDS, duration * (0.04 + 0.85 * i / MOMENTS))
         rc, out, err, waited = _run(_commands(world, out_dir)[command], delay)
         if rc in (0, 1) or (rc == -signal.SIGINT and out and "Traceback" not in err):
             # The run had finished before the signal arrived (during interpreter
@@ -176,3 +182,22 @@ def test_ctrl_c_at_ten_moments(world: Path, tmp_path: Path, command: str) -> Non
         _assert_nothing_partial(out_dir, where)
     assert judged >= MOMENTS - 2, "most signals must arrive while the command runs"
     assert sorted(p.name for p in world.iterdir()) == ["dataset", "manifest.json", "sub"]
+
+
+def test_a_ctrl_c_swallowed_by_a_finaliser_is_delivered_again() -> None:
+    # Python cannot raise out of a finaliser: it would print the interrupt as
+    # "Exception ignored" and go on. The entry point's hook sends it again instead.
+    from submitkit.cli import entry
+
+    got: list[int] = []
+    saved = signal.signal(signal.SIGINT, lambda signum, frame: got.append(signum))
+    entry._seen.append(signal.SIGINT)
+    try:
+        report: Any = SimpleNamespace(exc_type=KeyboardInterrupt, exc_value=KeyboardInterrupt())
+        with pytest.raises(KeyboardInterrupt):
+            entry._unraisable(report)
+            time.sleep(0.5)  # the signal arrives; the re-armed handler raises here
+    finally:
+        entry._seen.clear()
+        signal.signal(signal.SIGINT, saved)
+    assert got == []  # it was the entry point's own handler that ran

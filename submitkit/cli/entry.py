@@ -28,6 +28,21 @@ def _on_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def _unraisable(report: sys.UnraisableHookArgs) -> None:
+    """A Ctrl-C that landed in a finaliser, which cannot raise: deliver it to the work again.
+
+    Printed, it would be a traceback beside "interrupted"; swallowed, the work
+    would go on with Ctrl-C ignored. So the handler is put back and the
+    signal sent anew, which the main thread then handles as usual.
+    """
+    if _seen and report.exc_type is not None and issubclass(report.exc_type, KeyboardInterrupt):
+        signal.signal(signal.SIGINT, _on_interrupt)
+        # A real signal, not _thread.interrupt_main: it also wakes a blocking wait.
+        os.kill(os.getpid(), signal.SIGINT)
+        return
+    sys.__unraisablehook__(report)
+
+
 def interrupted() -> None:
     """Say so on one line and leave at once (daemon worker threads die with the process)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -41,6 +56,7 @@ def interrupted() -> None:
 def main() -> None:
     """Run the command line with Ctrl-C handled from the first import on."""
     signal.signal(signal.SIGINT, _on_interrupt)
+    sys.unraisablehook = _unraisable
     try:
         from submitkit.cli.app import main as run
 

@@ -173,6 +173,8 @@ def can_fork() -> bool:
 
 _inherited: list[Callable[[Any], Any]] = []
 """The function of the forked run in progress, which its worker processes inherit."""
+_forking = threading.Lock()
+"""Held from setting that function until the workers are forked (runs from several threads)."""
 
 
 def _forked(
@@ -181,8 +183,9 @@ def _forked(
     workers: int,
     progress: Callable[[int], None] | None,
 ) -> Generator[R, None, None]:
-    _inherited[:] = [fn]
-    pool = multiprocessing.get_context("fork").Pool(workers, initializer=_worker_start)
+    with _forking:
+        _inherited[:] = [fn]
+        pool = multiprocessing.get_context("fork").Pool(workers, initializer=_worker_start)
     try:
         for out in pool.imap(_apply_inherited, chunks):
             if progress is not None:
@@ -192,7 +195,6 @@ def _forked(
         # Whatever ends the run (done, Ctrl-C, an error, an early stop): no worker survives it.
         pool.terminate()
         pool.join()
-        _inherited.clear()
 
 
 def _worker_start() -> None:

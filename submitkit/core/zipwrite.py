@@ -67,6 +67,11 @@ class DeterministicZip:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        # On failure the caller's atomic writer discards the file; closing still
-        # releases the archive object.
-        self.close()
+        if exc_type is None:
+            self.close()
+            return
+        # Failing (Ctrl-C in the middle of an entry, a full disk): the caller's atomic
+        # writer discards the file, so no central directory is written. The archive is
+        # only let go, so that neither closing it here nor its finaliser later raises
+        # over the real error (zipfile refuses to close with an entry half written).
+        self._archive.fp = None
