@@ -183,23 +183,37 @@ def _forked(
     workers: int,
     progress: Callable[[int], None] | None,
 ) -> Generator[R, None, None]:
-    with _forking:
-        _inherited[:] = [fn]
-        pool = multiprocessing.get_context("fork").Pool(workers, initializer=_worker_start)
+    pool = None
     try:
+        with _forking:
+            _inherited[:] = [fn]
+            # Ctrl-C is held back while the workers are forked: a worker must not get
+            # it before it has set itself to ignore it (it is delivered right after).
+            _hold_interrupts(True)
+            try:
+                pool = multiprocessing.get_context("fork").Pool(workers, initializer=_worker_start)
+            finally:
+                _hold_interrupts(False)
         for out in pool.imap(_apply_inherited, chunks):
             if progress is not None:
                 progress(len(out))
             yield from out
     finally:
         # Whatever ends the run (done, Ctrl-C, an error, an early stop): no worker survives it.
-        pool.terminate()
-        pool.join()
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+
+
+def _hold_interrupts(hold: bool) -> None:
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK if hold else signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _worker_start() -> None:
     # Ctrl-C reaches the whole process group: it is the parent's to handle.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _hold_interrupts(False)
 
 
 def _apply_inherited(part: Sequence[Any]) -> list[Any]:
