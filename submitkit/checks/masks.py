@@ -48,8 +48,6 @@ class MaskTask:
     """Display path, relative to the submission root."""
     expected_size: tuple[int, int] | None
     """(height, width) of the source image; None if unknown."""
-    expect_wide: bool = False
-    """Ids of 256 and more are to be expected (the 300 and 919 tracks): a speed hint."""
 
 
 @dataclass
@@ -182,8 +180,8 @@ def decode_mask(
         return result, None
     try:
         with png.rgb_image(data) as im:
-            pixels = png.Pixels(im, expect_wide=task.expect_wide)
-            # The visit first: what it decodes (the ids) the palette can reuse.
+            pixels = png.Pixels(im)
+            # The visit and the palette share the words and runs read from the image.
             seen = visit(pixels, data) if visit is not None else None
             colours = pixels.palette()
     except PngFault as bad:

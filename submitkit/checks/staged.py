@@ -261,7 +261,7 @@ def run_check(
 
     sizes = run.manifest.images if run.manifest is not None else {}
     run.tasks = {
-        key: MaskTask(layout.source.ref(name), shown + name, sizes.get(key), (k or 0) > 0xFF)
+        key: MaskTask(layout.source.ref(name), shown + name, sizes.get(key))
         for key, name in layout.predictions.items()
     }
     run.base, run.k, run.protocol, run.match_shown = diags, k, protocol, match_shown

@@ -30,6 +30,7 @@ from PIL import Image
 from submitkit.benchmark.ids import MAX_ENCODABLE
 from submitkit.core.diagnostics import Code, Diagnostic
 from submitkit.core.runs import run_histogram, runs
+from submitkit.inputs.pixel_memory import WordArray, rgbx_words
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 HEAD_BYTES = 64
@@ -495,109 +496,82 @@ class Pixels:
 
     Everything a command asks of a mask's pixels comes from here, each part
     computed the first time it is asked: the ids (``R + 256 G``), the distinct
-    ids and blue pixels the check judges, the pixels per id pack reports. Each
-    band is copied out of PIL's image on its own, one byte per pixel, with no
-    RGB array in between. When no pixel has a green value (every id below 256,
-    as on the 50 track) the ids *are* the red band and PIL's three-band
-    histogram, one pass in C, lists them; above 255 (most of the 919 track) the
-    ids are put together from two bands and counted by runs.
+    ids and blue pixels the check judges, the pixels per id pack reports. All of
+    it is read from one word a pixel (:mod:`~submitkit.inputs.pixel_memory`,
+    PIL's own memory where it shares it), and from the runs of equal words: a
+    label map's row is a few dozen runs, so the ids and the blue of the first
+    pixel of each run answer for every pixel, in one comparison of neighbours.
     """
 
-    def __init__(self, image: Image.Image, *, expect_wide: bool = True) -> None:
+    def __init__(self, image: Image.Image) -> None:
         self.image = image
-        self._expect_wide = expect_wide
-        """Where ids of 256 and more are not expected, the histogram the check needs
-        anyway answers :attr:`wide`; else a look at the green band does."""
-        self._histogram: list[int] | None = None
-        self._bands: dict[str, npt.NDArray[np.uint8]] = {}
+        self._words: WordArray | None = None
+        self._runs: tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]] | None = None
+        self._dense = False
+        """Noise-like: too many runs to count by; every pixel is counted instead."""
         self._ids: npt.NDArray[np.unsignedinteger[Any]] | None = None
 
-    def _band(self, name: str) -> npt.NDArray[np.uint8]:
-        """One band as an H x W read-only array."""
-        if name not in self._bands:
-            raw = np.frombuffer(band_bytes(self.image, name), dtype=np.uint8)
-            self._bands[name] = raw.reshape(self.image.height, self.image.width)
-        return self._bands[name]
+    def _pixel_words(self) -> WordArray:
+        if self._words is None:
+            self._words = rgbx_words(self.image)
+        return self._words
+
+    def _word_runs(self) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]] | None:
+        """Each run's word and length, or None for a noise-like mask (see :func:`runs`)."""
+        if self._runs is None and not self._dense:
+            words = self._pixel_words()
+            found = runs(words)
+            if found is None:
+                self._dense = True
+            else:
+                starts, lengths = found
+                self._runs = words[starts], lengths
+        return self._runs
 
     @property
     def wide(self) -> bool:
         """Whether some pixel has a green value, i.e. an id of 256 or more."""
-        if self._histogram is None and self._expect_wide:
-            return bool(self._band("G").any())
-        return self._rgb_histogram()[256] != self.image.width * self.image.height
+        found = self._word_runs()
+        words = found[0] if found is not None else self._pixel_words()
+        return bool(np.any(words & np.uint32(0xFF00)))
 
     @property
     def ids(self) -> npt.NDArray[np.unsignedinteger[Any]]:
         """The H x W ids, read-only: uint8 when every id is below 256, else uint16."""
         if self._ids is None:
-            if self.wide:
-                ids = self._band("G").astype(np.uint16)
-                ids <<= np.uint16(8)
-                ids |= self._band("R")
-                ids.flags.writeable = False
-                self._ids = ids
-            else:
-                self._ids = self._band("R")
+            # Casting a word down keeps its low bytes: R, or R and G, i.e. the id.
+            narrow = np.uint16 if self.wide else np.uint8
+            ids = self._pixel_words().astype(narrow).reshape(self.image.height, self.image.width)
+            ids.flags.writeable = False
+            self._ids = ids
         return self._ids
 
     def counts(self) -> dict[int, int]:
         """Pixels per id."""
-        if not self.wide:
-            return {i: n for i, n in enumerate(self._rgb_histogram()[:256]) if n}
-        found = None if self._ids is not None else runs(self._band("R"), self._band("G"))
+        found = self._word_runs()
         if found is None:
             binned = run_histogram(self.ids)
         else:
-            # Only the check asks: the runs of (R, G) give the ids without building them.
-            starts, lengths = found
-            red, green = self._band("R").ravel()[starts], self._band("G").ravel()[starts]
-            ids = red.astype(np.int64) + (green.astype(np.int64) << 8)
-            binned = np.bincount(ids, weights=lengths).astype(np.int64)
+            words, lengths = found
+            binned = np.bincount(words & np.uint32(0xFFFF), weights=lengths).astype(np.int64)
         return {int(i): int(binned[i]) for i in np.flatnonzero(binned)}
 
     def palette(self) -> Palette:
         """The distinct ids and the blue pixels, as the check judges them."""
-        if self.wide:
-            blue = int(np.count_nonzero(self._band("B")))
+        found = self._word_runs()
+        blue_bits = np.uint32(0xFF0000)
+        if found is None:
+            ids = tuple(sorted(self.counts()))
+            blue = int(np.count_nonzero(self._pixel_words() & blue_bits))
         else:
-            blue = self.image.width * self.image.height - self._rgb_histogram()[512]
-        ids = tuple(sorted(self.counts()))
+            words, lengths = found
+            ids = tuple(int(i) for i in np.unique(words & np.uint32(0xFFFF)))
+            blue = int(lengths[(words & blue_bits) != 0].sum())
         if not blue:
             return Palette(ids, 0, len(ids))
         # A visualisation: say how many colours it has (an id map has few).
-        found = self.image.getcolors(_COLOURS_LIMIT)
-        return Palette(ids, blue, None if found is None else len(found))
-
-    def _rgb_histogram(self) -> list[int]:
-        """256 bins each of R, G and B."""
-        if self._histogram is None:
-            self._histogram = self.image.histogram()
-        return self._histogram
-
-
-def band_bytes(image: Image.Image, band: str) -> bytes:
-    """One band of a decoded image as bytes, copied out in one piece.
-
-    ``Image.tobytes`` asks PIL's raw encoder for 64 KB at a time and joins the
-    pieces: a second copy and a Python loop per piece, which made reading three
-    bands cost as much as counting the ids. Asking the same encoder once for the
-    whole band halves it. The encoder is PIL's own (``Image._getencoder``, as
-    ``tobytes`` uses it); should that ever be missing or answer otherwise, the
-    public ``tobytes`` does the work.
-    """
-    try:
-        encoder = Image._getencoder(image.mode, "raw", band)
-    except Exception:
-        # Not this PIL: the public way gives the same bytes.
-        return image.tobytes("raw", band)
-    try:
-        encoder.setimage(image.im, (0, 0, *image.size))
-        _, status, data = encoder.encode(image.width * image.height + 1)
-    finally:
-        encoder.cleanup()
-    if status != 1 or len(data) != image.width * image.height:
-        return image.tobytes("raw", band)
-    return bytes(data)
+        colours = self.image.getcolors(_COLOURS_LIMIT)
+        return Palette(ids, blue, None if colours is None else len(colours))
 
 
 def blue_fault(blue: int, pixels: int, colours: int | None) -> PngFault | None:
