@@ -453,6 +453,56 @@ def test_pack_refuses_an_unwritable_folder_before_the_check(
     assert not (tmp_path / "ro").exists()
 
 
+DATASET = MANIFEST.parent / "dataset"
+WRITERS = {
+    "pack": ("pack", "--manifest", str(MANIFEST), "--protocol", "semi", "-o", "{out}.zip"),
+    "fix": ("fix", "--manifest", str(MANIFEST), "-o", "{out}"),
+    "match": ("match", "--dataset", str(DATASET), "-o", "{out}.json"),
+    "evaluate": ("evaluate", "--dataset", str(DATASET), "--per-image", "{out}.csv"),
+    "evaluate-html": ("evaluate", "--dataset", str(DATASET), "--html", "{out}.html"),
+    "preview": ("preview", "--dataset", str(DATASET), "-o", "{out}.png"),
+}
+
+
+@pytest.mark.parametrize("command", sorted(WRITERS))
+def test_every_writer_refuses_an_output_below_a_file(command: str, tmp_path: Path) -> None:
+    # The output is judged before the work: the refusal names the file in the way.
+    (tmp_path / "afile").write_bytes(b"")
+    sub = valid_copy(tmp_path)
+    name, *options = WRITERS[command]
+    out = str(tmp_path / "afile" / "out")
+    args = [name, str(sub), *(o.format(out=out) for o in options)]
+    before = snapshot(tmp_path)
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and "afile is not a folder" in lines[0], result.stderr
+    assert snapshot(tmp_path) == before
+
+
+def test_manifest_and_bundle_refuse_an_output_below_a_file(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_bytes(b"")
+    out = tmp_path / "afile" / "out"
+    commands = [
+        [
+            "manifest",
+            "--dataset",
+            str(DATASET),
+            "--track",
+            "50",
+            "--split",
+            "validation",
+            "-o",
+            f"{out}.json",
+        ],
+        ["bundle", "--track", "50", "--ground-truth", str(DATASET), "-o", f"{out}.zip"],
+    ]
+    for args in commands:
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 2, result.output
+        assert "afile is not a folder" in result.stderr
+
+
 def test_unlistable_subfolder_is_a_finding(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from submitkit.inputs import source as source_module
 

@@ -40,7 +40,11 @@ MAPS = {
 def _reference(rgb: np.ndarray) -> tuple[np.ndarray, dict[int, int], int]:
     ids = rgb[..., 0].astype(np.int64) + 256 * rgb[..., 1].astype(np.int64)
     values, counts = np.unique(ids, return_counts=True)
-    return ids, dict(zip(values.tolist(), counts.tolist())), int(np.count_nonzero(rgb[..., 2]))
+    return (
+        ids,
+        dict(zip(values.tolist(), counts.tolist(), strict=True)),
+        int(np.count_nonzero(rgb[..., 2])),
+    )
 
 
 @pytest.fixture(params=["shared", "copied"])

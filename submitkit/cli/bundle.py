@@ -53,9 +53,12 @@ def bundle(
     ] = False,
 ) -> None:
     """Build a Codabench competition bundle: pages, phases, scoring program, reference data."""
+    from submitkit.core.atomic import check_target
     from submitkit.workflows.bundle import BundleSettings, plan_bundle, write_bundle
 
     try:
+        if not dry_run:
+            check_target(output, replace=True, exists_hint="")
         settings = BundleSettings(
             track=int(track.value),
             ground_truth=ground_truth,

@@ -11,9 +11,45 @@ import contextlib
 import os
 import secrets
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
+
+from submitkit.core.errors import UsageError
+
+
+def check_target(path: Path, *, replace: bool, exists_hint: str) -> None:
+    """Refuse, before any long work, an output the atomic writer could not put at ``path``.
+
+    UsageError when ``path`` exists and may not be replaced, when it is a folder
+    (only files are replaced), or when the folder it goes in cannot take a
+    new file. That folder is created when missing, so its nearest existing
+    ancestor is the one judged: it must be a folder that takes a new file.
+    Permissions alone do not say so (root, read-only mounts, pseudo file
+    systems): an empty file is created there and removed at once, as the
+    writer itself will do.
+    """
+    if path.exists() or path.is_symlink():
+        if not replace:
+            raise UsageError(f"{path} already exists", exists_hint)
+        if path.is_dir():
+            raise UsageError(f"{path} is a folder", "give the name of a file to write")
+    folder = path.absolute().parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise UsageError(f"cannot write {path}: {folder} is not a folder", "give another path")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".submitkit-probe-", dir=folder)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write {path}: the folder {folder} does not take new files "
+            f"({exc.strerror or exc})",
+            "write the output elsewhere",
+        ) from exc
+    os.close(fd)
+    os.unlink(probe)
 
 
 def _temporary(path: Path) -> Path:

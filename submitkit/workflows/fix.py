@@ -33,7 +33,7 @@ from submitkit.benchmark.protocols import Protocol
 from submitkit.benchmark.tracks import Split
 from submitkit.checks.report import Report, Status
 from submitkit.checks.staged import resolve_target, run_check
-from submitkit.core.atomic import atomic_folder, atomic_output
+from submitkit.core.atomic import atomic_folder, atomic_output, check_target
 from submitkit.core.diagnostics import Code, Diagnostic, Severity
 from submitkit.core.document import Document
 from submitkit.core.errors import EnvironmentProblem, UsageError
@@ -395,11 +395,11 @@ def _output(out: Path) -> Iterator[Callable[[str, bytes], None]]:
 
 
 def _check_output_path(path: Path, out: Path) -> None:
-    if out.exists() or out.is_symlink():
-        raise UsageError(
-            f"{out} already exists",
-            "fix writes a new copy: give an output path that does not exist",
-        )
+    check_target(
+        out,
+        replace=False,
+        exists_hint="fix writes a new copy: give an output path that does not exist",
+    )
     if path.is_dir():
         src, dst = path.resolve(), out.resolve()
         if dst == src or src in dst.parents:

@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import re
-import tempfile
 import zipfile
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
@@ -36,7 +34,7 @@ from submitkit.checks.masks import MaskResult, MaskTask, decode_mask
 from submitkit.checks.repairs import fix_suggestion
 from submitkit.checks.report import Report, Status
 from submitkit.checks.staged import CheckRun, run_check
-from submitkit.core.atomic import atomic_output
+from submitkit.core.atomic import atomic_output, check_target
 from submitkit.core.diagnostics import Diagnostic, Severity
 from submitkit.core.document import Document
 from submitkit.core.errors import EnvironmentProblem, UsageError
@@ -220,34 +218,7 @@ def ensure_writable(out: Path, submission: Path, overwrite: bool) -> None:
         )
     if target.is_dir():
         raise UsageError(f"{out} is a folder", "give a file name ending in .zip")
-    if target.exists() and not overwrite:
-        raise UsageError(f"{out} exists", "pass --overwrite to replace it, or give another -o")
-    ensure_folder_writable(out)
-
-
-def ensure_folder_writable(out: Path) -> None:
-    """Refuse, before any long work, an output whose folder cannot take a new file.
-
-    The folder is created when missing, so its nearest existing ancestor is the
-    one judged: it must be a folder that takes a new file. Permissions alone do
-    not say so (root, read-only mounts, pseudo file systems): an empty file is
-    created there and removed at once, as the atomic writer will do.
-    """
-    folder = out.absolute().parent
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    if not folder.is_dir():
-        raise UsageError(f"cannot write {out}: {folder} is not a folder", "give another -o")
-    try:
-        fd, probe = tempfile.mkstemp(prefix=".submitkit-probe-", dir=folder)
-    except OSError as exc:
-        raise UsageError(
-            f"cannot write {out}: the folder {folder} does not take new files "
-            f"({exc.strerror or exc})",
-            "write the output elsewhere with -o",
-        ) from exc
-    os.close(fd)
-    os.unlink(probe)
+    check_target(out, replace=overwrite, exists_hint="pass --overwrite, or give another -o")
 
 
 def plan_pack(

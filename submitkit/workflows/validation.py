@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from submitkit.benchmark.protocols import Protocol
-from submitkit.core.atomic import write_text_atomic
-from submitkit.core.errors import UsageError
+from submitkit.core.atomic import check_target, write_text_atomic
 from submitkit.core.progress import ProgressSink
 from submitkit.inputs.manifest import ManifestSources
 from submitkit.inputs.match_json import write_match
@@ -67,6 +66,9 @@ def evaluate_submission(
 ) -> EvaluationOutput:
     """Check, then score ``path``; add intervals and confusions and write the files asked for."""
     asked = request or EvaluateRequest()
+    for output in (asked.per_image, asked.plot, asked.html, asked.save_counts):
+        if output is not None:
+            check_target(output, replace=True, exists_hint="")
     scored = run_evaluate(
         path,
         sources,
@@ -154,8 +156,7 @@ def match_and_write(
     progress: ProgressSink | None = None,
 ) -> MatchOutput:
     """Check, match and score ``path``; write the chosen matching to ``output``."""
-    if output.exists() and not overwrite:
-        raise UsageError(f"{output} exists", "pass --overwrite to replace it")
+    check_target(output, replace=overwrite, exists_hint="pass --overwrite to replace it")
     matched = run_match(
         path,
         sources,
