@@ -1,12 +1,12 @@
 """The one parallel runner: worker threads or forked processes, one CPU-count rule.
 
 Which one is decided by measurement (``benchmarks/bench_runner.py``, two
-cores): checking masks is PNG decoding and PIL's histogram, which release the
-GIL, and threads reach the processes' throughput there. Scoring is, beside the
+cores): checking masks is PNG decoding and a few long NumPy passes, which
+release the GIL, and threads reach 92-102 % of the processes' throughput there. Scoring is, beside the
 decoding, some thirty short NumPy passes per image (boundaries on rows of bits,
 narrow bin indices); each releases and retakes the GIL, and two threads
-doing them at once spend time handing it over: threads reached 80 %, 86 % and
-93 % of the processes' throughput in three runs, and a cached ``evaluate`` took
+doing them at once spend time handing it over: threads reached 80-99 % of the
+processes' throughput over six runs, below 90 % in four of them, and a cached ``evaluate`` took
 about 10 % longer on threads. So work declared ``processes=True`` (the scoring
 pass) runs in worker processes where ``fork`` exists (Linux), and everything
 else, or everywhere else, on threads.
