@@ -2,14 +2,15 @@
 
 Which one is decided by measurement (``benchmarks/bench_runner.py``, two
 cores): checking masks is PNG decoding and a few long NumPy passes, which
-release the GIL, and threads reach 92-102 % of the processes' throughput there. Scoring is, beside the
-decoding, some thirty short NumPy passes per image (boundaries on rows of bits,
-narrow bin indices); each releases and retakes the GIL, and two threads
-doing them at once spend time handing it over: threads reached 80-99 % of the
-processes' throughput over six runs, below 90 % in four of them, and a cached ``evaluate`` took
-about 10 % longer on threads. So work declared ``processes=True`` (the scoring
-pass) runs in worker processes where ``fork`` exists (Linux), and everything
-else, or everywhere else, on threads.
+release the GIL, and threads reach 92-102 % of the processes' throughput
+there. Scoring is, beside the decoding, some thirty short NumPy passes per
+image (boundaries on rows of bits, narrow bin indices); each releases and
+retakes the GIL, and two threads doing them at once spend time handing it
+over: threads reached 80-99 % of the processes' throughput over six runs,
+below 90 % in four of them, and a cached ``evaluate`` took about 10 % longer
+on threads. So work declared ``processes=True`` (the scoring pass) runs in
+worker processes where ``fork`` exists (Linux), and everything else, or
+everywhere else, on threads.
 
 Both are safe the same way: no ``if __name__ == "__main__":`` guard is needed
 in a script that calls the library (``fork`` starts no new interpreter), a
