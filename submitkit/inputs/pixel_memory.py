@@ -18,6 +18,7 @@ colours; only the pad byte is not promised, so callers mask it off.
 from __future__ import annotations
 
 import ctypes
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -61,9 +62,19 @@ _ArrowArray._fields_ = (
     ("private_data", ctypes.c_void_p),
 )
 
-_capsule_pointer = ctypes.pythonapi.PyCapsule_GetPointer
-_capsule_pointer.restype = ctypes.c_void_p
-_capsule_pointer.argtypes = (ctypes.py_object, ctypes.c_char_p)
+
+def _capsule_reader() -> Any:
+    """CPython's ``PyCapsule_GetPointer``; None where the interpreter offers no C API."""
+    try:
+        reader = ctypes.pythonapi.PyCapsule_GetPointer
+    except AttributeError:
+        return None
+    reader.restype = ctypes.c_void_p
+    reader.argtypes = (ctypes.py_object, ctypes.c_char_p)
+    return reader
+
+
+_capsule_pointer = _capsule_reader()
 
 
 class _Shared:
@@ -92,6 +103,8 @@ def rgbx_words(image: Image.Image) -> WordArray:
 
 def _shared_words(image: Image.Image) -> WordArray | None:
     """The image's own memory as words, or None where PIL does not export it as expected."""
+    if _capsule_pointer is None:
+        return None
     try:
         schema_capsule, array_capsule = image.__arrow_c_array__()
         schema = _ArrowSchema.from_address(_capsule_pointer(schema_capsule, b"arrow_schema"))
