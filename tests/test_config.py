@@ -110,3 +110,36 @@ def test_config_error_reaches_the_terminal_with_its_brackets(tmp_path: Path) -> 
     assert result.exit_code == 2
     assert "unknown setting `protocl` in [tool.submitkit] of" in result.output
     assert "did you mean `protocol`?" in result.output
+
+
+def test_unknown_environment_variables_are_named_with_the_nearest_setting() -> None:
+    from submitkit.inputs.config import unknown_variables
+
+    environ = {
+        "SUBMITKIT_STIRCT": "1",
+        "SUBMITKIT_STRICT": "1",
+        "SUBMITKIT_CACHE_DIR": "/tmp/c",
+        "SUBMITKIT_ZZZ": "x",
+        "OTHER_STIRCT": "1",
+    }
+    found = dict(unknown_variables(environ))
+    assert sorted(found) == ["SUBMITKIT_STIRCT", "SUBMITKIT_ZZZ"]
+    assert found["SUBMITKIT_STIRCT"].startswith("did you mean SUBMITKIT_STRICT?")
+    assert "did you mean" not in found["SUBMITKIT_ZZZ"]
+
+
+def test_a_misspelt_variable_is_warned_about_and_changes_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from typer.testing import CliRunner
+
+    from submitkit.cli.app import app
+
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    monkeypatch.setenv("SUBMITKIT_STIRCT", "1")
+    args = ["check", str(examples / "submissions" / "valid")]
+    result = CliRunner().invoke(app, [*args, "--manifest", str(examples / "manifest.json")])
+    assert result.exit_code == 0, result.output
+    warning = "warning: SUBMITKIT_STIRCT is not a submitkit setting: ignored"
+    assert result.stderr.splitlines()[0] == warning
+    assert "did you mean SUBMITKIT_STRICT?" in result.stderr

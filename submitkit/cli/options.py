@@ -17,7 +17,7 @@ from submitkit.benchmark.tracks import Split
 from submitkit.core.document import Document
 from submitkit.core.errors import SubmitkitError, UsageError
 from submitkit.core.exits import ExitCode, exit_code
-from submitkit.inputs.config import Settings, load_settings
+from submitkit.inputs.config import Settings, load_settings, unknown_variables
 from submitkit.inputs.manifest import ManifestSources
 from submitkit.render.console import print_document, printable, stderr_console, stdout_console
 
@@ -139,12 +139,16 @@ SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the bootstrap resa
 LevelOpt = Annotated[float, typer.Option("--level", help="Confidence level of the intervals.")]
 
 
+def _tell(label: str, style: str, message: str, hint: str) -> None:
+    err = stderr_console()
+    err.print(Text.assemble((f"{label}: ", style), printable(message)))
+    if hint:
+        err.print(Text("  " + printable(hint)))
+
+
 def fail(error: SubmitkitError) -> NoReturn:
     """A usage or environment error: one message (and hint) on stderr, exit 2."""
-    err = stderr_console()
-    err.print(Text.assemble(("error: ", "bold red"), printable(error.message)))
-    if error.hint:
-        err.print(Text("  " + printable(error.hint)))
+    _tell("error", "bold red", error.message, error.hint)
     raise typer.Exit(ExitCode.USAGE)
 
 
@@ -175,6 +179,8 @@ def finish(
 def settings_from(**flags: Any) -> Settings:
     if isinstance(flags.get("track"), TrackChoice):
         flags["track"] = int(flags["track"].value)
+    for variable, hint in unknown_variables():
+        _tell("warning", "bold yellow", f"{variable} is not a submitkit setting: ignored", hint)
     return load_settings(flags)
 
 

@@ -25,6 +25,12 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 ENV_PREFIX = "SUBMITKIT_"
+OTHER_VARIABLES = {
+    "CACHE_DIR": "where evaluate caches decoded ground truth",
+    "DEBUG": "print the traceback of an internal error",
+    "TEST_TOOLBOX": "the official toolbox submitkit's own tests read",
+}
+"""Environment variables that are not settings, with what each does."""
 PATH_KEYS = ("submission", "toolbox", "dataset", "manifest")
 
 
@@ -115,6 +121,26 @@ def _from_environment(environ: dict[str, str]) -> dict[str, Any]:
         else:
             values[name] = raw
     return values
+
+
+def unknown_variables(environ: dict[str, str] | None = None) -> list[tuple[str, str]]:
+    """``SUBMITKIT_*`` variables that mean nothing to submitkit, each with a hint.
+
+    A misspelt ``SUBMITKIT_STIRCT=1`` would otherwise be ignored in silence, and
+    a CI job would pass that was meant to fail on warnings. They are not refused
+    (a CI machine's environment is shared), only pointed out.
+    """
+    names = [n.upper() for n in Settings.model_fields if n != "method"]
+    known = [*names, *OTHER_VARIABLES]
+    found = []
+    for variable in sorted(os.environ if environ is None else environ):
+        name = variable[len(ENV_PREFIX) :]
+        if not variable.startswith(ENV_PREFIX) or name in known:
+            continue
+        near = difflib.get_close_matches(name, known, n=1)
+        hint = f"did you mean {ENV_PREFIX}{near[0]}? " if near else ""
+        found.append((variable, f"{hint}see `docs/configuration.md` for the known names"))
+    return found
 
 
 def load_settings(
