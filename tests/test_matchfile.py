@@ -297,3 +297,30 @@ def test_write_match_adds_zero() -> None:
 def test_write_match_refuses_what_the_checks_would_reject(bad: Any) -> None:
     with pytest.raises((ValueError, TypeError)):
         write_match(bad)
+
+
+def test_findings_stand_on_the_line_of_their_key() -> None:
+    text = '{\n  "0": 1,\n  "7": 60,\n  "08": 2,\n  "9": "3",\n  "10": 1,\n  "10": 2\n}\n'
+    _, diags = load_match(text.encode(), PATH, 50)
+    found = sorted((d.line, d.code.value, d.message.split(" ")[0]) for d in diags)
+    assert found == [
+        (2, "J003", "match.json"),  # "0" maps to 1
+        (3, "J002", '"7":'),  # above K: its first appearance
+        (4, "J002", "key"),  # "08" is not a decimal id
+        (5, "J002", '"9":'),  # a string, not an integer
+        (7, "J002", "key"),  # "10" again: the line of the repeat
+    ]
+
+
+def test_syntax_and_encoding_errors_name_their_line() -> None:
+    _, diags = load_match(b'{\n "0": 0,\n "1": 2,\n}', PATH, 50)
+    assert [(d.code, d.line) for d in diags] == [(Code.MATCH_INVALID_JSON, 4)]
+    _, diags = load_match(b'{\n "0": 0,\n "1": 2\xff}', PATH, 50)
+    assert [(d.code, d.line) for d in diags] == [(Code.MATCH_INVALID_JSON, 3)]
+
+
+def test_key_lines_reads_strings_that_hold_quotes_colons_and_line_breaks() -> None:
+    from submitkit.inputs.match_json import key_lines
+
+    text = '{"a\\": b": "x:\\n",\n"0"\n:\n0, "n": {"0": ":"}}'
+    assert key_lines(text) == {'a": b': [1], "0": [2, 4], "n": [4]}

@@ -170,6 +170,7 @@ def load_match(
                 path,
                 f"match.json is not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line})",
                 "save match.json as UTF-8 (plain ASCII digits, quotes and braces are enough)",
+                line=line,
             )
         ]
 
@@ -194,6 +195,7 @@ def load_match(
                 path,
                 f"match.json is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
                 hint,
+                line=exc.lineno,
             )
         ]
     except (ValueError, RecursionError) as exc:
@@ -206,15 +208,17 @@ def load_match(
             )
         ]
 
+    lines = key_lines(text)
     diags = [
         Code.MATCH_SCHEMA.at(
             path,
             f'key "{key}" appears more than once in match.json',
             f'keep a single "{key}": <id> entry: JSON readers disagree on which duplicate wins',
+            line=lines[key][1] if len(lines.get(key, ())) > 1 else None,
         )
         for key in dict.fromkeys(duplicates)
     ]
-    schema_diags, zero_diags = _schema_findings(raw, path, k)
+    schema_diags, zero_diags = _schema_findings(raw, path, k, lines)
     diags += schema_diags
     diags += zero_diags
     if schema_diags or duplicates:
@@ -222,10 +226,36 @@ def load_match(
     return {int(key): value for key, value in raw.items()}, diags
 
 
+_STRING = re.compile(r'("(?:[^"\\]|\\.)*")(\s*:)?')
+
+
+def key_lines(text: str) -> dict[str, list[int]]:
+    """The 1-based lines where each object key of valid JSON ``text`` stands, in order.
+
+    In valid JSON every quote opens or closes a string, so string tokens are
+    found left to right without a parser; a string followed by ``:`` is a key.
+    """
+    lines: dict[str, list[int]] = {}
+    line, counted = 1, 0
+    for token in _STRING.finditer(text):
+        if token.group(2) is None:
+            continue
+        line += text.count("\n", counted, token.start())
+        counted = token.start()
+        lines.setdefault(json.loads(token.group(1)), []).append(line)
+    return lines
+
+
+def _on_line(diag: Diagnostic, lines: dict[str, list[int]], key: str | None) -> Diagnostic:
+    """The finding, placed on the line of the key it is about (its first appearance)."""
+    found = lines.get(key) if key is not None else None
+    return diag.model_copy(update={"line": found[0]}) if found else diag
+
+
 def _schema_findings(
-    raw: Any, path: str, k: int | None
+    raw: Any, path: str, k: int | None, lines: dict[str, list[int]]
 ) -> tuple[list[Diagnostic], list[Diagnostic]]:
-    """J002 findings (capped) and J003 findings of a parsed match.json."""
+    """J002 findings (capped) and J003 findings of a parsed match.json, on their keys' lines."""
     bound = k if k is not None else MAX_K
     order = {key: i for i, key in enumerate(raw)} if isinstance(raw, dict) else {}
     errors = sorted(
@@ -239,19 +269,19 @@ def _schema_findings(
         if error.validator == "required" or (
             error.validator == "const" and type(error.instance) is int
         ):
-            zero.append(_zero_finding(raw, path))
+            zero.append(_on_line(_zero_finding(raw, path), lines, "0"))
         elif error.validator == "const":
             continue  # a non-integer "0" value: its type error says it all
         else:
-            diag = _schema_finding(error, path, k, bound)
-            schema.append(diag)
-            flagged_keys.add(_error_key(error) or "")
+            key = _error_key(error)
+            schema.append(_on_line(_schema_finding(error, path, k, bound), lines, key))
+            flagged_keys.add(key or "")
     if isinstance(raw, dict):
         # jsonschema applies patterns with re.search, where "$" also matches before a
         # final newline; the key must still be exactly a decimal id.
         for key in raw:
             if key not in flagged_keys and not _KEY_FULL.fullmatch(key):
-                schema.append(_bad_key_finding(key, path))
+                schema.append(_on_line(_bad_key_finding(key, path), lines, key))
     if len(schema) > MAX_SCHEMA_DIAGNOSTICS:
         rest = len(schema) - MAX_SCHEMA_DIAGNOSTICS
         schema = [
