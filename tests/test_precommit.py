@@ -172,7 +172,8 @@ def test_method_hook_fails_on_a_broken_method_txt_and_match_json(
     assert code == 1, output
     assert _status(output, "submitkit method.txt / match.json") == "Failed"
     assert "configs/method.txt: T002 error" in output
-    assert "configs/match.json: J001 error" in output
+    # The syntax error's line is named: a trailing comma before the closing brace.
+    assert "configs/match.json:14: J001 error" in output
 
 
 def test_check_hook_fails_on_a_broken_submission(hook_repo: Path, tmp_path: Path) -> None:
