@@ -122,6 +122,10 @@ CASES: dict[str, tuple[Args, int]] = {
         ],
         0,
     ),
+    "compare not compared": (
+        lambda t: ["compare", _broken_golden(t), _golden(t), "--dataset", str(GOLDEN / "dataset")],
+        1,
+    ),
     "evaluate not scored": (
         lambda t: ["evaluate", _broken_golden(t), "--dataset", str(GOLDEN / "dataset")],
         1,

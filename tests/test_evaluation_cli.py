@@ -170,6 +170,45 @@ def test_d001_says_what_the_count_of_a_local_copy_means() -> None:
     assert "it holds 48 images where the official validation list has 752" in " ".join(err.split())
 
 
+def test_a_lost_source_image_is_the_copy_s_fault_not_the_prediction_s(tmp_path: Path) -> None:
+    sub, _, dataset = golden("t50-small")
+    copy = tmp_path / "dataset"
+    shutil.copytree(dataset, copy)
+    lost = sorted((copy / "ImageNetS50" / "validation").rglob("*.JPEG"))[0]
+    lost.unlink()
+    code, _, err = run("evaluate", sub, "--dataset", str(copy))
+    assert code == 0
+    text = " ".join(err.split())
+    assert "D002 warning" in text and lost.stem in text
+    assert "N002" not in text and "--drop-extra" not in text
+
+
+def test_ground_truth_alone_is_enough_to_score(tmp_path: Path) -> None:
+    sub, _, dataset = golden("t50-small")
+    copy = tmp_path / "dataset"
+    shutil.copytree(dataset, copy)
+    shutil.rmtree(copy / "ImageNetS50" / "validation")
+    code, _, err = run("evaluate", sub, "--dataset", str(copy), "--track", "50")
+    assert code == 0
+    assert "lacks 48 of the 48 expected images" in " ".join(err.split())
+
+
+def test_a_ground_truth_of_the_wrong_size_is_the_copy_s_fault(tmp_path: Path) -> None:
+    from PIL import Image
+
+    sub, _, dataset = golden("t50-small")
+    copy = tmp_path / "dataset"
+    shutil.copytree(dataset, copy)
+    truth = sorted((copy / "ImageNetS50" / "validation-segmentation").rglob("*.png"))[0]
+    with Image.open(truth) as image:
+        image.resize((image.width + 3, image.height), Image.NEAREST).save(truth)
+    code, _, err = run("evaluate", sub, "--dataset", str(copy), "--no-cache")
+    assert code == 2
+    text = " ".join(err.split())
+    assert f"ground truth of {truth.parent.name}/{truth.stem} is" in text
+    assert "the dataset copy is damaged" in text and "M007" not in text
+
+
 def test_compare_a_run_with_itself_shows_no_change(tmp_path: Path) -> None:
     counts = tmp_path / "a.json"
     code, _, _ = run("evaluate", *golden("t50-small"), "--save-counts", str(counts))
@@ -192,6 +231,28 @@ def test_compare_a_counts_file_with_a_submission(tmp_path: Path) -> None:
     assert {m["metric"]: m["delta"] for m in data["metrics"]}["mIoU"] == 0  # type: ignore[index,union-attr]
 
 
+def test_compare_shows_the_check_of_a_run_that_fails_it(tmp_path: Path) -> None:
+    sub, _, dataset = golden("t50-small")
+    broken = tmp_path / "broken"
+    shutil.copytree(sub, broken)
+    next(broken.rglob("*.png")).unlink()
+    code, out, _ = run("compare", sub, str(broken), "--dataset", dataset)
+    assert code == 1
+    assert "N001" in out and "not compared: B failed the check" in " ".join(out.split())
+    code, out, _ = run("compare", sub, str(broken), "--dataset", dataset, "--format", "json")
+    data = json.loads(out)
+    assert code == 1 and data["kind"] == "compare" and data["metrics"] == []
+    assert data["b"]["check"]["status"] == "FAILED" and data["a"]["scores"] is not None
+
+
+def test_compare_refuses_zero_resamples_before_any_scoring(tmp_path: Path) -> None:
+    code, _, err = run(
+        "compare", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "--bootstrap", "0"
+    )
+    assert code == 2
+    assert "--bootstrap needs at least 2 resamples, not 0" in err
+
+
 def test_compare_refuses_runs_over_different_images(tmp_path: Path) -> None:
     one, two = tmp_path / "one.json", tmp_path / "two.json"
     run("evaluate", *golden("t50-small"), "--save-counts", str(one))
@@ -207,6 +268,42 @@ def test_compare_rejects_a_json_that_is_not_a_counts_file(tmp_path: Path) -> Non
     code, _, err = run("compare", str(bogus), str(bogus))
     assert code == 2
     assert "--save-counts" in err
+
+
+BAD_COUNTS = {
+    "no evaluation": (lambda d: d.update(evaluation=None), "holds no usable evaluation"),
+    "class above K": (lambda d: d["counts"]["cells"]["gt"].__setitem__(0, 51), "cells.gt"),
+    "no track": (lambda d: d["counts"].update(k=0), "k is 0, not 50, 300 or 919"),
+    "fractional pixels": (
+        lambda d: d["counts"]["cells"]["pixels"].__setitem__(0, 1.5),
+        "cells.pixels is not a list of whole numbers",
+    ),
+    "negative pixels": (
+        lambda d: d["counts"]["cells"]["pixels"].__setitem__(0, -3),
+        "cells.pixels holds a count below 1",
+    ),
+    "image out of range": (
+        lambda d: d["counts"]["cells"]["image"].__setitem__(0, 10**6),
+        "cells.image holds numbers outside",
+    ),
+    "f-measure above 1": (lambda d: d["counts"]["fmeasure"].__setitem__(0, 7), "fmeasure"),
+    "other track": (lambda d: d["evaluation"].update(track=300), "no scores for track 50"),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(BAD_COUNTS))
+def test_compare_refuses_a_damaged_counts_file(tmp_path: Path, damage: str) -> None:
+    good = tmp_path / "a.json"
+    code, _, _ = run("evaluate", *golden("t50-small"), "--save-counts", str(good))
+    assert code == 0
+    data = json.loads(good.read_text())
+    change, message = BAD_COUNTS[damage]
+    change(data)
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(data))
+    code, _, err = run("compare", str(good), str(bad), "--bootstrap", "20")
+    assert code == 2 and "Traceback" not in err and "internal error" not in err
+    assert message in " ".join(err.split())
 
 
 def test_compare_finds_a_degraded_copy_significantly_worse(realistic: Path) -> None:

@@ -52,7 +52,7 @@ def test_dataset_only_manifest_warns_and_reads_sizes(tmp_path: Path) -> None:
     fake_dataset(tmp_path, {"n1/a": (30, 40), "n2/b": (5, 7)})
     manifest, diags = ManifestSources(dataset=tmp_path).build(50, Split.validation)
     assert manifest.images == {"n1/a": (30, 40), "n2/b": (5, 7)}
-    assert manifest.categories == ["n1", "n2"]
+    assert manifest.categories == []  # 2 of 50 folders cannot number the classes
     assert [d.code for d in diags] == [Code.NAMES_FROM_DATASET]
 
 
@@ -92,3 +92,27 @@ def test_broken_manifest_file(tmp_path: Path) -> None:
     (tmp_path / "m.json").write_text('{"track": 51}')
     with pytest.raises(EnvironmentProblem, match="not a submitkit manifest"):
         load_manifest(tmp_path / "m.json")
+
+
+def test_a_partial_copy_does_not_number_the_classes(tmp_path: Path) -> None:
+    # Two of the 50 category folders: their positions say nothing of their class ids.
+    root = fake_dataset(tmp_path, {"n01443537/a": (10, 12), "n09999999/b": (10, 12)})
+    manifest, _ = ManifestSources(dataset=root).build(50, Split.validation)
+    assert manifest.categories == []
+    assert sorted(manifest.images) == ["n01443537/a", "n09999999/b"]
+
+
+def test_all_category_folders_give_the_official_order(tmp_path: Path) -> None:
+    wnids = [f"n{i:08d}" for i in range(50, 0, -1)]
+    root = fake_dataset(tmp_path, {f"{w}/x{w}": (4, 4) for w in wnids})
+    manifest, _ = ManifestSources(dataset=root).build(50, Split.validation)
+    assert manifest.categories == sorted(wnids)
+
+
+def test_a_manifest_from_a_partial_copy_warns_wherever_it_is_used(tmp_path: Path) -> None:
+    root = fake_dataset(tmp_path, {"n01443537/a": (10, 12)})
+    written, _ = ManifestSources(dataset=root).build(50, Split.validation)
+    written.save(tmp_path / "m.json")
+    _, diags = ManifestSources(manifest=tmp_path / "m.json").build(50, Split.validation)
+    assert [d.code for d in diags] == [Code.NAMES_FROM_DATASET]
+    assert "lists 1 images where the official validation list has 752" in diags[0].message

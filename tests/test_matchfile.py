@@ -324,3 +324,10 @@ def test_key_lines_reads_strings_that_hold_quotes_colons_and_line_breaks() -> No
 
     text = '{"a\\": b": "x:\\n",\n"0"\n:\n0, "n": {"0": ":"}}'
     assert key_lines(text) == {'a": b': [1], "0": [2, 4], "n": [4]}
+
+
+def test_a_key_no_mask_can_hold_is_a_schema_error() -> None:
+    mapping, diags = load_match(b'{"0": 0, "65535": 1, "70000": 3}', PATH, 50)
+    assert mapping is None
+    assert [(d.code, d.line) for d in diags] == [(Code.MATCH_SCHEMA, 1)]
+    assert 'key "70000" is above 65535' in diags[0].message

@@ -403,7 +403,8 @@ def resolve_target(
         return (*close[0], "count")
     if not predictions:
         return None
+    wanted = [("--track 50|300|919", track is None), ("--split validation|test", split is None)]
     raise UsageError(
         f"cannot tell which track and split {n} predictions in {len(folders)} folders are for",
-        "give --track 50|300|919 and --split validation|test",
+        "give " + (" and ".join(flag for flag, unset in wanted if unset) or "the lists: --toolbox"),
     )

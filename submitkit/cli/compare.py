@@ -23,7 +23,7 @@ from submitkit.cli.options import (
     finish,
     validation_inputs,
 )
-from submitkit.core.errors import SubmitkitError, UsageError
+from submitkit.core.errors import SubmitkitError
 from submitkit.render.console import RichProgress
 
 
@@ -61,6 +61,7 @@ def compare(
     from submitkit.workflows.validation import EvaluateRequest, evaluate_submission
 
     try:
+        request = BootstrapRequest(bootstrap, seed, level)
         settings, sources = validation_inputs(dataset, toolbox, manifest, track, protocol, jobs)
 
         def evaluate_path(path: Path) -> Run:
@@ -74,17 +75,12 @@ def compare(
                     jobs=settings.jobs,
                     progress=progress,
                 )
-            if document.scores is None or document.counts is None:
-                raise UsageError(
-                    f"{path} fails its check: no score to compare",
-                    f"run `submitkit evaluate {path}` to see why",
-                )
             return Run(str(path), document, document.counts)
 
         result = compare_runs(
             load_run(a, evaluate_path),
             load_run(b, evaluate_path),
-            BootstrapRequest(bootstrap or 1000, seed, level),
+            request,
         )
     except SubmitkitError as error:
         fail(error)

@@ -27,6 +27,8 @@ from submitkit.inputs.imagesize import jpeg_size
 
 ImageSize = tuple[int, int]
 SOURCE_SUFFIXES = (".jpeg", ".jpg")
+TRUTH_FOLDER = "validation-segmentation"
+"""The folder of a track's validation ground truth, beside ``validation/``."""
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 """A manifest or official list file is read up to this size (the largest is about 3 MB)."""
 
@@ -41,7 +43,8 @@ class Manifest(BaseModel):
     split: Split
     categories: list[str] = Field(
         description="Category wnids, sorted; class id i is the i-th entry (1-based). "
-        "May be shorter than K when only a partial dataset copy was seen."
+        "Empty when unknown: a dataset copy without all K category folders cannot tell "
+        "which class id each folder is."
     )
     images: dict[str, ImageSize | None] = Field(
         description='Expected images as "wnid/stem" -> [height, width], null when unknown.'
@@ -132,13 +135,24 @@ def dataset_split_dir(dataset: Path, track: Track, split: Split) -> Path | None:
     return None
 
 
+def dataset_truth_dir(dataset: Path, track: Track) -> Path | None:
+    """``<root>/ImageNetS{K}/validation-segmentation``; the track folder itself is accepted."""
+    for candidate in (dataset / track.folder / TRUTH_FOLDER, dataset / TRUTH_FOLDER):
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
 def _is_track_dir(folder: Path, track: Track) -> bool:
     # A bare <split>/ folder belongs to a track only if the folder says which.
     return folder.name == track.folder
 
 
-def list_dataset(split_dir: Path) -> dict[str, Path]:
-    """Every source image below ``split_dir`` as ``wnid/stem`` -> path."""
+def list_dataset(split_dir: Path, suffixes: tuple[str, ...] = SOURCE_SUFFIXES) -> dict[str, Path]:
+    """Every source image (or file ending in one of ``suffixes``) below ``split_dir``.
+
+    Keyed ``wnid/stem``.
+    """
     found: dict[str, Path] = {}
     for wnid_dir in sorted(os.scandir(split_dir), key=lambda d: d.name):
         if not wnid_dir.is_dir():
@@ -146,7 +160,7 @@ def list_dataset(split_dir: Path) -> dict[str, Path]:
         for item in os.scandir(wnid_dir.path):
             name = item.name
             stem, dot, ext = name.rpartition(".")
-            if dot and ("." + ext.lower()) in SOURCE_SUFFIXES and item.is_file():
+            if dot and ("." + ext.lower()) in suffixes and item.is_file():
                 found[f"{wnid_dir.name}/{stem}"] = Path(item.path)
     return found
 
@@ -245,7 +259,7 @@ class ManifestSources:
                     f"{self._loaded.split.value}, not {k} {split.value}",
                     "drop --track/--split or give the matching manifest",
                 )
-            return self._loaded, diags
+            return self._loaded, _partial_copy_findings(self._loaded, self.manifest)
         sources: list[str] = []
         categories: list[str] = []
         names: list[str] = []
@@ -256,16 +270,22 @@ class ManifestSources:
         sizes: dict[str, ImageSize | None] = {}
         if self.dataset is not None:
             split_dir = dataset_split_dir(self.dataset, info, split)
-            if split_dir is None:
+            truth = dataset_truth_dir(self.dataset, info) if split is Split.validation else None
+            if split_dir is None and truth is None:
                 raise EnvironmentProblem(
                     f"{self.dataset} has no {info.folder}/{split.value} folder",
                     "point --dataset at the folder holding the ImageNetS* track folders",
                 )
-            listing = list_dataset(split_dir)
-            sources.append(f"dataset:{split_dir}")
+            listing = list_dataset(split_dir) if split_dir is not None else {}
+            sources.append(f"dataset:{split_dir or truth}")
             if not names:
-                names = sorted(listing)
-                categories = sorted({n.split("/", 1)[0] for n in names})
+                # The ground truth names images too: a lost JPEG is the copy's gap.
+                truth_names = list_dataset(truth, (".png",)) if truth is not None else {}
+                names = sorted(listing.keys() | truth_names.keys())
+                folders = sorted({n.split("/", 1)[0] for n in names})
+                # Class i is the i-th wnid of the official (sorted) list: folders
+                # stand for it only when all K are there; a gap would renumber the rest.
+                categories = folders if len(folders) == k else []
                 official = info.count(split)
                 if len(names) == official:
                     count = (
@@ -280,7 +300,8 @@ class ManifestSources:
                 diags.append(
                     Code.NAMES_FROM_DATASET.at(
                         "",
-                        f"expected names come from the local copy {split_dir} alone: {count}",
+                        f"expected names come from the local copy {split_dir or truth} alone: "
+                        f"{count}",
                         "add --toolbox <clone of LUSSeg/ImageNet-S> to check against the "
                         "official list",
                     )
@@ -293,8 +314,8 @@ class ManifestSources:
                 diags.append(
                     Code.DATASET_INCOMPLETE.at(
                         "",
-                        f"the local copy {split_dir} lacks {len(lacking)} of the "
-                        f"{len(names)} official images (e.g. {', '.join(lacking[:3])}); "
+                        f"the local copy {split_dir or self.dataset} lacks {len(lacking)} of the "
+                        f"{len(names)} expected images (e.g. {', '.join(lacking[:3])}); "
                         "their mask sizes are not verified",
                         "complete the dataset copy (see the toolbox's datapreparation)",
                     )
@@ -315,6 +336,23 @@ class ManifestSources:
             sources=sources,
         )
         return manifest, diags
+
+
+def _partial_copy_findings(manifest: Manifest, path: Path | None) -> list[Diagnostic]:
+    """D001 for a manifest written from a dataset copy alone that lacks official images."""
+    official = manifest.track_info.count(manifest.split)
+    from_copy = bool(manifest.sources) and all(s.startswith("dataset:") for s in manifest.sources)
+    if not from_copy or len(manifest.images) == official:
+        return []
+    return [
+        Code.NAMES_FROM_DATASET.at(
+            "",
+            f"the manifest {path} was written from a dataset copy alone: it lists "
+            f"{len(manifest.images)} images where the official {manifest.split.value} list "
+            f"has {official}",
+            "write it again with --toolbox <clone of LUSSeg/ImageNet-S>, or give --toolbox",
+        )
+    ]
 
 
 def manifest_from_names(

@@ -20,6 +20,7 @@ from typing import Annotated, Any
 import jsonschema  # type: ignore[import-untyped, unused-ignore]
 from pydantic import ConfigDict, Field, RootModel, StrictInt, StringConstraints, model_validator
 
+from submitkit.benchmark.ids import MAX_ENCODABLE
 from submitkit.benchmark.protocols import (
     MANY_TO_ONE_PROTOCOLS,
     MATCH_JSON_PROTOCOLS,
@@ -280,8 +281,12 @@ def _schema_findings(
         # jsonschema applies patterns with re.search, where "$" also matches before a
         # final newline; the key must still be exactly a decimal id.
         for key in raw:
-            if key not in flagged_keys and not _KEY_FULL.fullmatch(key):
+            if key in flagged_keys:
+                continue
+            if not _KEY_FULL.fullmatch(key):
                 schema.append(_on_line(_bad_key_finding(key, path), lines, key))
+            elif int(key) > MAX_ENCODABLE:
+                schema.append(_on_line(_unencodable_key_finding(key, path), lines, key))
     if len(schema) > MAX_SCHEMA_DIAGNOSTICS:
         rest = len(schema) - MAX_SCHEMA_DIAGNOSTICS
         schema = [
@@ -329,6 +334,14 @@ def _bad_key_finding(key: str, path: str) -> Diagnostic:
     else:
         hint = 'keys are the ids your masks use, as decimal strings: "0", "1", "27"'
     return Code.MATCH_SCHEMA.at(path, f"key {json.dumps(key)} is not a decimal id", hint)
+
+
+def _unencodable_key_finding(key: str, path: str) -> Diagnostic:
+    return Code.MATCH_SCHEMA.at(
+        path,
+        f'key "{key}" is above {MAX_ENCODABLE}, the largest id a mask can hold (R + 256 G)',
+        "keys are the ids your masks use: drop this one, or renumber the clusters",
+    )
 
 
 def _schema_finding(error: Any, path: str, k: int | None, bound: int) -> Diagnostic:

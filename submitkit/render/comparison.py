@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from submitkit.render.reporting import TextReporter
 from submitkit.render.tables import TABLE_METRICS, TableRow, table_row
 from submitkit.workflows.compare import ClassDelta, ComparisonOutput
 
@@ -26,8 +27,14 @@ def _interval(interval: list[float | None] | list[float]) -> str:
 
 
 def render_comparison(console: Console, result: ComparisonOutput, shown: int) -> None:
-    """Headline differences, then the classes that changed most each way."""
+    """Headline differences, then the classes that changed most each way.
+
+    A run that failed its check is shown as its check's report instead.
+    """
     b = result.bootstrap
+    if b is None or result.expected_by_chance is None:
+        _render_failed(console, result)
+        return
     title = f"B - A on {result.images} images: A = {result.a.submission}, B = {result.b.submission}"
     table = Table(title=Text(title), title_justify="left", show_edge=False)
     for column in ("metric", "A", "B", "B - A", "interval", "p"):
@@ -59,6 +66,18 @@ def render_comparison(console: Console, result: ComparisonOutput, shown: int) ->
         f"{moved} of {len(result.classes)} classes changed significantly "
         f"(about {result.expected_by_chance:.0f} would by chance if none had changed)",
         highlight=False,
+    )
+
+
+def _render_failed(console: Console, result: ComparisonOutput) -> None:
+    for side, run in (("A", result.a), ("B", result.b)):
+        if run.scores is None:
+            console.print(Text(f"run {side}: ", style="bold"), end="")
+            TextReporter(console).render(run.check)
+            console.print()
+    failed = " and ".join(s for s, r in (("A", result.a), ("B", result.b)) if r.scores is None)
+    console.print(
+        Text(f"not compared: {failed} failed the check; fix the errors above", "bold red")
     )
 
 

@@ -279,6 +279,9 @@ class _Chunk:
     new_truth: dict[str, TruthEntry] = field(default_factory=dict)
 
 
+_X = "\N{MULTIPLICATION SIGN}"
+
+
 class _Fatal(Exception):
     def __init__(self, message: str, hint: str = "") -> None:
         super().__init__(message)
@@ -328,6 +331,14 @@ def _prediction(task: ImageTask, gt: IdArray, out: _Chunk) -> IdArray | None:
     if pred is None:
         return None
     if pred.shape != gt.shape:
+        if pred.shape == task.prediction.expected_size:
+            # The prediction has its image's size: the ground truth is what is wrong.
+            (gh, gw), (h, w) = gt.shape, pred.shape
+            raise _Fatal(
+                f"ground truth of {task.name} is {gw}{_X}{gh} but its image is {w}{_X}{h}: "
+                "the dataset copy is damaged",
+                "restore this ground-truth PNG (or the image) from the ImageNet-S release",
+            )
         if not any(d.code is Code.SIZE_MISMATCH for d in result.diagnostics):
             found = size_finding(task.prediction.path, pred.shape, gt.shape)
             assert found is not None

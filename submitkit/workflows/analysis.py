@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
+from submitkit.benchmark.tracks import TRACKS
 from submitkit.core.errors import EnvironmentProblem, UsageError
 from submitkit.inputs.source import MemberRef
 from submitkit.scoring.bootstrap import (
@@ -29,7 +30,7 @@ from submitkit.scoring.bootstrap import (
     replicate,
 )
 from submitkit.scoring.confusions import Confusion, most_mistaken_for, top_confusions
-from submitkit.scoring.counts import PerImageCounts
+from submitkit.scoring.counts import IntArray, PerImageCounts
 from submitkit.scoring.engine import Evaluation
 from submitkit.scoring.metrics import Scores
 from submitkit.workflows.preview import pair_thumbnail, png_bytes
@@ -135,9 +136,20 @@ def confusion_rows(counts: PerImageCounts, naming: Naming, limit: int) -> list[C
 
 @dataclass(frozen=True)
 class BootstrapRequest:
+    """Resamples, seed and level of bootstrap intervals; UsageError when they cannot give one.
+
+    Judged on creation, so that a command refuses them before any scoring.
+    """
+
     samples: int
     seed: int = 0
     level: float = 0.95
+
+    def __post_init__(self) -> None:
+        try:
+            check_settings(self.samples, self.level)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
 
     def info(self) -> BootstrapInfo:
         return BootstrapInfo(samples=self.samples, seed=self.seed, level=self.level)
@@ -147,10 +159,6 @@ def intervals(
     counts: PerImageCounts, request: BootstrapRequest, rows: list[ClassScore]
 ) -> dict[str, list[float | None]]:
     """Metric -> [low, high]; sets each class row's interval on the way."""
-    try:
-        check_settings(request.samples, request.level)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
     reps = replicate(counts, request.samples, request.seed)
     out: dict[str, list[float | None]] = {}
     for metric in HEADLINE:
@@ -206,26 +214,51 @@ def counts_document(counts: PerImageCounts) -> dict[str, Any]:
 
 
 def counts_from_document(data: Any, where: Path) -> PerImageCounts:
-    """Per-image counts back from :func:`counts_document` data (EnvironmentProblem if unusable)."""
+    """Per-image counts back from :func:`counts_document` data (EnvironmentProblem if unusable).
+
+    A counts file is read as untrusted input: every column must be whole
+    numbers in its range, or the bootstrap would index out of its tables or
+    count negative pixels.
+    """
     try:
-        cells = data["cells"]
-        k = int(data["k"])
-        names = [str(n) for n in data["names"]]
-        arrays = {
-            key: np.asarray(cells[key], dtype=np.int64)
-            for key in ("image", "gt", "pred", "flags", "pixels")
-        }
-        accurate = np.asarray(data["accurate"], dtype=bool)
-        fmeasure = np.asarray(data["fmeasure"], dtype=np.float64)
+        cells, k = data["cells"], data["k"]
+        names, accurate, fmeasure = data["names"], data["accurate"], data["fmeasure"]
+        if k not in TRACKS or type(k) is not int:
+            raise ValueError(f"k is {k!r}, not 50, 300 or 919")
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise ValueError("names are not a list of image names")
+        if len(set(names)) != len(names):
+            raise ValueError("an image is named twice")
+        bounds = {"image": len(names) - 1, "gt": k, "pred": k + 2, "flags": 3, "pixels": None}
+        arrays = {key: _whole_numbers(cells[key], key, top) for key, top in bounds.items()}
+        if not all(isinstance(v, bool) for v in accurate):
+            raise ValueError("accurate is not a list of true/false")
+        shares = np.asarray(fmeasure, dtype=np.float64)
+        if shares.ndim != 1 or not np.all((shares >= 0) & (shares <= 1)):
+            raise ValueError("fmeasure is not a list of fractions")
     except (KeyError, TypeError, ValueError) as exc:
         raise EnvironmentProblem(
             f"{where} holds no usable per-image counts ({exc})",
             "write it with `submitkit evaluate ... --save-counts FILE`",
         ) from exc
     lengths = {len(a) for a in arrays.values()}
-    if len(lengths) != 1 or len(accurate) != len(names) or len(fmeasure) != len(names):
+    if len(lengths) != 1 or len(accurate) != len(names) or len(shares) != len(names):
         raise EnvironmentProblem(f"{where}: the per-image count columns differ in length")
-    return PerImageCounts(k=k, names=names, accurate=accurate, fmeasure=fmeasure, **arrays)
+    return PerImageCounts(
+        k=k, names=names, accurate=np.asarray(accurate, dtype=bool), fmeasure=shares, **arrays
+    )
+
+
+def _whole_numbers(values: Any, column: str, top: int | None) -> IntArray:
+    """A column of JSON integers in ``0..top`` (``1..`` for pixels) as int64; else ValueError."""
+    if not isinstance(values, list) or not all(type(v) is int for v in values):
+        raise ValueError(f"cells.{column} is not a list of whole numbers")
+    array = np.asarray(values, dtype=np.int64) if values else np.zeros(0, dtype=np.int64)
+    if top is None and array.size and array.min() < 1:
+        raise ValueError(f"cells.{column} holds a count below 1")
+    if top is not None and array.size and (array.min() < 0 or array.max() > top):
+        raise ValueError(f"cells.{column} holds numbers outside 0..{top}")
+    return array
 
 
 def read_counts_file(path: Path) -> tuple[dict[str, Any], PerImageCounts]:

@@ -17,14 +17,13 @@ from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, ValidationError
 
 from submitkit.core.document import Document
-from submitkit.core.errors import UsageError
+from submitkit.core.errors import EnvironmentProblem, UsageError
 from submitkit.scoring.bootstrap import (
     HEADLINE,
     BootstrapInfo,
-    check_settings,
     class_intervals,
     paired_p_value,
     percentile_interval,
@@ -70,16 +69,21 @@ class ComparisonOutput(Document):
 
     a: EvaluationOutput
     b: EvaluationOutput
-    track: int
-    images: int
-    bootstrap: BootstrapInfo
-    metrics: list[MetricDelta]
-    classes: list[ClassDelta]
+    """Each run's evaluation; a run that failed its check has no scores, and then
+    nothing below is filled in (exit 1, each failed check's report printed)."""
+    track: int | None = None
+    images: int = 0
+    bootstrap: BootstrapInfo | None = None
+    metrics: list[MetricDelta] = Field(default_factory=list)
+    classes: list[ClassDelta] = Field(default_factory=list)
     """Every class 0..K, largest drop (most negative B - A) first."""
-    significant: list[int]
+    significant: list[int] = Field(default_factory=list)
     """Ids of the classes whose change is significant, in the order of ``classes``."""
-    expected_by_chance: float
+    expected_by_chance: float | None = None
     """How many classes would pass the bar by chance if none changed: (1 - level) x (K+1)."""
+
+    def is_failure(self) -> bool:
+        return self.a.scores is None or self.b.scores is None
 
 
 @dataclass
@@ -88,24 +92,39 @@ class Run:
 
     label: str
     document: EvaluationOutput
-    counts: PerImageCounts
+    counts: PerImageCounts | None
+    """None for a submission that failed its check."""
 
 
 def load_run(path: Path, evaluate: Callable[[Path], Run]) -> Run:
     """A counts file (``.json``) as saved, anything else evaluated with ``evaluate``."""
     if path.suffix.lower() == ".json" and path.is_file():
         data, counts = read_counts_file(path)
-        document = EvaluationOutput.model_validate(data["evaluation"])
+        try:
+            document = EvaluationOutput.model_validate(data.get("evaluation"))
+        except ValidationError as exc:
+            raise EnvironmentProblem(
+                f"{path} holds no usable evaluation ({exc.error_count()} problem(s), first: "
+                f"{exc.errors()[0]['msg']})",
+                "write it with `submitkit evaluate ... --save-counts FILE`",
+            ) from exc
+        if document.scores is None or document.track != counts.k:
+            raise EnvironmentProblem(
+                f"{path}: its evaluation has no scores for track {counts.k}",
+                "write it with `submitkit evaluate ... --save-counts FILE`",
+            )
         return Run(str(path), document, counts)
     return evaluate(path)
 
 
 def compare_runs(a: Run, b: Run, request: BootstrapRequest) -> ComparisonOutput:
-    """Paired bootstrap of B - A over the images both runs scored (they must be the same)."""
-    try:
-        check_settings(request.samples, request.level)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
+    """Paired bootstrap of B - A over the images both runs scored (they must be the same).
+
+    A run that failed its check gives a document without comparison (see
+    :class:`ComparisonOutput`).
+    """
+    if a.counts is None or b.counts is None:
+        return ComparisonOutput(a=a.document, b=b.document)
     if a.counts.k != b.counts.k:
         raise UsageError(f"{a.label} is for track {a.counts.k}, {b.label} for {b.counts.k}")
     if set(a.counts.names) != set(b.counts.names):
@@ -117,7 +136,7 @@ def compare_runs(a: Run, b: Run, request: BootstrapRequest) -> ComparisonOutput:
             "compare evaluations of the same validation list",
         )
     if a.document.scores is None or b.document.scores is None:
-        raise UsageError("both runs need scores to be compared")
+        return ComparisonOutput(a=a.document, b=b.document)
     rep_a, rep_b = replicate_many(
         [a.counts, b.counts.select(a.counts.names)], request.samples, request.seed
     )
@@ -136,7 +155,7 @@ def compare_runs(a: Run, b: Run, request: BootstrapRequest) -> ComparisonOutput:
                 p_value=paired_p_value(deltas),
             )
         )
-    classes = _class_deltas(a, b, rep_b.ious - rep_a.ious, request.level)
+    classes = _class_deltas(a, b, a.counts, rep_b.ious - rep_a.ious, request.level)
     significant = [c.id for c in classes if c.significant]
     return ComparisonOutput(
         a=a.document,
@@ -151,13 +170,15 @@ def compare_runs(a: Run, b: Run, request: BootstrapRequest) -> ComparisonOutput:
     )
 
 
-def _class_deltas(a: Run, b: Run, deltas: np.ndarray, level: float) -> list[ClassDelta]:
+def _class_deltas(
+    a: Run, b: Run, counts: PerImageCounts, deltas: np.ndarray, level: float
+) -> list[ClassDelta]:
     assert a.document.scores is not None and b.document.scores is not None
     bounds = class_intervals(deltas, level)
     rows_a = {r.id: r for r in a.document.classes}
-    images = a.counts.class_images()
+    images = counts.class_images()
     out = []
-    for c in range(a.counts.k + 1):
+    for c in range(counts.k + 1):
         low, high = float(bounds[c, 0]), float(bounds[c, 1])
         va, vb = a.document.scores.IoUs[c], b.document.scores.IoUs[c]
         ref = rows_a.get(c)

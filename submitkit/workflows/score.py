@@ -26,7 +26,12 @@ from submitkit.core.diagnostics import Code, Diagnostic, Severity
 from submitkit.core.document import Document
 from submitkit.core.errors import EnvironmentProblem, UsageError
 from submitkit.core.progress import NoProgress, ProgressSink
-from submitkit.inputs.manifest import ManifestSources, dataset_split_dir
+from submitkit.inputs.manifest import (
+    TRUTH_FOLDER,
+    ManifestSources,
+    dataset_split_dir,
+    dataset_truth_dir,
+)
 from submitkit.scoring.bootstrap import BootstrapInfo
 from submitkit.scoring.counts import PerImageCounts
 from submitkit.scoring.engine import (
@@ -175,17 +180,13 @@ class Scored:
 
 def ground_truth_dir(dataset: Path, k: int) -> Path:
     """``<dataset>/ImageNetS{K}/validation-segmentation`` (the track folder is accepted)."""
-    folder = TRACKS[k].folder
-    for candidate in (
-        dataset / folder / "validation-segmentation",
-        dataset / "validation-segmentation",
-    ):
-        if candidate.is_dir():
-            return candidate
-    raise EnvironmentProblem(
-        f"{dataset} has no {folder}/validation-segmentation folder",
-        "point --dataset at the ImageNet-S copy that holds the validation ground truth",
-    )
+    found = dataset_truth_dir(dataset, TRACKS[k])
+    if found is None:
+        raise EnvironmentProblem(
+            f"{dataset} has no {TRACKS[k].folder}/{TRUTH_FOLDER} folder",
+            "point --dataset at the ImageNet-S copy that holds the validation ground truth",
+        )
+    return found
 
 
 def synset_names(dataset: Path, synsets: Path | None = None) -> dict[str, str]:
