@@ -12,6 +12,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from submitkit.cli.app import app
+from tests.golden_lists import golden_manifest
 
 GOLDEN = Path(__file__).parent / "fixtures" / "golden"
 runner = CliRunner()
@@ -27,6 +28,9 @@ def write_report(tmp_path: Path, case: str, *extra: str) -> Path:
             str(GOLDEN / case / "submission"),
             "--dataset",
             str(GOLDEN / case / "dataset"),
+            # The case's own lists: its classes get their wnids (and names).
+            "--manifest",
+            str(golden_manifest(case, tmp_path)),
             "--html",
             str(out),
             "--quiet",
