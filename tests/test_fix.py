@@ -380,6 +380,8 @@ def test_apply_match_bakes_the_mapping_and_drops_match_json(tmp_path: Path) -> N
     sub = make_submission(tmp_path / "sub", files)
     result = run_fix(tmp_path, sub, apply_match=True)
     assert kinds(result) == {ChangeKind.match_applied: 1}
+    (applied,) = result.by_kind()[ChangeKind.match_applied]
+    assert applied.detail.startswith(f"the ids of {len(clusters)} masks were mapped")
     assert not (tmp_path / "out" / "match.json").exists()
     lut = np.array([match[i] for i in range(81)])
     for key, ids in clusters.items():

@@ -503,6 +503,16 @@ def test_manifest_and_bundle_refuse_an_output_below_a_file(tmp_path: Path) -> No
         assert "afile is not a folder" in result.stderr
 
 
+def test_an_enclosing_folder_s_name_never_lands_in_a_shell_command(tmp_path: Path) -> None:
+    folder = "x$(touch PWNED);`id`/"
+    archive = zip_members(tmp_path / "s.zip", valid_members(folder))
+    result = CliRunner().invoke(app, check_args(archive, "--format", "json"))
+    (finding,) = [d for d in json.loads(result.stdout)["diagnostics"] if d["code"] == "L001"]
+    assert "$(touch PWNED)" in finding["message"]
+    # Named in quotes, never inside a command to paste into a shell.
+    assert "cd " not in finding["hint"] and "&&" not in finding["hint"]
+
+
 def test_unlistable_subfolder_is_a_finding(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from submitkit.inputs import source as source_module
 

@@ -576,3 +576,12 @@ def test_preview_of_a_varied_submission_has_no_warnings() -> None:
     images.append(_stats("n99/copy", _varied(0)))
     preview = build_preview(images, k=50)
     assert preview.duplicate_masks == 2 and preview.warnings == []
+
+
+@pytest.mark.parametrize("limit", ["inf", "nan", "-5", "1e12"])
+def test_an_impossible_size_limit_is_a_usage_error(tmp_path: Path, limit: str) -> None:
+    folder = copy_example("valid", tmp_path / "sub")
+    result = pack(folder, "--protocol", "semi", "-o", tmp_path / "o.zip", "--max-size", limit)
+    assert result.exit_code == 2
+    assert "Invalid value for '--max-size'" in result.output
+    assert not (tmp_path / "o.zip").exists()

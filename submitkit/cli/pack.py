@@ -64,7 +64,8 @@ def pack(
         bool, typer.Option("--dry-run", help="Show what would be written; write nothing.")
     ] = False,
     max_size: Annotated[
-        float, typer.Option(min=0, help="Upload limit in MB; a larger zip is warned about.")
+        float,
+        typer.Option(min=0, max=1e9, help="Upload limit in MB; a larger zip is warned about."),
     ] = 300.0,
     toolbox: ToolboxOpt = None,
     dataset: DatasetOpt = None,

@@ -123,9 +123,10 @@ def read_layout(source: Source) -> Layout:
             Code.ENCLOSING_FOLDER.at(
                 enclosing,
                 f"everything sits inside the folder {enclosing!r}: the server expects the "
-                "wnid folders and method.txt at the root of the zip",
-                f"zip the contents of {enclosing!r}, not the folder itself "
-                f"(`cd {enclosing} && zip -r ../submission.zip .`), or run `submitkit pack`",
+                "wnid folders and method.txt at the top of the uploaded zip",
+                # No shell command here: the folder's name comes from the submission.
+                f"zip what is inside {enclosing!r}, not the folder itself, or let "
+                "`submitkit pack` write the zip",
             )
         )
     layout = Layout(source=source, enclosing=enclosing)

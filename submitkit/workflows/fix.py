@@ -580,7 +580,7 @@ def _write_all(
     Returns the pixels per old id over the relabelled masks, and their number.
     """
     totals: npt.NDArray[np.int64] | None = None
-    relabelled = 0
+    relabelled = masks = 0
     advance = progress.stage("Repairing masks", len(jobs_list))
     # The runner's bounded window keeps memory flat: finished masks wait briefly, in order.
     for done in run_ordered(
@@ -594,12 +594,13 @@ def _write_all(
             continue
         put(done.target, done.payload)
         result.written += 1
+        masks += 1
         result.unchanged += done.unchanged
     for name, final in ((layout.method, METHOD_FILE), (layout.match, MATCH_FILE)):
         if name is None:
             continue
         used.add(layout.source.prefix + name)
-        _write_text_file(result, put, layout, name, final, apply_match)
+        _write_text_file(result, put, layout, name, final, masks if apply_match else None)
     result.changes += [
         _unshipped(entry.name, layout, notes) for entry in source.entries if entry.name not in used
     ]
@@ -622,15 +623,17 @@ def _write_text_file(
     layout: Layout,
     name: str,
     final: str,
-    match_applied: bool,
+    mapped_masks: int | None,
 ) -> None:
+    """method.txt or match.json into the copy; match.json is dropped once applied
+    (``mapped_masks``: how many masks it relabelled, None when it was not applied)."""
     shown = layout.enclosing
-    if final == MATCH_FILE and match_applied:
+    if final == MATCH_FILE and mapped_masks is not None:
         result.changes.append(
             Change(
                 kind=ChangeKind.match_applied,
                 path=shown + name,
-                detail=f"the ids of {result.written} masks were mapped through it and "
+                detail=f"the ids of {mapped_masks} masks were mapped through it and "
                 "it was dropped; boundary scores (mBIoU) now use the mapped ids",
             )
         )
