@@ -113,8 +113,13 @@ def _group_alive(pgid: int) -> list[int]:
     return alive
 
 
-def _run(argv: list[str], delay: float | None) -> tuple[int, str, str, float]:
-    """Run; with ``delay``, send SIGINT to the process group then. Returns rc, out, err, wait."""
+def _run(
+    argv: list[str], delay: float | None, signum: int = signal.SIGINT, group: bool = True
+) -> tuple[int, str, str, float]:
+    """Run; with ``delay``, send ``signum`` to the process group (or the process alone) then.
+
+    Returns rc, out, err and how long the run took to stop.
+    """
     env = {**os.environ, "COLUMNS": "100"}
     proc = subprocess.Popen(
         [SUBMITKIT, *argv],
@@ -129,7 +134,10 @@ def _run(argv: list[str], delay: float | None) -> tuple[int, str, str, float]:
         time.sleep(delay)
         sent = time.monotonic()
         if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGINT)
+            if group:
+                os.killpg(proc.pid, signum)
+            else:
+                proc.send_signal(signum)
         out, err = proc.communicate(timeout=60)
         waited = time.monotonic() - sent
     else:
@@ -182,6 +190,49 @@ def test_ctrl_c_at_ten_moments(world: Path, tmp_path: Path, command: str) -> Non
         _assert_nothing_partial(out_dir, where)
     assert judged >= MOMENTS - 2, "most signals must arrive while the command runs"
     assert sorted(p.name for p in world.iterdir()) == ["dataset", "manifest.json", "sub"]
+
+
+@pytest.mark.skipif(
+    not SUBMITKIT or sys.platform != "linux", reason="needs the console script and /proc"
+)
+@pytest.mark.parametrize("command", ["pack", "fix", "evaluate"])
+@pytest.mark.parametrize(
+    ("signum", "group", "said"),
+    [
+        (signal.SIGTERM, False, "terminated"),  # `timeout`: the process alone
+        (signal.SIGTERM, True, "terminated"),  # a cancelled CI job: the whole group
+        (signal.SIGHUP, True, "hung up"),  # the terminal closed
+    ],
+)
+def test_sigterm_and_sighup_stop_a_run_as_cleanly_as_ctrl_c(
+    world: Path, tmp_path: Path, command: str, signum: int, group: bool, said: str
+) -> None:
+    whole = tmp_path / "whole"
+    whole.mkdir()
+    start = time.monotonic()
+    rc, _, err, _ = _run(_commands(world, whole)[command], None)
+    duration = time.monotonic() - start
+    assert rc in (0, 1), err
+    judged = 0
+    for share in (0.3, 0.6, 0.85):
+        out_dir = tmp_path / f"at{share}"
+        out_dir.mkdir()
+        rc, out, err, waited = _run(
+            _commands(world, out_dir)[command],
+            max(STARTUP_SECONDS, duration * share),
+            signum,
+            group,
+        )
+        if rc in (0, 1):
+            continue  # finished before the signal
+        judged += 1
+        where = f"{command}, signal {signum} at {share:.0%}"
+        assert rc == 128 + signum, f"{where}: exit {rc}\n{err}"
+        assert err.strip() == said, f"{where}: {err!r}"
+        assert out == "", f"{where}: partial output {out[:200]!r}"
+        assert waited < PROMPT_SECONDS, f"{where}: took {waited:.2f}s to stop"
+        _assert_nothing_partial(out_dir, where)
+    assert judged >= 2, "most signals must arrive while the command runs"
 
 
 def test_a_ctrl_c_swallowed_by_a_finaliser_is_delivered_again() -> None:

@@ -2,8 +2,10 @@
 
 It imports nothing heavy itself, so that an interrupt while the command's
 modules are still loading is caught here like one during the work: no
-traceback, the line ``interrupted`` on stderr, exit status 130. A second
-Ctrl-C while cleaning up is ignored, so temporary files are always removed.
+traceback, the line ``interrupted`` on stderr, exit status 130. SIGTERM (a
+``timeout``, a cancelled CI job) and SIGHUP are handled the same way, with
+``terminated`` and exit 143 or ``hung up`` and 129. A second signal while
+cleaning up is ignored, so temporary files are always removed.
 """
 
 from __future__ import annotations
@@ -13,17 +15,19 @@ import signal
 import sys
 from types import FrameType
 
-from submitkit.core.exits import ExitCode
-
-INTERRUPTED = int(ExitCode.INTERRUPTED)
-"""The exit status of a run stopped by Ctrl-C (128 + SIGINT), as shells report it."""
+from submitkit.core.exits import STOP_SIGNALS
 
 _seen: list[int] = []
 
 
+def _ignore_stops() -> None:
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
+
+
 def _on_interrupt(signum: int, frame: FrameType | None) -> None:
-    # The first Ctrl-C stops the work; the cleanup it sets off must not be cut short.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The first signal stops the work; the cleanup it sets off must not be cut short.
+    _ignore_stops()
     _seen.append(signum)
     raise KeyboardInterrupt
 
@@ -36,26 +40,31 @@ def _unraisable(report: sys.UnraisableHookArgs) -> None:
     signal sent anew, which the main thread then handles as usual.
     """
     if _seen and report.exc_type is not None and issubclass(report.exc_type, KeyboardInterrupt):
-        signal.signal(signal.SIGINT, _on_interrupt)
+        signal.signal(_seen[0], _on_interrupt)
         # A real signal, not _thread.interrupt_main: it also wakes a blocking wait.
-        os.kill(os.getpid(), signal.SIGINT)
+        os.kill(os.getpid(), _seen[0])
         return
     sys.__unraisablehook__(report)
 
 
 def interrupted() -> None:
-    """Say so on one line and leave at once (daemon worker threads die with the process)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    """Say so on one line and leave at once (daemon worker threads die with the process).
+
+    The status is 128 + the signal, as shells report a process the signal killed.
+    """
+    _ignore_stops()
+    signum = _seen[0] if _seen else int(signal.SIGINT)
     try:
-        sys.stderr.write("interrupted\n")
+        sys.stderr.write(STOP_SIGNALS.get(signum, "interrupted") + "\n")
         sys.stderr.flush()
     finally:
-        os._exit(INTERRUPTED)
+        os._exit(128 + signum)
 
 
 def main() -> None:
-    """Run the command line with Ctrl-C handled from the first import on."""
-    signal.signal(signal.SIGINT, _on_interrupt)
+    """Run the command line with Ctrl-C (and SIGTERM, SIGHUP) handled from the first import on."""
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, _on_interrupt)
     sys.unraisablehook = _unraisable
     try:
         from submitkit.cli.app import main as run

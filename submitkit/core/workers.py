@@ -37,6 +37,7 @@ from collections.abc import Callable, Generator, Sequence
 from typing import Any, Generic, TypeVar
 
 from submitkit.core.errors import UsageError
+from submitkit.core.exits import STOP_SIGNALS
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -208,12 +209,16 @@ def _forked(
 
 def _hold_interrupts(hold: bool) -> None:
     if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_BLOCK if hold else signal.SIG_UNBLOCK, {signal.SIGINT})
+        signal.pthread_sigmask(signal.SIG_BLOCK if hold else signal.SIG_UNBLOCK, set(STOP_SIGNALS))
 
 
 def _worker_start() -> None:
-    # Ctrl-C reaches the whole process group: it is the parent's to handle.
+    # Ctrl-C reaches the whole process group: it is the parent's to handle. SIGTERM
+    # and SIGHUP end a worker at once, as the pool's own terminate() expects.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for signum in STOP_SIGNALS:
+        if signum != signal.SIGINT:
+            signal.signal(signum, signal.SIG_DFL)
     _hold_interrupts(False)
 
 
