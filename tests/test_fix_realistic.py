@@ -486,3 +486,25 @@ def test_imagenet1k_ids_above_1000_are_left_out(toolbox: Path, tmp_path: Path) -
     )
     (left,) = result.by_kind()[ChangeKind.left_out]
     assert left.code is Code.ID_OUT_OF_RANGE and "1001" in left.detail
+
+
+def test_imagenet_s_ids_taken_for_imagenet1k_ones_fail_the_copy(
+    toolbox: Path, tmp_path: Path
+) -> None:
+    # Masks that already hold ImageNet-S50 ids lose them all when read as ImageNet-1k ids.
+    order = synset_order(toolbox)
+    synsets = write_synsets(tmp_path / "LOC_synset_mapping.txt", order)
+    images = sample(split_images(toolbox, 50, "test"), 6)
+    sub = build(tmp_path / "sub", images, lambda i: f"{i.key}.png", lambda s: gray(ids_of(s, 50)))
+    result = fix_submission(
+        sub,
+        tmp_path / "out",
+        sources=manifest_sources(tmp_path, toolbox, 50, images),
+        from_labels="imagenet1k",
+        synsets=synsets,
+        jobs=1,
+    )
+    assert result.report is not None and not result.passed
+    (doubt,) = [d for d in result.report.diagnostics if d.code is Code.ID_OUT_OF_RANGE]
+    assert "of the labelled pixels held ids 1..50, the ids of this track" in doubt.message
+    assert doubt.hint.startswith("drop --from imagenet1k")

@@ -549,3 +549,26 @@ def test_a_reader_that_fails_is_a_finding_not_a_crash(tmp_path: Path) -> None:
     ]
     results = inspect_masks(tasks, jobs=2)
     assert [codes(r) for r in results] == [[Code.CORRUPT_PNG]] * 70
+
+
+@pytest.mark.parametrize(
+    ("mode", "stored"),
+    [("L", "grayscale"), ("P", "palette"), ("I;16", "grayscale"), ("RGBA", "constant alpha")],
+)
+def test_ids_of_a_mask_in_another_mode_are_judged_too(
+    tmp_path: Path, mode: str, stored: str
+) -> None:
+    # fix turns such masks into RGB but cannot make an id above K right: say so at once.
+    ids = blobs(ids=(0, 7, 77))
+    if mode == "RGBA":
+        rgba = np.dstack([encode(ids), np.full(ids.shape, 255, np.uint8)])
+        image = Image.fromarray(rgba, "RGBA")
+    elif mode == "P":
+        image = Image.fromarray(ids.astype(np.uint8), "L").convert("P")
+        image.putpalette([v for i in range(256) for v in (i, i, i)])
+    else:
+        image = Image.fromarray(ids.astype(np.uint16 if mode == "I;16" else np.uint8))
+    result = inspect_mask(folder_task(tmp_path, encoded(image)), quick=False)
+    assert result.ids == (0, 7, 77), stored
+    (found,) = id_findings([result], k=50, match_keys=None)
+    assert found.code is Code.ID_OUT_OF_RANGE and "77" in found.message

@@ -119,3 +119,21 @@ def test_pack_refusal_names_fix(toolbox: Path, tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert f"`submitkit fix {sub} -o {sub}-fixed` repairs 4 of the" in result.output
     assert not (tmp_path / "up.zip").exists()
+
+
+def test_imagenet1k_conversion_is_proposed_only_when_most_masks_need_it() -> None:
+    from submitkit.checks.report import Counts
+
+    def report(with_ids_above_k: int) -> Report:
+        diags = [Code.ID_OUT_OF_RANGE.at(f"n0/{i}.png", "m", "h") for i in range(with_ids_above_k)]
+        return Report(
+            submission="sub",
+            container="folder",
+            diagnostics=diags,
+            counts=Counts(masks_inspected=1682),
+        )
+
+    # A stray id in a few masks is a bug the conversion would bury, not ImageNet-1k labels.
+    assert repair_lines(report(3)) == [] and fix_suggestion(report(3)) == ""
+    (line,) = repair_lines(report(1600))
+    assert line.startswith("1,600 masks use ids above K") and "--from imagenet1k" in line

@@ -18,6 +18,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import IO, Protocol, TypeVar
 
+import numpy as np
+
 from submitkit.benchmark.ids import IGNORE
 from submitkit.core.diagnostics import Code, Diagnostic
 from submitkit.core.workers import run_all
@@ -177,6 +179,7 @@ def decode_mask(
         if header.colour_type in (4, 6):
             diag = diag.model_copy(update={"message": diag.message + png.alpha_detail(data)})
         result.diagnostics.append(diag)
+        result.ids = _ids_of_other_mode(data)
         return result, None
     try:
         with png.rgb_image(data) as im:
@@ -192,6 +195,21 @@ def decode_mask(
     if blue is not None:
         result.diagnostics.append(blue.at(task.path))
     return result, seen
+
+
+def _ids_of_other_mode(data: bytes) -> tuple[int, ...] | None:
+    """The ids a grayscale, palette or constant-alpha mask holds, as ``fix`` would read them.
+
+    Such a mask is already an error, but its ids are judged too (above K,
+    unmapped, ignore), so that the first check lists everything ``fix`` cannot
+    repair, not only the mode. None where the ids cannot be told.
+    """
+    try:
+        label = png.read_label_map(data)
+    except Exception:
+        # Varying alpha, 16-bit colour, a broken file: the mode finding says it all.
+        return None
+    return tuple(int(i) for i in np.unique(label.ids))
 
 
 def _header_of_refused(task: MaskTask, result: MaskResult) -> None:

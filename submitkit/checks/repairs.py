@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import PurePath
 
 from submitkit.checks.report import Report
-from submitkit.core.diagnostics import Code, Severity
+from submitkit.core.diagnostics import Code, Diagnostic, Severity
 
 GROUPS: dict[Code, tuple[str, str]] = {
     Code.ENCLOSING_FOLDER: ("everything sits inside an enclosing folder", ""),
@@ -66,13 +66,19 @@ def fixed_name(submission: str) -> str:
     return str(path.with_name(f"{path.name}-fixed"))
 
 
+def _proposed(report: Report, severities: set[Severity]) -> list[Diagnostic]:
+    """The findings fix would repair, where the catalogue says fix is the answer to them."""
+    found = [
+        d for d in report.diagnostics if d.code.policy.fix_repairs and d.severity in severities
+    ]
+    shown = Counter(d.code for d in found)
+    masks = max(1, report.counts.masks_inspected)
+    return [d for d in found if shown[d.code] >= d.code.policy.fix_share * masks]
+
+
 def repair_lines(report: Report) -> list[str]:
     """One line per repairable fault of ``report``, naming the fix command; [] if none."""
-    counts = Counter(
-        d.code
-        for d in report.diagnostics
-        if d.code.policy.fix_repairs and d.severity is not Severity.info
-    )
+    counts = Counter(d.code for d in _proposed(report, {Severity.error, Severity.warning}))
     if not counts:
         return []
     command = f"submitkit fix {shlex.quote(report.submission)} -o "
@@ -91,9 +97,7 @@ def repair_lines(report: Report) -> list[str]:
 
 def fix_suggestion(report: Report) -> str:
     """For a refusal (pack): what fix would repair, or ``""`` when it would not help."""
-    fixable = [
-        d for d in report.diagnostics if d.code.policy.fix_repairs and d.severity is Severity.error
-    ]
+    fixable = _proposed(report, {Severity.error})
     if not fixable:
         return ""
     out = fixed_name(report.submission)

@@ -546,8 +546,10 @@ def fix_submission(
             f"cannot write {out}: {exc.strerror or exc}", "check the free space and permissions"
         ) from exc
 
+    doubt = None
     if totals is not None and relabel is not None and k is not None:
         result.changes += _relabel_changes(totals, relabel, k, relabelled)
+        doubt = _not_imagenet1k(totals, relabel, out, k)
     final_track = target[0] if target is not None else None
     final_split = target[1] if target is not None else None
     result.report = run_check(
@@ -559,7 +561,38 @@ def fix_submission(
         jobs=jobs,
         progress=progress,
     ).report
+    if doubt is not None:
+        result.report.diagnostics.append(doubt)
     return result
+
+
+ALREADY_IN_TRACK_SHARE = 0.99
+"""At least this share of the labelled pixels on ids 1..K: the masks held ImageNet-S ids."""
+
+
+def _not_imagenet1k(
+    totals: npt.NDArray[np.int64], relabel: Relabel, out: Path, k: int
+) -> Diagnostic | None:
+    """An error when ``--from imagenet1k`` was given masks that held the track's own ids.
+
+    Real ImageNet-1k predictions spread over the thousand classes, most of
+    whose ids lie above K on the 50 and 300 tracks, and some above 919 on
+    the 919 track. Masks whose labelled pixels nearly all lie on 1..K
+    already held ImageNet-S ids: reading them as ImageNet-1k ids renumbers
+    (or wipes out) every label. The copy is written as asked; it fails, saying why.
+    """
+    labelled = int(totals[1:].sum())
+    in_track = int(totals[1 : k + 1].sum())
+    if not labelled or in_track < ALREADY_IN_TRACK_SHARE * labelled:
+        return None
+    to_other = sum(c.pixels for c in lost_classes(totals, relabel) if not c.merged)
+    return Code.ID_OUT_OF_RANGE.at(
+        str(out),
+        f"{100 * in_track / labelled:.1f}% of the labelled pixels held ids 1..{k}, the ids of "
+        "this track, not ImageNet-1k ones: --from imagenet1k renumbered them "
+        f"({100 * to_other / labelled:.0f}% went to 0, other)",
+        "drop --from imagenet1k; if a few masks use ids above K, fix the model's output instead",
+    )
 
 
 def _write_all(
