@@ -102,3 +102,24 @@ def test_closed_pipe_is_quiet_and_not_findings() -> None:
     err = process.stderr.read().decode()
     assert process.wait() == 141
     assert err == ""
+
+
+def test_docs_refuses_a_folder_that_is_not_a_submitkit_clone(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["docs", "--root", str(tmp_path)])
+    assert result.exit_code == 2 and "is not a clone of submitkit" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_schemas_check_names_a_missing_schema_as_missing(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["schemas", "--check", "-o", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "report.schema.json is missing; run `submitkit schemas`" in result.stderr
+
+
+def test_a_missing_synset_list_is_refused_before_scoring(tmp_path: Path) -> None:
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    args = ["evaluate", str(examples / "submissions" / "valid"), "--dataset"]
+    args += [str(examples / "dataset"), "--synsets", str(tmp_path / "none.txt")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "give the LOC_synset_mapping.txt of the ImageNet devkit" in result.stderr

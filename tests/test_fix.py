@@ -464,6 +464,20 @@ def test_a_misnamed_second_copy_is_dropped_not_preferred(tmp_path: Path) -> None
     assert_passes(result)
 
 
+def test_identical_misnamed_copies_keep_one_and_different_ones_none(tmp_path: Path) -> None:
+    mask = png_bytes(ids_for(TARGET, 50))
+    twins = {f"{TARGET}.png": None, f"{TARGET}.png.png": mask, f"{TARGET}.npy.png": mask}
+    result = run_fix(tmp_path, make_submission(tmp_path / "same", twins), out="same-out")
+    assert kinds(result) == {ChangeKind.dropped: 1, ChangeKind.renamed: 1}
+    assert_passes(result)
+    other = png_bytes(ids_for(TARGET, 50) * 0)
+    rivals = {f"{TARGET}.png": None, f"{TARGET}.png.png": mask, f"{TARGET}.npy.png": other}
+    result = run_fix(tmp_path, make_submission(tmp_path / "rivals", rivals), out="rivals-out")
+    left = result.by_kind()[ChangeKind.left_out]
+    folder = TARGET.split("/")[0]
+    assert len(left) == 2 and all(f"2 times in {folder}/" in c.detail for c in left)
+
+
 def test_nested_second_copy_is_dropped_for_the_one_in_place(tmp_path: Path) -> None:
     sub = make_submission(tmp_path / "sub", {f"n01443537/old/{TARGET[10:]}.png": b"x"})
     result = run_fix(tmp_path, sub)
@@ -658,3 +672,23 @@ def test_unsupervised_example_with_apply_match(tmp_path: Path) -> None:
     for key, ids in _masks(sub).items():
         mapped = np.vectorize(match.__getitem__)(ids)
         np.testing.assert_array_equal(_masks(tmp_path / "out")[key], mapped)
+
+
+def test_a_name_too_long_for_the_file_system_is_left_out_alone(tmp_path: Path) -> None:
+    # The zip can hold it; a folder on disk cannot (names stop at 255 bytes on every
+    # common file system). The other files are written all the same.
+    long_name = f"{TARGET.split('/')[0]}/ILSVRC2012_val_{'9' * 300}.png"
+    files = _tree_files(make_submission(tmp_path / "sub"))
+    files[long_name] = png_bytes(ids_for(TARGET, 50))
+    archive = tmp_path / "sub.zip"
+    with zipfile.ZipFile(archive, "w") as handle:
+        for name, data in files.items():
+            handle.writestr(name, data)
+    result = fix_submission(archive, tmp_path / "out", sources=sources(tmp_path), jobs=1)
+    (left,) = result.by_kind()[ChangeKind.left_out]
+    assert left.path == long_name and "too long for this file system" in left.detail
+    assert result.written == len(files) - 1
+
+
+def _tree_files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}

@@ -56,6 +56,21 @@ def test_two_enclosing_levels(tmp_path: Path) -> None:
     assert layout.method == "method.txt"
 
 
+def test_findings_inside_an_enclosing_folder_name_the_file_as_it_is_stored(
+    tmp_path: Path,
+) -> None:
+    zpath = write_zip(
+        tmp_path / "s.zip",
+        {"My Sub/n01443537/a.png": MASK, "My Sub/README.md": "x", "My Sub/n01443537/b.npy": "x"},
+    )
+    found = {d.code: d.path for d in layout_of(zpath).diagnostics}
+    assert found == {
+        Code.ENCLOSING_FOLDER: "My Sub/",
+        Code.STRAY_FILE: "My Sub/README.md",
+        Code.BAD_EXTENSION: "My Sub/n01443537/b.npy",
+    }
+
+
 def test_wnid_folder_alone_is_not_enclosing(tmp_path: Path) -> None:
     write_tree(tmp_path, {"n01443537/x.png": MASK})
     assert layout_of(tmp_path).enclosing == ""

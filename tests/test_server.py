@@ -163,6 +163,16 @@ def test_an_empty_upload_is_a_finding(example_bundle: Path, tmp_path: Path) -> N
     assert result.exit_code == 1 and "L009" in result.stderr
 
 
+def test_an_output_that_is_a_file_is_refused_before_scoring(
+    example_bundle: Path, tmp_path: Path
+) -> None:
+    input_dir = platform_input(example_bundle, EXAMPLES / "submissions" / "valid", tmp_path)
+    (tmp_path / "out").write_text("")
+    result = runner.invoke(app, ["score", str(input_dir), str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "is a file: OUTPUT is the folder the scores are written into" in result.stderr
+
+
 def test_a_missing_reference_is_an_environment_error(tmp_path: Path) -> None:
     (tmp_path / "input" / "res").mkdir(parents=True)
     (tmp_path / "input" / "ref").mkdir()

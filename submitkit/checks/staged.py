@@ -25,7 +25,13 @@ from submitkit.core.errors import UsageError
 from submitkit.core.progress import NoProgress, ProgressSink
 from submitkit.core.safetext import quoted
 from submitkit.inputs.files import read_user_file
-from submitkit.inputs.layout import Layout, folder_findings, read_layout, stray_predictions
+from submitkit.inputs.layout import (
+    Layout,
+    folder_findings,
+    read_layout,
+    stray_predictions,
+    under,
+)
 from submitkit.inputs.manifest import Manifest, ManifestSources
 from submitkit.inputs.match_json import MAX_MATCH_BYTES, load_match, match_usage_findings
 from submitkit.inputs.method_txt import (
@@ -192,7 +198,7 @@ def run_check(
     _describe_sources(report, run.manifest, sources)
 
     categories = _official_categories(run.manifest)
-    diags += folder_findings(layout, categories)
+    diags += under(layout.enclosing, folder_findings(layout, categories))
     report.counts.predictions = len(layout.predictions)
     # Predictions outside the wnid folders count only where a list says where they belong.
     strays = stray_predictions(layout) if run.manifest is not None else {}
@@ -210,14 +216,12 @@ def run_check(
         if wrong is not None:
             diags.append(wrong)
         else:
-            diags += name_findings(
-                layout.predictions,
-                layout.misnamed.keys(),
-                run.manifest.images,
-                strays,
+            found = name_findings(
+                layout.predictions, layout.misnamed.keys(), run.manifest.images, strays
             )
+            diags += under(layout.enclosing, found)
     else:
-        diags += duplicate_findings(layout.predictions)
+        diags += under(layout.enclosing, duplicate_findings(layout.predictions))
         if target is not None:
             diags += count_findings(len(layout.predictions), target[0], target[1])
 

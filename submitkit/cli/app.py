@@ -27,8 +27,10 @@ app = typer.Typer(
     name="submitkit",
     help="Check, pack and score ImageNet-S submissions before uploading them.",
     epilog="Exit codes: 0 passed (warnings allowed), 1 findings, 2 usage or environment error, "
-    "130 interrupted, 141 output pipe closed. Every command: -h for its options; "
-    "--format json for a document described under schemas/.",
+    "130 interrupted (143 SIGTERM, 129 SIGHUP), 141 output pipe closed. Every command: -h "
+    "for its options. Every command that reports a result (check, pack, fix, evaluate, "
+    "compare, match, validate-files, manifest, preview): --format json for a document "
+    "described under schemas/.",
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,

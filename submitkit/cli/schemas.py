@@ -27,7 +27,8 @@ def schemas(
         stale = drifted(output)
         for name in stale:
             shown = printable(str(output / name))
-            stderr_console().print(Text(f"{shown} differs from its model; run `submitkit schemas`"))
+            state = "differs from its model" if (output / name).is_file() else "is missing"
+            stderr_console().print(Text(f"{shown} {state}; run `submitkit schemas`"))
         raise typer.Exit(ExitCode.FINDINGS if stale else ExitCode.OK)
     for path in write_schemas(output):
         stdout_console().print(Text(f"wrote {printable(str(path))}"))

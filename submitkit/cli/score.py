@@ -37,7 +37,13 @@ def score(
 
     try:
         with RichProgress(quiet) as progress:
-            run = score_input(input_dir, protocol=protocol, jobs=jobs or 0, progress=progress)
+            run = score_input(
+                input_dir,
+                protocol=protocol,
+                jobs=jobs or 0,
+                progress=progress,
+                output_dir=output_dir,
+            )
         if run.accepted:
             files = server_outputs(run)
             write_outputs(output_dir, files)

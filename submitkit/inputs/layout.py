@@ -131,9 +131,18 @@ def read_layout(source: Source) -> Layout:
         )
     layout = Layout(source=source, enclosing=enclosing)
     layout.left_out.extend(junk)
-    _classify(layout, [e.name for e in source.entries if not is_junk(e.name)], diags)
-    layout.diagnostics = diags
+    inner: list[Diagnostic] = []
+    _classify(layout, [e.name for e in source.entries if not is_junk(e.name)], inner)
+    # Paths are the user's: inside the enclosing folder, not relative to it.
+    layout.diagnostics = diags + under(enclosing, inner)
     return layout
+
+
+def under(enclosing: str, diags: list[Diagnostic]) -> list[Diagnostic]:
+    """Findings about names inside the enclosing folder, with paths the user can open."""
+    if not enclosing:
+        return diags
+    return [d.model_copy(update={"path": enclosing + d.path}) if d.path else d for d in diags]
 
 
 def _classify(layout: Layout, names: list[str], diags: list[Diagnostic]) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 from submitkit.benchmark.protocols import NOTE_1, RULES, Protocol, RowKind
 from submitkit.benchmark.tracks import TRACKS
 from submitkit.core.atomic import write_text_atomic
+from submitkit.core.errors import UsageError
 from submitkit.inputs.config import ENV_PREFIX, Settings
 from submitkit.render.code_pages import code_pages
 
@@ -140,8 +141,24 @@ def expected(root: Path, flags: SettingFlags) -> dict[Path, str]:
     return files
 
 
+def _checkout(root: Path) -> None:
+    """UsageError unless ``root`` is a clone of submitkit: these are the project's own pages."""
+    pyproject = root / "pyproject.toml"
+    try:
+        ours = 'name = "submitkit"' in pyproject.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        ours = False
+    if not ours or not (root / "docs").is_dir():
+        raise UsageError(
+            f"{root} is not a clone of submitkit: `submitkit docs` regenerates the "
+            "project's own docs/ pages",
+            "run it from the root of a submitkit clone, or give --root",
+        )
+
+
 def stale_pages(root: Path, flags: SettingFlags) -> list[Path]:
     """Generated files that are missing, differ, or are left over from a removed code."""
+    _checkout(root)
     want = expected(root, flags)
     stale = [p for p, text in want.items() if not p.is_file() or p.read_text("utf-8") != text]
     codes = root / "docs" / "codes"

@@ -17,6 +17,7 @@ the check on the output still says they are missing.
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -374,6 +375,10 @@ def _fit_size(
 # --- writing the output ------------------------------------------------------------
 
 
+class _Unwritable(Exception):
+    """One file the output cannot hold (the others can): it is left out, saying why."""
+
+
 @contextlib.contextmanager
 def _output(out: Path) -> Iterator[Callable[[str, bytes], None]]:
     """A writer of named files into ``out``: a zip or a folder, there only once complete."""
@@ -385,8 +390,13 @@ def _output(out: Path) -> Iterator[Callable[[str, bytes], None]]:
 
         def put(name: str, data: bytes) -> None:
             path = folder / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+            except OSError as exc:
+                if exc.errno != errno.ENAMETOOLONG:
+                    raise
+                raise _Unwritable("its name is too long for this file system") from exc
 
         yield put
 
@@ -420,7 +430,8 @@ def _unshipped(name: str, layout: Layout, notes: Mapping[str, Diagnostic]) -> Ch
         )
     prefix = layout.source.prefix
     inner = name[len(prefix) :] if name.startswith(prefix) else name
-    diag = notes.get(inner) or notes.get(inner.split("/", 1)[0] + "/")
+    # Layout findings name the file as the user sees it; folder findings, inside the layout.
+    diag = notes.get(name) or notes.get(inner) or notes.get(inner.split("/", 1)[0] + "/")
     kept = next((layout.predictions.get(k) for k, n in layout.misnamed.items() if n == inner), None)
     if kept is not None:
         return Change(
@@ -625,7 +636,12 @@ def _write_all(
             relabelled += 1
         if done.payload is None:
             continue
-        put(done.target, done.payload)
+        try:
+            put(done.target, done.payload)
+        except _Unwritable as why:
+            change = Change(kind=ChangeKind.left_out, path=done.target, detail=str(why))
+            result.changes.append(change)
+            continue
         result.written += 1
         masks += 1
         result.unchanged += done.unchanged

@@ -12,7 +12,7 @@ of them in the wrong folder. This module only plans; ``fix`` reads and writes.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -123,12 +123,12 @@ def place(layout: Layout, expected: Collection[str], *, drop_extra: bool) -> Pla
         elif looks_like_prediction(base):
             plan.extras.append(name)
     for key in sorted(groups):
-        _choose(key, sorted(groups[key]), plan)
+        _choose(key, sorted(groups[key]), plan, layout.source.read)
     _extras(layout, plan, drop_extra)
     return plan
 
 
-def _choose(key: str, names: list[str], plan: Placement) -> None:
+def _choose(key: str, names: list[str], plan: Placement, read: Callable[[str], bytes]) -> None:
     exact = key + MASK_SUFFIX
     if exact in names:
         pool = [exact]
@@ -136,15 +136,17 @@ def _choose(key: str, names: list[str], plan: Placement) -> None:
         at_home = [n for n in names if where_found(n, key) is Where.home]
         pngs = [n for n in names if n.endswith(MASK_SUFFIX)]
         pool = at_home or pngs or names
-    if len(pool) > 1:
+    if len(pool) > 1 and not _same_bytes(pool, read):
         listed = ", ".join(pool)
         folder, stem = key.split("/", 1)
+        where = f"in {folder}/" if pool == at_home else f"outside {folder}/"
         detail = (
-            f"{stem} is predicted {len(pool)} times outside {folder}/ ({listed}): "
-            "which copy is meant cannot be told"
+            f"{stem} is predicted {len(pool)} times {where} ({listed}), by different "
+            "files: which copy is meant cannot be told"
         )
         plan.setaside += [Setaside(name, Why.ambiguous, detail) for name in names]
         return
+    # One candidate, or identical copies of one file: keeping the first is no guess.
     kept = pool[0]
     plan.moves.append(Move(kept, key, where_found(kept, key)))
     for name in names:
@@ -152,6 +154,16 @@ def _choose(key: str, names: list[str], plan: Placement) -> None:
             plan.setaside.append(
                 Setaside(name, Why.copy, f"a second copy of {key}, kept from {kept}")
             )
+
+
+def _same_bytes(names: list[str], read: Callable[[str], bytes]) -> bool:
+    """Whether every file holds the same bytes (an unreadable one never does)."""
+    try:
+        first = read(names[0])
+        return all(read(name) == first for name in names[1:])
+    except Exception:
+        # Unreadable copies are told apart later, as findings of their own.
+        return False
 
 
 def _extras(layout: Layout, plan: Placement, drop_extra: bool) -> None:

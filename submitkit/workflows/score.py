@@ -201,7 +201,10 @@ def synset_names(dataset: Path, synsets: Path | None = None) -> dict[str, str]:
                     names[wnid] = rest.split(",")[0].strip()
             return names
     if synsets is not None:
-        raise EnvironmentProblem(f"synset list {synsets} does not exist")
+        raise EnvironmentProblem(
+            f"synset list {synsets} does not exist",
+            "give the LOC_synset_mapping.txt of the ImageNet devkit, or leave --synsets out",
+        )
     return {}
 
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from submitkit.benchmark.protocols import Protocol
-from submitkit.core.atomic import write_text_atomic
-from submitkit.core.errors import EnvironmentProblem
+from submitkit.core.atomic import check_target, write_text_atomic
+from submitkit.core.errors import EnvironmentProblem, UsageError
 from submitkit.core.progress import ProgressSink
 from submitkit.inputs.layout import is_junk, read_layout
 from submitkit.inputs.manifest import Manifest, ManifestSources, load_manifest
@@ -109,8 +109,20 @@ def score_input(
     protocol: Protocol | None,
     jobs: int = 0,
     progress: ProgressSink | None = None,
+    output_dir: Path | None = None,
 ) -> ServerRun:
-    """Check and score ``INPUT/res`` against ``INPUT/ref``, as `evaluate` would."""
+    """Check and score ``INPUT/res`` against ``INPUT/ref``, as `evaluate` would.
+
+    ``output_dir``, where the scores will go, is judged first: a platform that
+    cannot take them should learn it before the scoring, not after.
+    """
+    if output_dir is not None:
+        if output_dir.exists() and not output_dir.is_dir():
+            raise UsageError(
+                f"{output_dir} is a file: OUTPUT is the folder the scores are written into",
+                "give the platform's output folder (it is created when missing)",
+            )
+        check_target(output_dir / "scores.json", replace=True, exists_hint="")
     reference = find_reference(input_dir / "ref")
     submission, enclosing = submission_root(input_dir / "res")
     manifest = reference.manifest

@@ -69,6 +69,8 @@ def evaluate_submission(
     for output in (asked.per_image, asked.plot, asked.html, asked.save_counts):
         if output is not None:
             check_target(output, replace=True, exists_hint="")
+    if asked.synsets is not None and sources.dataset is not None:
+        synset_names(sources.dataset, asked.synsets)  # a missing list fails before the work
     scored = run_evaluate(
         path,
         sources,
