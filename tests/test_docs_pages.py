@@ -67,6 +67,7 @@ def test_docs_check_command_reports_drift_and_write_repairs_it(tmp_path: Path) -
     root = tmp_path / "repo"
     shutil.copytree(DOCS, root / "docs")
     shutil.copytree(REPO / "examples", root / "examples", ignore=shutil.ignore_patterns("*.png"))
+    shutil.copyfile(REPO / "pyproject.toml", root / "pyproject.toml")  # a submitkit clone
     assert runner.invoke(app, ["docs", "--root", str(root), "--check"]).exit_code == 0
     (root / "docs/codes/M003.md").write_text("edited by hand\n")
     (root / "docs/codes/X999.md").write_text("a removed code\n")

@@ -177,10 +177,16 @@ def test_d001_says_what_the_count_of_a_local_copy_means() -> None:
     assert "it holds 48 images where the official validation list has 752" in " ".join(err.split())
 
 
-def test_a_lost_source_image_is_the_copy_s_fault_not_the_prediction_s(tmp_path: Path) -> None:
+def golden_copy(tmp_path: Path) -> tuple[str, Path]:
+    """t50-small's submission, and a copy of its dataset to damage."""
     sub, _, dataset = golden("t50-small")
     copy = tmp_path / "dataset"
     shutil.copytree(dataset, copy)
+    return sub, copy
+
+
+def test_a_lost_source_image_is_the_copy_s_fault_not_the_prediction_s(tmp_path: Path) -> None:
+    sub, copy = golden_copy(tmp_path)
     lost = sorted((copy / "ImageNetS50" / "validation").rglob("*.JPEG"))[0]
     lost.unlink()
     code, _, err = run("evaluate", sub, "--dataset", str(copy))
@@ -191,9 +197,7 @@ def test_a_lost_source_image_is_the_copy_s_fault_not_the_prediction_s(tmp_path: 
 
 
 def test_ground_truth_alone_is_enough_to_score(tmp_path: Path) -> None:
-    sub, _, dataset = golden("t50-small")
-    copy = tmp_path / "dataset"
-    shutil.copytree(dataset, copy)
+    sub, copy = golden_copy(tmp_path)
     shutil.rmtree(copy / "ImageNetS50" / "validation")
     code, _, err = run("evaluate", sub, "--dataset", str(copy), "--track", "50")
     assert code == 0
@@ -203,9 +207,7 @@ def test_ground_truth_alone_is_enough_to_score(tmp_path: Path) -> None:
 def test_a_ground_truth_of_the_wrong_size_is_the_copy_s_fault(tmp_path: Path) -> None:
     from PIL import Image
 
-    sub, _, dataset = golden("t50-small")
-    copy = tmp_path / "dataset"
-    shutil.copytree(dataset, copy)
+    sub, copy = golden_copy(tmp_path)
     truth = sorted((copy / "ImageNetS50" / "validation-segmentation").rglob("*.png"))[0]
     with Image.open(truth) as image:
         image.resize((image.width + 3, image.height), Image.NEAREST).save(truth)
