@@ -214,12 +214,18 @@ def _hold_interrupts(hold: bool) -> None:
 
 def _worker_start() -> None:
     # Ctrl-C reaches the whole process group: it is the parent's to handle. SIGTERM
-    # and SIGHUP end a worker at once, as the pool's own terminate() expects.
+    # and SIGHUP (the pool's own terminate(), or the whole group stopped) end a worker,
+    # by an exception: one that died inside the task queue's lock would leave the
+    # lock held, and the parent's terminate() waiting on it forever.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for signum in STOP_SIGNALS:
         if signum != signal.SIGINT:
-            signal.signal(signum, signal.SIG_DFL)
+            signal.signal(signum, _leave)
     _hold_interrupts(False)
+
+
+def _leave(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _apply_inherited(part: Sequence[Any]) -> list[Any]:
