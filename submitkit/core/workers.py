@@ -200,6 +200,12 @@ def _forked(
             if progress is not None:
                 progress(len(out))
             yield from out
+    except KeyboardInterrupt:
+        # A stop signal (Ctrl-C, SIGTERM, SIGHUP): the process is about to leave.
+        if pool is not None:
+            _stop_quickly(pool)
+            pool = None
+        raise
     finally:
         # Whatever ends the run (done, Ctrl-C, an error, an early stop): no worker survives it.
         if pool is not None:
@@ -213,19 +219,32 @@ def _hold_interrupts(hold: bool) -> None:
 
 
 def _worker_start() -> None:
-    # Ctrl-C reaches the whole process group: it is the parent's to handle. SIGTERM
-    # and SIGHUP (the pool's own terminate(), or the whole group stopped) end a worker,
-    # by an exception: one that died inside the task queue's lock would leave the
-    # lock held, and the parent's terminate() waiting on it forever.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Ctrl-C (and SIGHUP) reach the whole process group: they are the parent's to
+    # handle, which then ends its workers. SIGTERM keeps its default: it is how the
+    # pool's own terminate() ends a worker.
     for signum in STOP_SIGNALS:
-        if signum != signal.SIGINT:
-            signal.signal(signum, _leave)
+        signal.signal(signum, signal.SIG_DFL if signum == signal.SIGTERM else signal.SIG_IGN)
     _hold_interrupts(False)
 
 
-def _leave(signum: int, frame: object) -> None:
-    raise SystemExit(128 + signum)
+_STOP_SECONDS = 0.5
+"""How long a stopped run waits for the pool to wind down before killing its workers."""
+
+
+def _stop_quickly(pool: Any) -> None:
+    """End the workers of a run stopped by a signal, without hanging on them.
+
+    A SIGTERM sent to the whole group kills workers wherever they are, one of
+    them perhaps holding the task queue's lock, on which the pool's own
+    terminate() would then wait forever. So it is given a moment, on a thread,
+    and whatever worker is left is killed.
+    """
+    stopper = threading.Thread(target=pool.terminate, daemon=True)
+    stopper.start()
+    stopper.join(_STOP_SECONDS)
+    for worker in getattr(pool, "_pool", []):
+        if worker.exitcode is None:
+            worker.kill()
 
 
 def _apply_inherited(part: Sequence[Any]) -> list[Any]:
