@@ -186,6 +186,7 @@ def _forked(
     progress: Callable[[int], None] | None,
 ) -> Generator[R, None, None]:
     pool = None
+    done = False
     try:
         with _forking:
             _inherited[:] = [fn]
@@ -196,21 +197,20 @@ def _forked(
                 pool = multiprocessing.get_context("fork").Pool(workers, initializer=_worker_start)
             finally:
                 _hold_interrupts(False)
+        owner = threading.get_ident()
         for out in pool.imap(_apply_inherited, chunks):
             if progress is not None:
                 progress(len(out))
             yield from out
-    except KeyboardInterrupt:
-        # A stop signal (Ctrl-C, SIGTERM, SIGHUP): the process is about to leave.
-        if pool is not None:
-            _stop_quickly(pool)
-            pool = None
-        raise
+        done = True
     finally:
         # Whatever ends the run (done, Ctrl-C, an error, an early stop): no worker survives it.
         if pool is not None:
-            pool.terminate()
-            pool.join()
+            if done and threading.get_ident() == owner:
+                pool.terminate()
+                pool.join()
+            else:
+                _stop_quickly(pool)
 
 
 def _hold_interrupts(hold: bool) -> None:
@@ -232,19 +232,25 @@ _STOP_SECONDS = 0.5
 
 
 def _stop_quickly(pool: Any) -> None:
-    """End the workers of a run stopped by a signal, without hanging on them.
+    """End the workers of a run that did not finish, without hanging on them.
 
-    A SIGTERM sent to the whole group kills workers wherever they are, one of
-    them perhaps holding the task queue's lock, on which the pool's own
-    terminate() would then wait forever. So it is given a moment, on a thread,
-    and whatever worker is left is killed.
+    Stopped by a signal sent to the whole group (SIGTERM), a worker may have
+    died holding the task queue's lock, on which the pool's own terminate()
+    would wait forever; a run abandoned by its caller may be finalised on one
+    of the pool's own threads, which cannot join itself. So the pool is ended
+    from a thread of its own, given a moment, and any worker left is killed.
     """
-    stopper = threading.Thread(target=pool.terminate, daemon=True)
+    stopper = threading.Thread(target=_end, args=(pool,), daemon=True)
     stopper.start()
     stopper.join(_STOP_SECONDS)
     for worker in getattr(pool, "_pool", []):
         if worker.exitcode is None:
             worker.kill()
+
+
+def _end(pool: Any) -> None:
+    pool.terminate()
+    pool.join()
 
 
 def _apply_inherited(part: Sequence[Any]) -> list[Any]:
