@@ -13,11 +13,14 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 from types import FrameType
 
 from submitkit.core.exits import STOP_SIGNALS
 
 _seen: list[int] = []
+_RESEND_SECONDS = 0.01
+"""A swallowed stop signal is sent again after this long (the hook has returned by then)."""
 
 
 def _ignore_stops() -> None:
@@ -41,8 +44,15 @@ def _unraisable(report: sys.UnraisableHookArgs) -> None:
     """
     if _seen and report.exc_type is not None and issubclass(report.exc_type, KeyboardInterrupt):
         signal.signal(_seen[0], _on_interrupt)
-        # A real signal, not _thread.interrupt_main: it also wakes a blocking wait.
-        os.kill(os.getpid(), _seen[0])
+        # A real signal, not _thread.interrupt_main: it also wakes a blocking wait. Its
+        # handler runs on the main thread: sent from there, it would raise inside this
+        # hook (and be swallowed again), so it is sent a moment later, from a thread.
+        if threading.current_thread() is threading.main_thread():
+            again = threading.Timer(_RESEND_SECONDS, os.kill, (os.getpid(), _seen[0]))
+            again.daemon = True
+            again.start()
+        else:
+            os.kill(os.getpid(), _seen[0])
         return
     sys.__unraisablehook__(report)
 
