@@ -53,12 +53,13 @@ def bundle(
     ] = False,
 ) -> None:
     """Build a Codabench competition bundle: pages, phases, scoring program, reference data."""
-    from submitkit.core.atomic import check_target
+    from submitkit.core.atomic import Inputs, check_target
     from submitkit.workflows.bundle import BundleSettings, plan_bundle, write_bundle
 
     try:
         if not dry_run:
-            check_target(output, replace=True, exists_hint="")
+            inputs = Inputs.of(ground_truth, manifest, toolbox)
+            check_target(output, replace=True, exists_hint="", inputs=inputs)
         settings = BundleSettings(
             track=int(track.value),
             ground_truth=ground_truth,

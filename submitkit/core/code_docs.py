@@ -348,6 +348,13 @@ CODE_DOCS: dict[Code, CodeDoc] = {
         "ImageNetS50/test/n01443537/ILSVRC2012_val_00000994.JPEG: no size in its header",
         "Replace the damaged JPEG with a fresh copy from ImageNet.",
     ),
+    Code.TRUTH_CACHE_DAMAGED: CodeDoc(
+        "~/.cache/submitkit/ground-truth/3f9c….bin has an index that fails its checksum: "
+        "ignored and rebuilt",
+        "Nothing to do: the cache is rebuilt by this run. If the warning comes back on every "
+        "run, something else writes there (a FIFO or a folder in its place): remove it, or "
+        "point SUBMITKIT_CACHE_DIR elsewhere.",
+    ),
     # --- evaluation and matching ----------------------------------------------------
     Code.IDS_LOOK_UNMATCHED: CodeDoc(
         "submitkit evaluate outputs/s50-val-clusters --dataset ~/data/ImageNetS\n"

@@ -532,6 +532,15 @@ class Code(str, Enum):
         Severity.warning,
         "A source JPEG of the dataset copy has no readable size in its header.",
     )
+    TRUTH_CACHE_DAMAGED = (
+        "D004",
+        Severity.warning,
+        "The ground-truth cache of this dataset copy could not be trusted (bytes that fail "
+        "their checksum, a malformed or foreign file, a FIFO, link or folder in its place): it "
+        "was ignored, the ground truth decoded from its PNGs, and the cache written again where "
+        "that is possible. The scores are those of `--no-cache`.",
+        UPLOAD_ONLY,
+    )
 
     # --- evaluation and matching ----------------------------------------------------
     IDS_LOOK_UNMATCHED = (

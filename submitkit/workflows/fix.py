@@ -34,7 +34,7 @@ from submitkit.benchmark.protocols import Protocol
 from submitkit.benchmark.tracks import Split
 from submitkit.checks.report import Report, Status
 from submitkit.checks.staged import resolve_target, run_check
-from submitkit.core.atomic import atomic_folder, atomic_output, check_target
+from submitkit.core.atomic import Inputs, atomic_folder, atomic_output, check_target
 from submitkit.core.diagnostics import Code, Diagnostic, Severity
 from submitkit.core.document import Document
 from submitkit.core.errors import EnvironmentProblem, UsageError
@@ -404,12 +404,7 @@ def _output(out: Path) -> Iterator[Callable[[str, bytes], None]]:
 # --- the whole submission ----------------------------------------------------------
 
 
-def _check_output_path(path: Path, out: Path) -> None:
-    check_target(
-        out,
-        replace=False,
-        exists_hint="fix writes a new copy: give an output path that does not exist",
-    )
+def _check_output_path(path: Path, out: Path, inputs: Inputs) -> None:
     if path.is_dir():
         src, dst = path.resolve(), out.resolve()
         if dst == src or src in dst.parents:
@@ -417,6 +412,12 @@ def _check_output_path(path: Path, out: Path) -> None:
                 f"{out} lies inside the submission {path}",
                 "write the repaired copy outside the submission folder",
             )
+    check_target(
+        out,
+        replace=False,
+        exists_hint="fix writes a new copy: give an output path that does not exist",
+        inputs=inputs.adding(path),
+    )
 
 
 def _unshipped(name: str, layout: Layout, notes: Mapping[str, Diagnostic]) -> Change:
@@ -483,7 +484,7 @@ def fix_submission(
     the track's ImageNet-S ids (``synsets``: the ImageNet-1k class order).
     """
     sink_progress = progress or NoProgress()
-    _check_output_path(path, out)
+    _check_output_path(path, out, Inputs.of(*sources.paths, synsets))
     source = open_source(path)
     if not source.entries:
         why = source.diagnostics[0].message if source.diagnostics else f"{path} holds no file"
