@@ -212,10 +212,11 @@ def _read(path: Path) -> _Loaded:
         return _Loaded()
     except OSError as exc:
         return _Loaded(problem=f"cannot be opened ({exc.strerror or exc})")
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        return _Loaded(problem="is not a regular file")
     with open(fd, "rb") as handle:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            return _Loaded(problem="is not a regular file")
         try:
             return _parse(handle, info.st_size)
         except (OSError, ValueError, OverflowError, struct.error) as exc:
