@@ -106,6 +106,12 @@ CODE_DOCS: dict[Code, CodeDoc] = {
         "Zip only the submission folder (wnid folders, method.txt, match.json), e.g. with "
         "`submitkit pack`.",
     ),
+    Code.ZIP_FILE_AND_FOLDER: CodeDoc(
+        "n01443537                                  (a file)\n"
+        "n01443537/ILSVRC2012_val_00000994.png      (a mask in a folder of the same name)",
+        "Remove or rename the file that has a folder's name, then zip the folder again "
+        "(`submitkit pack` writes only what a submission holds).",
+    ),
     Code.ZIP_SYMLINK: CodeDoc(
         "latest.png -> n01443537/ILSVRC2012_val_00000994.png   (a link stored in the zip)",
         "Zip the files themselves (`zip -r` without `--symlinks`, or `submitkit pack`).",
