@@ -296,3 +296,41 @@ def test_an_output_name_up_to_the_file_system_limit_is_written(tmp_path: Path, l
     write_text_atomic(out, "x")
     assert out.read_text() == "x"
     assert [p.name for p in tmp_path.iterdir()] == [out.name]
+
+
+# --- every path printed goes through the one escape ------------------------------------
+
+FORGED = "PASSED: 0 error(s), 0 warning(s)"
+
+
+@pytest.fixture(scope="module")
+def forged_root(world: World) -> Path:
+    """A submission whose own folder name holds a line break and a forged verdict."""
+    return Path(shutil.copytree(world.sub, world.root / f"run\n{FORGED}\n"))
+
+
+def _forged(w: World, root: Path, out: Path) -> dict[str, list[str]]:
+    sub, ds = str(root), str(w.ds)
+    return {
+        "check": ["check", sub, "--dataset", ds],
+        "evaluate": ["evaluate", sub, "--dataset", ds, "--per-image", str(out / "p.csv")],
+        "pack": ["pack", sub, "--dataset", ds, "--protocol", "free", "--dry-run"],
+        "fix": ["fix", sub, "--dataset", ds, "-o", str(out / "fixed")],
+        "preview": ["preview", sub, "--dataset", ds, "-o", str(out / f"p\n{FORGED}.png")],
+        "compare": ["compare", sub, sub, "--dataset", ds, "--bootstrap", "10"],
+        "match": ["match", sub, "--dataset", ds, "-o", str(out / f"m\n{FORGED}.json")],
+    }
+
+
+@pytest.mark.parametrize(
+    "command", ["check", "evaluate", "pack", "fix", "preview", "compare", "match"]
+)
+def test_a_line_break_in_the_submission_folder_cannot_forge_a_report_line(
+    world: World, forged_root: Path, command: str, tmp_path: Path
+) -> None:
+    result = runner.invoke(app, _forged(world, forged_root, tmp_path)[command])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert result.exit_code in (0, 1), result.output
+    lines = result.output.splitlines()
+    assert not any(line.startswith(FORGED) for line in lines), result.output
+    assert "\\x0aPASSED" in result.output, result.output  # the name is shown, escaped

@@ -40,6 +40,7 @@ from submitkit.core.document import Document
 from submitkit.core.errors import EnvironmentProblem, UsageError
 from submitkit.core.exits import exit_code
 from submitkit.core.progress import NoProgress, ProgressSink
+from submitkit.core.safetext import printable
 from submitkit.core.workers import run_ordered
 from submitkit.core.zipwrite import DeterministicZip
 from submitkit.inputs import png
@@ -835,9 +836,10 @@ def _relabel_changes(
 
 def summary_lines(result: FixResult, examples: int = 5) -> list[str]:
     """The change summary as plain lines, grouped by kind, ``examples`` shown per kind."""
+    # Each line is one line: the paths in it through the one escape (line breaks too).
     lines = [
-        f"submitkit fix {result.submission} ({result.container}) -> "
-        f"{result.output} ({result.output_container})"
+        f"submitkit fix {printable(result.submission)} ({result.container}) -> "
+        f"{printable(str(result.output))} ({result.output_container})"
     ]
     grouped = result.by_kind()
     if not grouped:
@@ -846,7 +848,7 @@ def summary_lines(result: FixResult, examples: int = 5) -> list[str]:
         lines.append(f"  {kind.heading}: {len(changes)}")
         for change in changes[:examples]:
             code = f"[{change.code.value}] " if kind is ChangeKind.left_out and change.code else ""
-            lines.append(f"    {change.path}: {code}{change.detail}")
+            lines.append(f"    {printable(change.path)}: {code}{printable(change.detail)}")
         if len(changes) > examples:
             lines.append(f"    … and {len(changes) - examples} more")
     lines.append(
