@@ -225,3 +225,16 @@ def test_a_huge_pyproject_is_refused_without_reading_it_whole(
     with pytest.raises(SubmitkitError, match="larger than 1 KiB"):
         load_settings({}, cwd=tmp_path, environ={})
     assert seen == [1024]
+
+
+def test_a_counts_file_is_read_up_to_its_cap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from submitkit.core.errors import EnvironmentProblem
+    from submitkit.workflows import analysis
+
+    monkeypatch.setattr(analysis, "MAX_COUNTS_BYTES", 64)
+    big = tmp_path / "counts.json"
+    big.write_text('{"kind": "submitkit-evaluation-counts", "pad": "' + "x" * 100 + '"}')
+    with pytest.raises(EnvironmentProblem, match=r"counts file .* is larger than 64 bytes"):
+        analysis.read_counts_file(big)

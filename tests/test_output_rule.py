@@ -334,3 +334,15 @@ def test_a_line_break_in_the_submission_folder_cannot_forge_a_report_line(
     lines = result.output.splitlines()
     assert not any(line.startswith(FORGED) for line in lines), result.output
     assert "\\x0aPASSED" in result.output, result.output  # the name is shown, escaped
+
+
+@pytest.mark.parametrize("name", ["manifest -o", "fix -o", "evaluate --per-image"])
+def test_a_command_writes_an_output_whose_name_is_255_bytes(
+    world: World, name: str, tmp_path: Path
+) -> None:
+    argv, suffix = OUTPUTS[name]
+    out = tmp_path / ("é" * 100 + "o" * (55 - len(suffix)) + suffix)  # 255 bytes in UTF-8
+    assert len(os.fsencode(out.name)) == 255
+    result = runner.invoke(app, argv(world, out))
+    assert result.exit_code in (0, 1), result.output  # fix's copy has findings of its own
+    assert out.is_file() and [p.name for p in tmp_path.iterdir()] == [out.name]
