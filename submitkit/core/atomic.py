@@ -104,9 +104,9 @@ def check_target(
     """
     held = inputs.holding(path)
     if held is not None:
-        where = "is" if _real(path) == _real(held) else "lies inside"
+        where = "is" if _real(path) == _real(held) else f"lies inside {held},"
         raise UsageError(
-            f"{path} {where} {held}, which this run reads: an output never replaces an input",
+            f"{path} {where} an input this run reads: an output never replaces an input",
             _ELSEWHERE,
         )
     _refuse_kind(path)
