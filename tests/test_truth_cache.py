@@ -343,27 +343,42 @@ def _in_thread(case: Path):  # type: ignore[no-untyped-def]
     return box[0]
 
 
-@pytest.mark.parametrize("kind", ["fifo", "folder", "link"])
-def test_something_else_where_the_cache_file_belongs_is_ignored_never_an_error(
+@pytest.mark.parametrize("kind", ["fifo", "link"])
+def test_a_fifo_or_link_where_the_cache_file_belongs_is_warned_once_and_replaced(
     cached: tuple[Path, object], kind: str
 ) -> None:
     case, reference = cached
     path = _cache_file(case)
     kept = path.with_name("kept.bin")
     path.rename(kept)
+    before = kept.read_bytes()
     if kind == "fifo":
         os.mkfifo(path)
-    elif kind == "folder":
-        path.mkdir()
     else:
         path.symlink_to(kept)
-    for _ in range(2):  # left where it is (never removed), it is warned about on each run
+    first = _in_thread(case)
+    assert first.scores == reference and first.truth_from_cache == 0
+    assert len(_warned(first)) == 1
+    assert stat.S_ISREG(os.lstat(path).st_mode)  # rebuilt in its place
+    assert kept.read_bytes() == before  # a link's target is never written through
+    second = _in_thread(case)
+    assert second.scores == reference and second.truth_from_cache > 0
+    assert not _warned(second)
+
+
+def test_a_folder_where_the_cache_file_belongs_is_ignored_and_left_alone(
+    cached: tuple[Path, object],
+) -> None:
+    case, reference = cached
+    path = _cache_file(case)
+    path.unlink()
+    path.mkdir()
+    (path / "someone's").write_text("kept")
+    for _ in range(2):  # never removed, so warned about on each run
         evaluation = _in_thread(case)
         assert evaluation.scores == reference and evaluation.truth_from_cache == 0
         assert len(_warned(evaluation)) == 1
-    mode = os.lstat(path).st_mode
-    expected = {"fifo": stat.S_ISFIFO, "folder": stat.S_ISDIR, "link": stat.S_ISLNK}[kind]
-    assert expected(mode)
+    assert (path / "someone's").read_text() == "kept"
 
 
 def test_an_absent_cache_is_not_warned_about(case: Path) -> None:

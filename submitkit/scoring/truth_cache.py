@@ -27,8 +27,9 @@ checksum of its runs and its own shape, verified when it is served. Anything
 that fails (a foreign or truncated file, bad bytes, a malformed index, a FIFO,
 a folder or a link where the file belongs) is ignored, recorded once in
 :attr:`TruthCache.problem` for the run to warn about, and the masks are decoded
-from their PNGs; the file is rewritten with what was decoded. It is never an
-error and never a number.
+from their PNGs; the file is rewritten with what was decoded (a link or FIFO
+in its place is replaced; a folder is left alone). It is never an error and
+never a number.
 """
 
 from __future__ import annotations
@@ -269,6 +270,21 @@ def _entries(header: Any) -> tuple[dict[str, list[Any]], int]:
     return dict(entries), int(total)
 
 
+def _clear_stray(path: Path) -> None:
+    """Unlink a link, FIFO or socket standing where the cache file belongs.
+
+    The cache folder is submitkit's own, so its entry is ours to replace: the
+    link itself goes, never what it points to. A folder is left alone (its
+    contents may be someone's), and the cache stays off while it is there.
+    """
+    try:
+        mode = os.lstat(path).st_mode
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            os.unlink(path)
+    except OSError:
+        return
+
+
 def _padded(n: int) -> int:
     return (n + 7) // 8 * 8
 
@@ -287,6 +303,7 @@ def _write(path: Path, entries: dict[str, Entry]) -> None:
             _checksum(e.height, e.width, e.runs),
         ]
         start += count
+    _clear_stray(path)
     header = json.dumps({"version": 2, "runs": start, "entries": index}).encode("utf-8")
     header += b" " * (_padded(_HEAD.size + len(header)) - _HEAD.size - len(header))
     try:
