@@ -37,7 +37,10 @@ def id_map(value: object, what: str) -> npt.NDArray[np.integer[Any]]:
             "give one image at a time as a 2-D array (squeeze batch or channel axes)",
         )
     if arr.size == 0:
-        raise InputError(f"{what} is empty ({arr.shape[0]}{_X}{arr.shape[1]})")
+        raise InputError(
+            f"{what} is empty ({arr.shape[1]}{_X}{arr.shape[0]})",
+            "give the id map of a whole image (at least one pixel)",
+        )
     return arr
 
 

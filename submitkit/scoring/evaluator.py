@@ -121,7 +121,10 @@ class Evaluator:
 
     def counts(self) -> PerImageCounts:
         """The exact per-image cells counted so far, images in the order they came."""
-        joined = PerImageCounts.concat(self.k, self._parts)
+        parts = [p for p in self._parts if p.n]
+        if not parts:
+            return PerImageCounts.from_images(self.k, [], [])
+        joined = parts[0] if len(parts) == 1 else PerImageCounts.concat(self.k, parts)
         return replace(joined, names=[str(i) for i in range(joined.n)])
 
     def compute(self, bootstrap: int = 0, seed: int = 0, level: float = 0.95) -> EvaluatorScores:
