@@ -21,7 +21,7 @@ from submitkit._version import __version__
 if TYPE_CHECKING:
     from submitkit.checks.report import Report, Status
     from submitkit.core.diagnostics import Code, Diagnostic, Severity
-    from submitkit.core.errors import SubmitkitError
+    from submitkit.core.errors import EnvironmentProblem, InputError, SubmitkitError, UsageError
     from submitkit.scoring.evaluator import Evaluator, EvaluatorScores
     from submitkit.workflows.api import check, compare, evaluate, fix, match, pack
     from submitkit.workflows.writer import SubmissionWriter, WriteRefused
@@ -41,6 +41,9 @@ _LAZY = {
     "Diagnostic": "submitkit.core.diagnostics",
     "Severity": "submitkit.core.diagnostics",
     "SubmitkitError": "submitkit.core.errors",
+    "UsageError": "submitkit.core.errors",
+    "EnvironmentProblem": "submitkit.core.errors",
+    "InputError": "submitkit.core.errors",
     "Report": "submitkit.checks.report",
     "Status": "submitkit.checks.report",
 }
@@ -48,13 +51,16 @@ _LAZY = {
 __all__ = [
     "Code",
     "Diagnostic",
+    "EnvironmentProblem",
     "Evaluator",
     "EvaluatorScores",
+    "InputError",
     "Report",
     "Severity",
     "Status",
     "SubmissionWriter",
     "SubmitkitError",
+    "UsageError",
     "WriteRefused",
     "__version__",
     "check",

@@ -167,3 +167,15 @@ def test_failures_raise_the_error_the_command_prints(command: list[str], call: A
 def test_a_bad_keyword_is_named_as_a_keyword() -> None:
     with pytest.raises(UsageError, match=r"the argument split= = 'train'"):
         submitkit.check(VALID, split="train")
+
+
+def test_unset_arguments_come_from_the_environment_as_the_commands_flags_do(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SUBMITKIT_MANIFEST", str(MANIFEST))
+    monkeypatch.setenv("SUBMITKIT_PROTOCOL", "unsupervised")
+    report = submitkit.check(VALID)
+    code, printed = cli_json("check", str(VALID))
+    assert code == 1 and "P004" in {d.code.value for d in report.diagnostics}
+    same(report, printed)
+    assert submitkit.check(VALID, protocol="semi").status.value == "PASSED"  # keywords win
