@@ -112,6 +112,10 @@ def test_intervals_are_evaluates_for_the_same_seed() -> None:
     scores = _fed(case, folder).compute(bootstrap=200, seed=5)
     assert scores.intervals is not None and set(scores.intervals) == set(HEADLINE)
     assert scores.intervals == evaluated.intervals
+    assert scores.class_intervals is not None and len(scores.class_intervals) == 51
+    assert [scores.class_intervals[row.id] for row in evaluated.classes] == [
+        row.interval for row in evaluated.classes
+    ]
     assert scores.bootstrap is not None and scores.bootstrap.samples == 200
     assert _fed(case, folder).compute(bootstrap=200, seed=6).intervals != scores.intervals
     assert _fed(case, folder).compute().intervals is None

@@ -155,3 +155,17 @@ def test_test_split_masks_go_where_the_official_list_files_them(
     assert (out / listed).is_file() and not (out / moved[0].removesuffix(".JPEG")).exists()
     report = submitkit.check(out, toolbox=toolbox, track=50, split="test", protocol="unsupervised")
     assert report.status.value == "PASSED", report.diagnostics[:3]
+
+
+def test_a_writer_dropped_without_closing_leaves_nothing(tmp_path: Path) -> None:
+    import gc
+
+    name, (h, w) = sorted(_images().items())[0]
+    writer = submitkit.SubmissionWriter(
+        tmp_path / "sub", track=50, split="validation", manifest=MANIFEST
+    )
+    writer.write(name, _ids(h, w))
+    assert len(list(tmp_path.iterdir())) == 1  # the hidden temporary folder
+    del writer
+    gc.collect()
+    assert list(tmp_path.iterdir()) == []

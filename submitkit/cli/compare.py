@@ -43,7 +43,10 @@ def compare(
     protocol: ProtocolOpt = None,
     synsets: Annotated[
         Path | None,
-        typer.Option(help="wnid-to-name list (default: in --dataset).", show_default=False),
+        typer.Option(
+            help="wnid-to-name list over the built-in names (default: in --dataset).",
+            show_default=False,
+        ),
     ] = None,
     bootstrap: BootstrapOpt = 1000,
     seed: SeedOpt = 0,

@@ -62,7 +62,8 @@ def evaluate(
     synsets: Annotated[
         Path | None,
         typer.Option(
-            help="wnid-to-name list (default: LOC_synset_mapping.txt in --dataset).",
+            help="wnid-to-name list over the built-in names (default: LOC_synset_mapping.txt "
+            "in --dataset).",
             show_default=False,
         ),
     ] = None,

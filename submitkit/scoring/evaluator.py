@@ -26,6 +26,7 @@ from submitkit.scoring.bootstrap import (
     HEADLINE,
     BootstrapInfo,
     check_settings,
+    class_intervals,
     percentile_interval,
     replicate,
 )
@@ -42,6 +43,8 @@ class EvaluatorScores(Scores):
 
     intervals: dict[str, list[float | None]] | None = None
     """With ``compute(bootstrap=N)``: metric -> [low, high], percentile bootstrap over images."""
+    class_intervals: list[list[float]] | None = None
+    """With ``compute(bootstrap=N)``: [low, high] of the IoU of each class 0..K."""
     bootstrap: BootstrapInfo | None = None
     """With ``compute(bootstrap=N)``: resamples, seed and level."""
 
@@ -76,8 +79,8 @@ class Evaluator:
 
     def update(
         self,
-        prediction: object,
-        ground_truth: object,
+        prediction: npt.ArrayLike,
+        ground_truth: npt.ArrayLike,
         match: Mapping[int, int] | None = None,
     ) -> None:
         """Count one image: its predicted and ground-truth id maps, the same H x W."""
@@ -146,8 +149,11 @@ class Evaluator:
             raise UsageError(str(exc).replace("--", "")) from exc
         reps = replicate(counts, bootstrap, seed)
         found = {m: list(percentile_interval(reps.metrics[m], level)) for m in HEADLINE}
+        per_class = [[float(low), float(high)] for low, high in class_intervals(reps.ious, level)]
         info = BootstrapInfo(samples=bootstrap, seed=seed, level=level)
-        return EvaluatorScores(**scores.model_dump(), intervals=found, bootstrap=info)
+        return EvaluatorScores(
+            **scores.model_dump(), intervals=found, class_intervals=per_class, bootstrap=info
+        )
 
     def _check_truth(self, gt: npt.NDArray[np.integer[Any]]) -> None:
         low, high = id_range(gt)

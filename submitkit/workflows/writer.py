@@ -14,12 +14,15 @@ without an error, and never over an existing folder.
 from __future__ import annotations
 
 import contextlib
+import shutil
+import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 from pydantic import BaseModel, Field
 
 from submitkit.benchmark.protocols import Protocol
@@ -105,6 +108,8 @@ class SubmissionWriter:
         check_target(self.folder, replace=False, exists_hint="write a new folder")
         self._stack = contextlib.ExitStack()
         self._tmp = self._stack.enter_context(atomic_folder(self.folder))
+        # A writer dropped without close() (a crashed notebook cell) leaves no temporary folder.
+        self._finalizer = weakref.finalize(self, shutil.rmtree, self._tmp, True)
         self._closed: WrittenSubmission | None = None
 
     def __enter__(self) -> SubmissionWriter:
@@ -121,7 +126,7 @@ class SubmissionWriter:
         else:
             self.abort(exc)
 
-    def write(self, image: str, ids: object) -> str:
+    def write(self, image: str, ids: npt.ArrayLike) -> str:
         """Encode ``ids`` (H x W class or cluster ids) as the mask of ``image``.
 
         ``image`` is a stem (``ILSVRC2012_val_00000001``) or a path from the
@@ -147,6 +152,7 @@ class SubmissionWriter:
         for file, text in self._extras.items():
             (self._tmp / file).write_text(text, encoding="utf-8")
         self._stack.close()
+        self._finalizer.detach()
         missing = [k for k in self.manifest.images if k not in self._written]
         self._closed = WrittenSubmission(
             folder=str(self.folder),
