@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,6 +20,7 @@ from submitkit.benchmark.protocols import Protocol
 from submitkit.benchmark.tracks import Split
 from submitkit.core.errors import UsageError
 from submitkit.inputs.files import read_user_text
+from submitkit.inputs.manifest import ManifestSources
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -173,12 +175,14 @@ def load_settings(
     flags: dict[str, Any],
     cwd: Path | None = None,
     environ: dict[str, str] | None = None,
+    named: Callable[[str], str] | None = None,
 ) -> Settings:
     """Merge pyproject.toml < environment < flags (``None`` flags are unset).
 
     An error names the setting and where it came from (the option, the
     environment variable, or the pyproject.toml file), and suggests the nearest
-    valid name for an unknown one.
+    valid name for an unknown one. ``named`` says how a flag is called where it
+    came from (the Python API passes keyword arguments, not options).
     """
     cwd = cwd or Path.cwd()
     merged: dict[str, Any] = {}
@@ -193,7 +197,7 @@ def load_settings(
         merged[key], origin[key] = value, f"the environment variable {ENV_PREFIX}{key.upper()}"
     for key, value in flags.items():
         if value is not None:
-            merged[key], origin[key] = value, f"the option --{key.replace('_', '-')}"
+            merged[key], origin[key] = value, (named or _option)(key)
     try:
         return Settings.model_validate(merged)
     except ValidationError as exc:
@@ -204,6 +208,25 @@ def load_settings(
             f"{origin.get(key, 'the configuration')} = {shown}: {_reason(key, first['msg'])}",
             _accepted(key),
         ) from exc
+
+
+def _option(key: str) -> str:
+    return f"the option --{key.replace('_', '-')}"
+
+
+def sources_of(settings: Settings) -> ManifestSources:
+    """Where the expected names (and sizes) come from: toolbox, dataset, manifest."""
+    return ManifestSources(settings.toolbox, settings.dataset, settings.manifest)
+
+
+def submission_of(settings: Settings) -> Path:
+    """The submission a run is about; a usage error when none is given or configured."""
+    if settings.submission is None:
+        raise UsageError(
+            "no submission given",
+            "pass its folder or zip, or set `submission` in [tool.submitkit] of pyproject.toml",
+        )
+    return settings.submission
 
 
 def _refuse_unknown(table: dict[str, Any], pyproject: Path) -> None:
