@@ -319,3 +319,30 @@ def test_module_entry_point(tmp_path: Path) -> None:
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert usage.returncode == 2, usage.stdout + usage.stderr
+
+
+def _cli_text(name: str, *extra: str) -> str:
+    args = ["check", str(SUBMISSIONS / name), "--manifest", str(MANIFEST), "--quiet"]
+    result = CliRunner().invoke(app, [*args, "--jobs", "1", *INDEX[name]["args"], *extra])
+    return result.stdout
+
+
+@pytest.mark.parametrize("name", WARN + INFO)
+def test_a_finding_has_one_severity_in_text_json_counts_and_quick(name: str) -> None:
+    # J006 under the fully unsupervised protocol is info: its text header, the JSON,
+    # the counts and --quick (which verifies less, but judges match.json the same) agree.
+    code = _code_of(name).value
+    _, report = cli_check(name)
+    severities = {d["severity"] for d in report["diagnostics"] if d["code"] == code}
+    assert len(severities) == 1, report["diagnostics"]
+    severity = severities.pop()
+    text = _cli_text(name)
+    assert f"{code} {severity} " in text, text
+    warnings = sum(1 for d in report["diagnostics"] if d["severity"] == "warning")
+    assert report["warnings"] == warnings
+    assert f"0 error(s), {warnings} warning(s)" in text
+    if code in PIXEL_CODES or code == "J005":  # which keys the masks use needs their pixels
+        return
+    _, quick = cli_check(name, "--quick")
+    assert {(d["code"], d["severity"]) for d in quick["diagnostics"]} >= {(code, severity)}
+    assert f"{code} {severity} " in _cli_text(name, "--quick")

@@ -109,8 +109,9 @@ class CheckRun:
                 used.update(result.ids or ())
             usage = match_usage_findings(self.match, used, self.match_shown, self.protocol)
             if not decoded:
-                # Without pixels, which keys are used is unknown: keep the protocol finding only.
-                usage = [d for d in usage if d.code is Code.MATCH_OUTSIDE_UNSUPERVISED]
+                # Without pixels, which keys are used is unknown; what match.json maps where
+                # (J006, J008) is judged from the file alone, so --quick reports it the same.
+                usage = [d for d in usage if d.code is not Code.MATCH_UNUSED_KEY]
             diags += usage
         self.report.diagnostics = diags
         self.report.counts.masks_inspected = len(self.masks)

@@ -407,8 +407,9 @@ class Code(str, Enum):
         "J006",
         Severity.warning,
         "Several predicted ids map to the same class (over-clustering). A warning, except "
-        "under the fully unsupervised protocol where it is legitimate (reported as info); "
-        "boundaries are taken on the unmapped ids.",
+        "under the fully unsupervised protocol where it is legitimate (reported as info in "
+        "the text, the counts and JSON alike). Judged from match.json alone, so --quick "
+        "reports it too; boundaries are taken on the unmapped ids.",
     )
     MATCH_TOO_LARGE = (
         "J007",

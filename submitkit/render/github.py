@@ -192,13 +192,19 @@ def step_summary(found: Findings) -> str:
     parts = [f"## {found.title}{where}\n\n**{_md(found.status)}**\n"]
     if by_code:
         parts.append("\n| code | name | severity | findings |\n|---|---|---|---:|\n")
-        codes = sorted(by_code, key=lambda c: (_ORDER.index(c.severity), c.value))
+        codes = sorted(by_code, key=lambda c: (_ORDER.index(_severity(by_code[c])), c.value))
         parts += [
-            f"| {c.value} | {c.name} | {c.severity.value} | {len(by_code[c])} |\n" for c in codes
+            f"| {c.value} | {c.name} | {_severity(by_code[c]).value} | {len(by_code[c])} |\n"
+            for c in codes
         ]
         for code in codes:
             parts.append(_code_details(code, by_code[code]))
     return _fit("".join(parts))
+
+
+def _severity(diags: list[Diagnostic]) -> Severity:
+    """The gravest severity the findings of one code carry (a rule may lower a code's own)."""
+    return min((d.severity for d in diags), key=_ORDER.index)
 
 
 def _code_details(code: Code, diags: list[Diagnostic]) -> str:
