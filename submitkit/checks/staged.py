@@ -20,7 +20,7 @@ from submitkit.checks.names import (
     other_split_finding,
 )
 from submitkit.checks.report import Counts, Report, Unverified
-from submitkit.core.diagnostics import Code, Diagnostic
+from submitkit.core.diagnostics import Code, Diagnostic, judged_on
 from submitkit.core.errors import UsageError
 from submitkit.core.progress import NoProgress, ProgressSink
 from submitkit.core.safetext import quoted
@@ -113,7 +113,8 @@ class CheckRun:
                 # (J006, J008) is judged from the file alone, so --quick reports it the same.
                 usage = [d for d in usage if d.code is not Code.MATCH_UNUSED_KEY]
             diags += usage
-        self.report.diagnostics = diags
+        split = self.report.split.value if self.report.split is not None else None
+        self.report.diagnostics = [judged_on(d, split) for d in diags]
         self.report.counts.masks_inspected = len(self.masks)
 
 
@@ -228,13 +229,7 @@ def run_check(
 
     shown = layout.enclosing
     if layout.method is None:
-        diags.append(
-            Code.METHOD_MISSING.at(
-                "method.txt",
-                "the submission has no method.txt",
-                "add method.txt with the six official fields (see `submitkit pack --method`)",
-            )
-        )
+        diags.append(_method_missing(report.split))
     else:
         data = read_small_file(layout, layout.method, MAX_METHOD_BYTES)
         if isinstance(data, Diagnostic):
@@ -286,6 +281,25 @@ def run_check(
             )
         )
     return run
+
+
+def _method_missing(split: Split | None) -> Diagnostic:
+    """T001, worded for the split: validation predictions are scored, not uploaded."""
+    if split is Split.validation:
+        return Code.METHOD_MISSING.at(
+            "method.txt",
+            "no method.txt: the official evaluator reads none for validation predictions, "
+            "but a test upload needs one",
+            "nothing to do for a validation score; for the test upload, write method.txt "
+            "with the six official fields (docs/method-txt.md), or let pack write it from "
+            "its --method option",
+        )
+    return Code.METHOD_MISSING.at(
+        "method.txt",
+        "the submission has no method.txt",
+        "add method.txt with the six official fields (docs/method-txt.md), or let pack "
+        "write it into the zip from its --method option",
+    )
 
 
 def read_small_file(layout: Layout, name: str, limit: int) -> bytes | Diagnostic:

@@ -274,7 +274,8 @@ CODE_DOCS: dict[Code, CodeDoc] = {
     Code.METHOD_MISSING: CodeDoc(
         "n01443537/...\n(no method.txt at the root)",
         "Add method.txt with the six fields (see docs/method-txt.md), or let `submitkit pack` "
-        "write it from `--method FILE` or `[tool.submitkit.method]`.",
+        "write it from `--method FILE` or `[tool.submitkit.method]`. Validation predictions "
+        "(PASS writes no method.txt for them) need none: there it is a warning.",
     ),
     Code.METHOD_FIELD_MISSING: CodeDoc(
         "Method name: PASS\nTraining data: ImageNet-S50 train\nTraining scheme: SSL\n"
@@ -283,7 +284,10 @@ CODE_DOCS: dict[Code, CodeDoc] = {
     ),
     Code.METHOD_FIELD_EMPTY: CodeDoc("Networks:", "Write a value after the colon."),
     Code.METHOD_PLACEHOLDER: CodeDoc(
-        "Networks: TODO", "Replace the placeholder with the real value."
+        "Networks: TODO",
+        "Replace the placeholder with the real value. One rule in every field: `null`, "
+        "`TODO`, `<...>` and PASS's defaults (`Method name: example submission`, `null`) are "
+        'placeholders; only `Paper/Project link: null` is not (the official "unpublished").',
     ),
     Code.METHOD_BAD_LINK: CodeDoc(
         "Paper/Project link: see our paper",

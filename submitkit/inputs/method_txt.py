@@ -375,8 +375,18 @@ _PLACEHOLDER_WORD = re.compile(r"\b(?:TODO|TBD|FIXME|XXX)\b")
 _TEMPLATE = re.compile(r"<[A-Za-z][^<>\n]{0,40}>")
 
 
+_PRODUCER_DEFAULTS = frozenset({"example submission"})
+"""Values a producer writes when it was not told: PASS's ``inference.py`` and
+``inference_distance_matching.py`` write ``Method name: example submission`` and ``null``
+in every other field they were given no value for."""
+
+
 def _placeholder(name: str, value: str) -> bool:
+    """One rule for every field; only the link's ``null`` (official: unpublished) is exempt,
+    by its caller, and angle brackets are text in a free description."""
     if _PLACEHOLDER_VALUE.fullmatch(value) or _PLACEHOLDER_WORD.search(value):
+        return True
+    if " ".join(value.split()).casefold() in _PRODUCER_DEFAULTS:
         return True
     # Angle brackets are ordinary text in a description (`<mask>` tokens, a < b).
     return name != DESCRIPTION and _TEMPLATE.search(value) is not None
