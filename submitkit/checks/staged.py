@@ -10,6 +10,7 @@ from pathlib import Path
 
 from submitkit.benchmark.protocols import Protocol
 from submitkit.benchmark.tracks import TRACKS, Split
+from submitkit.checks.commands import Given
 from submitkit.checks.masks import MaskResult, MaskTask, id_findings, inspect_masks
 from submitkit.checks.names import (
     COUNT_TOLERANCE,
@@ -113,6 +114,8 @@ class CheckRun:
                 # (J006, J008) is judged from the file alone, so --quick reports it the same.
                 usage = [d for d in usage if d.code is not Code.MATCH_UNUSED_KEY]
             diags += usage
+        ids = [max(r.ids) for r in self.masks if r.ids]
+        self.report.largest_id = max(ids) if ids and decoded else None
         split = self.report.split.value if self.report.split is not None else None
         self.report.diagnostics = [judged_on(d, split) for d in diags]
         self.report.counts.masks_inspected = len(self.masks)
@@ -181,6 +184,7 @@ def run_check(
         strict=strict,
         counts=Counts(files=len(source.entries)),
     )
+    report.given = Given(sources.toolbox, sources.dataset, sources.manifest, track, split, protocol)
     diags: list[Diagnostic] = list(source.diagnostics)
     run = CheckRun(report=report)
     layout = read_layout(source)
@@ -316,7 +320,7 @@ def read_small_file(layout: Layout, name: str, limit: int) -> bytes | Diagnostic
             return Code.ZIP_CORRUPT.at(
                 shown,
                 f"{quoted(shown)} cannot be read from the zip: {exc}",
-                "re-create the zip from the submission folder (see `submitkit pack`)",
+                "re-create the zip from the submission folder (`submitkit pack --help`)",
             )
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         return Code.UNREADABLE_ENTRY.at(

@@ -19,19 +19,23 @@ from pydantic import BaseModel, Field, PrivateAttr
 
 from submitkit.benchmark.protocols import MANY_TO_ONE_PROTOCOLS, Protocol
 from submitkit.benchmark.tracks import TRACKS, Split
+from submitkit.checks.commands import Given, command, fresh_path
 from submitkit.checks.masks import MaskResult, inspect_masks
+from submitkit.checks.names import best_other_list
 from submitkit.checks.report import Report
 from submitkit.checks.staged import CheckRun, run_check
 from submitkit.core.diagnostics import Code, Diagnostic, Severity
 from submitkit.core.document import Document
 from submitkit.core.errors import EnvironmentProblem, UsageError
 from submitkit.core.progress import NoProgress, ProgressSink
+from submitkit.inputs.layout import read_layout
 from submitkit.inputs.manifest import (
     TRUTH_FOLDER,
     ManifestSources,
     dataset_split_dir,
     dataset_truth_dir,
 )
+from submitkit.inputs.source import open_source
 from submitkit.scoring.bootstrap import BootstrapInfo
 from submitkit.scoring.counts import PerImageCounts
 from submitkit.scoring.engine import (
@@ -222,6 +226,8 @@ def _validation_check(
 ) -> CheckRun:
     if sources.dataset is None and ground_truth is None:
         raise UsageError("scoring needs the ground truth", "give --dataset DIR")
+    if ground_truth is None and track is None:
+        _refuse_test_predictions(path, sources)
     return run_check(
         path,
         sources=sources,
@@ -234,6 +240,40 @@ def _validation_check(
         match_file=match_file,
         defer_pixels=True,
     )
+
+
+def _refuse_test_predictions(path: Path, sources: ManifestSources) -> None:
+    """UsageError when the predictions are a test split's: there is no ground truth to score.
+
+    Their names (with --toolbox) or their count name the test list; guessing a
+    validation list instead (the 919 track's holds many test images of the 50 and
+    300 tracks) would only fail later on a ground-truth folder the copy lacks.
+    """
+    predictions = list(read_layout(open_source(path)).predictions)
+    stems = {key.split("/", 1)[-1] for key in predictions}
+    found = best_other_list(stems, sources, None, whole=True) if stems else None
+    if found is not None:
+        pair: tuple[int, Split] | None = found[0]
+    else:
+        n = len(predictions)
+        sizes = [(k, s) for k in TRACKS for s in Split if TRACKS[k].count(s) == n]
+        pair = sizes[0] if len(sizes) == 1 else None
+    if pair is None or pair[1] is not Split.test:
+        return
+    k = pair[0]
+    check = command("check", path, *_sources_of(sources), "--track", str(k), "--split", "test")
+    raise UsageError(
+        f"these {len(predictions)} predictions are {TRACKS[k].name}'s test images: evaluate "
+        "scores validation predictions against their ground truth, which the test split "
+        "does not publish (the leaderboard scores test predictions)",
+        f"check them for the upload: `{check}`",
+    )
+
+
+def _sources_of(sources: ManifestSources) -> list[str]:
+    # Only the official lists: a validation manifest or a copy without the test
+    # folder would stop the check as printed.
+    return Given(toolbox=sources.toolbox).sources()
 
 
 def _header_stage_passed(run: CheckRun, jobs: int, progress: ProgressSink) -> bool:
@@ -309,7 +349,22 @@ def run_evaluate(
     if not scorable(run) or not passed.complete:
         # A mask that could not be read, or an id the evaluator would choke on: no score.
         return Scored(check=run)
-    return Scored(check=run, evaluation=evaluation_of(passed, k, matched=run.match is not None))
+    evaluation = evaluation_of(passed, k, matched=run.match is not None)
+    evaluation.warnings = [_match_hint(d, run.report) for d in evaluation.warnings]
+    return Scored(check=run, evaluation=evaluation)
+
+
+def _match_hint(diag: Diagnostic, report: Report) -> Diagnostic:
+    """E001's hint as the two commands to run, with this run's submission and sources."""
+    if diag.code is not Code.IDS_LOOK_UNMATCHED:
+        return diag
+    out = fresh_path("match.json")
+    given = report.given
+    track = ["--track", str(given.track)] if given.track is not None else []
+    match = command("match", report.submission, *given.sources(), *track, "-o", out)
+    evaluate = command("evaluate", report.submission, *given.sources(), *track, "--match", out)
+    hint = f"run `{match}`, then `{evaluate}`"
+    return diag.model_copy(update={"hint": hint})
 
 
 @dataclass
