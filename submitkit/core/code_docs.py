@@ -367,4 +367,13 @@ CODE_DOCS: dict[Code, CodeDoc] = {
         "protocol: `submitkit match SUB --dataset DS -o match.json --clusters 100 --protocol "
         "unsupervised` ([matching](../matching.md#ids-above-k)).",
     ),
+    Code.BACKGROUND_MAPPED: CodeDoc(
+        "submitkit match outputs/s50-val-clusters --dataset ~/data/ImageNetS --clusters 100 "
+        "--protocol unsupervised -o match.json\n"
+        "  E003 id 88 is the background cluster (93% of its pixels are background) and the "
+        "matching maps it to class 12",
+        "Write 0 for the background cluster in the masks (the official matching keeps id 0 as "
+        "background and matches ids 1..K), then match again "
+        "([matching](../matching.md#ties-and-the-tie-break-policy)).",
+    ),
 }

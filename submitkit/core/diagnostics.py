@@ -568,6 +568,15 @@ class Code(str, Enum):
         "official matching would leave them out and the match.json written would not map "
         "them. Over-clustered predictions need --clusters N --protocol unsupervised.",
     )
+    BACKGROUND_MAPPED = (
+        "E003",
+        Severity.warning,
+        "`match` mapped the background cluster (the id most ground-truth background pixels "
+        "get, at least half of its own pixels background) to a foreground class: every "
+        "background pixel it covers counts against that class, and Acc and that class's "
+        "IoU fall. The official matching treats id 0 as background and matches ids 1..K.",
+        UPLOAD_ONLY,
+    )
 
 
 class Diagnostic(BaseModel):

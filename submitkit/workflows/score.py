@@ -56,7 +56,7 @@ from submitkit.scoring.matching import (
     mapped_miou,
 )
 from submitkit.scoring.metrics import Scores
-from submitkit.scoring.tiebreak import official_mapping
+from submitkit.scoring.tiebreak import munkres1_mapping, official_mapping, pass_mapping
 from submitkit.scoring.ties import Ties, find_ties
 from submitkit.scoring.truth_cache import TruthCache
 from submitkit.workflows.analysis import (
@@ -73,8 +73,20 @@ from submitkit.workflows.analysis import (
     worst_images,
 )
 
-TieBreak = Literal["official", "any"]
-"""``official``: the assignment evaluation/match.py returns; ``any``: SciPy's optimum."""
+TieBreak = Literal["munkres3", "munkres1", "pass", "any"]
+"""Which optimal image-level assignment is written where several tie, named for the code
+it reproduces: evaluation/match.py under munkres 3.x (what `pip install munkres` gives
+since 2026-10) or 1.x (1.1.4: the old leaderboards and most published dictionaries),
+PASS's ``inference.py`` (integer costs), or ``any`` (SciPy's optimum)."""
+
+TIE_ALIASES: dict[str, TieBreak] = {"official": "munkres3"}
+"""Earlier names: ``official`` was the munkres 3.x tie-break before 1.x was reproduced."""
+
+_TIE_MAPPINGS = {
+    "munkres3": lambda square, count: official_mapping(square, count),
+    "munkres1": lambda square, count: munkres1_mapping(square, count),
+    "pass": lambda square, count: pass_mapping(square),
+}
 
 SYNSET_FILES = ("LOC_synset_mapping.txt", "synset_words.txt", "synsets.txt")
 """Files of ``wnid name, synonyms`` lines a dataset folder may hold."""
@@ -388,7 +400,7 @@ def run_match(
     protocol: Protocol | None = None,
     level: MatchLevel = "image",
     clusters: int | None = None,
-    ties: TieBreak = "official",
+    ties: TieBreak = "munkres3",
     jobs: int = 0,
     progress: ProgressSink | None = None,
 ) -> Matched:
@@ -396,7 +408,7 @@ def run_match(
 
     One pass over the masks gathers the agreement statistics; every candidate is
     scored from them (:func:`mapped_miou`). The image-level Hungarian matching
-    (official tie-break unless ``ties="any"``) and a pixel-level one are scored;
+    (with the tie-break ``ties`` names) and a pixel-level one are scored;
     with ``clusters`` above K both many-to-one matchings are added and the one at
     ``level`` is chosen, which only the fully unsupervised protocol admits.
     """
@@ -455,15 +467,14 @@ def _image_hungarian(stats: MatchStatistics, ties: TieBreak) -> tuple[Matching, 
     With more ids than classes it is no longer the official matching (which looks at ids
     1..K only): the best K ids are matched and no tie-break is claimed.
     """
-    if ties == "official" and stats.clusters <= stats.k:
+    if ties != "any" and stats.clusters <= stats.k:
         square = np.zeros((stats.k + 1, stats.k + 1), dtype=np.int64)
         square[: stats.clusters + 1] = stats.images
-        mapping = official_mapping(square, stats.count)
+        mapping = _TIE_MAPPINGS[ties](square, stats.count)
         mapping = {i: c for i, c in mapping.items() if i <= stats.clusters}
         agreement = int(sum(square[i, c] for i, c in mapping.items() if i > 0))
-        return Matching(mapping=mapping, level="image", many_to_one=False, agreement=agreement), (
-            "official"
-        )
+        matching = Matching(mapping=mapping, level="image", many_to_one=False, agreement=agreement)
+        return matching, ties
     return hungarian(stats.images, level="image"), ("any" if stats.clusters <= stats.k else None)
 
 
@@ -499,6 +510,9 @@ def _choose(
     found = None
     if stats.clusters == stats.k:
         found = find_ties(stats.images, stats.pixels, image.mapping)
+    background = background_finding(stats, _total(chosen.mapping, top))
+    if background is not None:
+        run.report.diagnostics = [*run.report.diagnostics, background]
     return Matched(
         check=run,
         candidates=candidates,
@@ -514,25 +528,61 @@ def _label(c: MatchCandidate) -> str:
 
 
 def _notes(candidates: list[MatchCandidate]) -> list[str]:
-    """Why the matching written is written although another scores higher on validation."""
+    """Why the matching written is written although another scores higher on validation:
+    the best candidate, and the official one (image-level Hungarian) where it is neither."""
     written = next(c for c in candidates if c.chosen)
-    better = [c for c in candidates if c.mIoU > written.mIoU + 1e-9]
-    if not better:
+    best = max(candidates, key=lambda c: c.mIoU)
+    if best.mIoU <= written.mIoU + 1e-9:
         return []
-    best = max(better, key=lambda c: c.mIoU)
+    official = next(c for c in candidates if c.level == "image" and not c.many_to_one)
     if best.many_to_one == written.many_to_one:
         how = f"pass --level {best.level} to write it"
     else:
         how = "a one-to-one matching maps only K of the ids; write it with --clusters K"
     why = (
         "it is the official matching (evaluation/match.py)"
-        if written.level == "image" and not written.many_to_one
+        if written is official
         else f"it is the {written.level}-level matching asked for (--level {written.level})"
     )
-    return [
-        f"written: the {_label(written)} ({written.mIoU:.2f}), because {why}; the "
-        f"{_label(best)} scores higher on validation ({best.mIoU:.2f}): {how}"
-    ]
+    note = (
+        f"written: the {_label(written)} ({written.mIoU:.2f}), because {why}; the best on "
+        f"validation is the {_label(best)} ({best.mIoU:.2f}): {how}"
+    )
+    if official is not written and official is not best:
+        note += (
+            f"; the official {_label(official)} (evaluation/match.py) scores {official.mIoU:.2f}"
+        )
+    return [note]
+
+
+BACKGROUND_SHARE = 0.5
+"""A predicted id is the background cluster when at least this share of its pixels are
+ground-truth background ("other") and it holds more of them than any other id, 0 included."""
+
+
+def background_finding(stats: MatchStatistics, mapping: dict[int, int]) -> Diagnostic | None:
+    """E003: the id that predicts the background is mapped to a class (every background
+    pixel it covers then counts against that class)."""
+    pixels = stats.pixels[1:]
+    if not pixels.size or stats.pixels[:, 0].sum() == 0:
+        return None
+    cluster = int(np.argmax(pixels[:, 0])) + 1
+    own = int(stats.pixels[cluster].sum())
+    on_background = int(stats.pixels[cluster, 0])
+    target = mapping.get(cluster, 0)
+    if target == 0 or own == 0 or on_background < BACKGROUND_SHARE * own:
+        return None
+    if on_background <= int(stats.pixels[0, 0]):
+        return None  # id 0 predicts more of the background: the model's background is 0
+    share = on_background / int(stats.pixels[:, 0].sum())
+    return Code.BACKGROUND_MAPPED.at(
+        "",
+        f"id {cluster} is the background cluster ({on_background / own:.0%} of its pixels are "
+        f"background, {share:.0%} of all background pixels) and the matching maps it to class "
+        f"{target}: its background pixels count against class {target}",
+        f"write 0 (other) for id {cluster} in the masks: the matching leaves id 0 as "
+        "background and maps ids 1..K to classes",
+    )
 
 
 def _total(mapping: dict[int, int], top: int) -> dict[int, int]:
