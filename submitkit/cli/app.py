@@ -19,6 +19,7 @@ from submitkit.cli import pack as _pack
 from submitkit.cli import preview as _preview
 from submitkit.cli import schemas as _schemas
 from submitkit.cli import score as _score
+from submitkit.cli import table as _table
 from submitkit.cli import validate_files as _validate_files
 from submitkit.cli.guard import guarded
 from submitkit.cli.options import show_version
@@ -57,6 +58,7 @@ app.command("validate-files")(_validate_files.validate_files_command)
 app.command("evaluate")(_evaluate.evaluate)
 app.command("match")(_match.match)
 app.command("compare")(_compare.compare)
+app.command("table")(_table.table)
 app.command("manifest")(_manifest.manifest_command)
 app.command("score")(_score.score)
 app.command("bundle")(_bundle.bundle)

@@ -22,6 +22,7 @@ from submitkit.workflows.manifest import ManifestWritten
 from submitkit.workflows.pack import PackResult
 from submitkit.workflows.preview import PreviewResult
 from submitkit.workflows.score import EvaluationOutput, MatchOutput
+from submitkit.workflows.table import TableOutput
 
 DOCUMENTS: tuple[type[Document], ...] = (
     Report,
@@ -29,6 +30,7 @@ DOCUMENTS: tuple[type[Document], ...] = (
     FixResult,
     EvaluationOutput,
     ComparisonOutput,
+    TableOutput,
     MatchOutput,
     FilesReport,
     ManifestWritten,
