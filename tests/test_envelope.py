@@ -126,6 +126,7 @@ CASES: dict[str, tuple[Args, int]] = {
         lambda t: ["compare", _broken_golden(t), _golden(t), "--dataset", str(GOLDEN / "dataset")],
         1,
     ),
+    "codes ok": (lambda t: ["codes", "M003"], 0),
     "table ok": (
         lambda t: ["table", _saved_counts(t), _saved_counts(t), "--bootstrap", "20"],
         0,

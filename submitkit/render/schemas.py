@@ -16,6 +16,7 @@ from submitkit.core.atomic import write_text_atomic
 from submitkit.core.document import SCHEMA_DIALECT, Document
 from submitkit.inputs.manifest import Manifest
 from submitkit.inputs.match_json import match_schema
+from submitkit.render.code_pages import CodesOutput
 from submitkit.workflows.compare import ComparisonOutput
 from submitkit.workflows.fix import FixResult
 from submitkit.workflows.manifest import ManifestWritten
@@ -35,6 +36,7 @@ DOCUMENTS: tuple[type[Document], ...] = (
     FilesReport,
     ManifestWritten,
     PreviewResult,
+    CodesOutput,
 )
 """Every document a command prints with --format json; a new command adds its model here."""
 
