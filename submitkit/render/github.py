@@ -177,10 +177,16 @@ def github_property(text: str) -> str:
 
 
 def github_file(submission: str, path: str) -> str:
-    """The submission path joined with a finding's path, with forward slashes."""
+    """The submission path joined with a finding's path, with forward slashes, relative to
+    ``GITHUB_WORKSPACE`` when it lies inside it (GitHub matches annotations to files by
+    their path in the repository, so an absolute path annotates nothing)."""
     joined = "/".join(p.replace("\\", "/") for p in (submission, path) if p)
     # normpath turns "./sub/" + "n01/" into "sub/n01", the form GitHub matches to a file.
-    return posixpath.normpath(joined) if joined else submission
+    file = posixpath.normpath(joined) if joined else submission
+    workspace = os.environ.get("GITHUB_WORKSPACE", "").replace("\\", "/").rstrip("/")
+    if workspace and posixpath.isabs(file) and file.startswith(workspace + "/"):
+        return file[len(workspace) + 1 :]
+    return file
 
 
 def step_summary(found: Findings) -> str:
