@@ -135,7 +135,7 @@ def _grouped(found: Findings, severity: Severity, group: list[Diagnostic]) -> li
                 None,
                 "more findings",
                 f"{count} more findings of {len(rest)} codes ({names})",
-                "see the job summary, or run `submitkit check` locally",
+                "see the job summary, or run the same check locally (text output lists all)",
             )
         )
     return lines
@@ -230,7 +230,7 @@ def _fit(text: str) -> str:
     data = text.encode("utf-8")
     if len(data) <= SUMMARY_LIMIT:
         return text
-    note = "\n\n… cut at GitHub's 1 MiB summary limit; run `submitkit check` for the rest\n"
+    note = "\n\n… cut at GitHub's 1 MiB summary limit; the same check locally lists the rest\n"
     keep = data[: SUMMARY_LIMIT - len(note.encode()) - 64].decode("utf-8", "ignore")
     return keep[: keep.rfind("\n") + 1] + "\n</details>" + note
 
