@@ -133,6 +133,10 @@ def test_top_level_help_fits_80_columns_with_whole_summaries() -> None:
     lines = result.stdout.splitlines()
     assert max(len(line) for line in lines) <= 80
     registered = {info.name for info in app.registered_commands}
-    assert set(SUMMARIES) == registered
+    assert set(SUMMARIES) <= registered
     for name, summary in SUMMARIES.items():
         assert any(line.split() == [name, *summary.split()] for line in lines), name
+    start = lines.index("Commands:")
+    listed = [line for line in lines[start + 1 :] if line.startswith("  ") and line.split()]
+    cut = [line for line in listed if line.split()[0] in registered and line.endswith("...")]
+    assert not cut, f"give these a whole summary in SUMMARIES (cli/app.py): {cut}"
