@@ -329,7 +329,7 @@ CODE_DOCS: dict[Code, CodeDoc] = {
         "or submit to the free protocol.",
     ),
     Code.PROTOCOL_MISMATCH: CodeDoc(
-        "method.txt: Protocol: free\nsubmitkit check SUB --protocol semi",
+        "method.txt: Protocol: free\nsubmitkit check outputs/s50-test --protocol semi",
         "Make the declaration and the leaderboard agree: change the `Protocol:`/`Track:` "
         "line, or check (and submit) for the one declared.",
     ),
@@ -340,7 +340,7 @@ CODE_DOCS: dict[Code, CodeDoc] = {
     ),
     # --- dataset and manifest -------------------------------------------------------
     Code.NAMES_FROM_DATASET: CodeDoc(
-        "submitkit check SUB --dataset ~/data/ImageNetS      (no --toolbox, no --manifest)",
+        "submitkit check outputs/s50-val --dataset ~/data/ImageNetS  (no --toolbox or --manifest)",
         "Give `--toolbox` (a clone of the official toolbox) or a manifest built with it, so "
         "names are checked against the official list.",
     ),
@@ -356,16 +356,19 @@ CODE_DOCS: dict[Code, CodeDoc] = {
     Code.IDS_LOOK_UNMATCHED: CodeDoc(
         "submitkit evaluate outputs/s50-val-clusters --dataset ~/data/ImageNetS\n"
         "  mIoU 1.91; an image-level matching of the same ids would score 31.99",
-        "Compute the matching and score with it: `submitkit match SUB --dataset DS -o "
-        "match.json`, then `submitkit evaluate SUB --dataset DS --match match.json`. The rule "
+        "Compute the matching and score with it: `submitkit match outputs/s50-val-clusters "
+        "--dataset ~/data/ImageNetS -o match.json`, then `submitkit evaluate "
+        "outputs/s50-val-clusters --dataset ~/data/ImageNetS --match match.json` (the warning "
+        "prints both with your paths). The rule "
         "is in [matching](../matching.md#unmatched-ids-in-evaluate).",
     ),
     Code.IDS_ABOVE_CLUSTERS: CodeDoc(
         "submitkit match outputs/s50-val-clusters --dataset ~/data/ImageNetS -o match.json\n"
         "  ids up to 100 found, K = 50",
         "Over-clustered predictions need the number of clusters and the fully unsupervised "
-        "protocol: `submitkit match SUB --dataset DS -o match.json --clusters 100 --protocol "
-        "unsupervised` ([matching](../matching.md#ids-above-k)).",
+        "protocol: `submitkit match outputs/s50-val-clusters --dataset ~/data/ImageNetS -o "
+        "match.json --clusters 100 --protocol unsupervised` "
+        "([matching](../matching.md#ids-above-k)).",
     ),
     Code.BACKGROUND_MAPPED: CodeDoc(
         "submitkit match outputs/s50-val-clusters --dataset ~/data/ImageNetS --clusters 100 "

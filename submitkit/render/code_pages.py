@@ -130,8 +130,9 @@ def code_page(code: Code, examples: Sequence[Mapping[str, Any]]) -> str:
     parts.append(doc.fix)
     if code.policy.fix_repairs:
         parts.append(
-            "`submitkit fix SUB -o OUT` repairs it in a copy where that needs no guess "
-            "(see [fix](../commands/fix.md)); your files are never modified."
+            "`submitkit fix` repairs it in a copy where that needs no guess (the report "
+            "ends with the command for your submission; see [fix](../commands/fix.md)); your "
+            "files are never modified."
         )
     parts.append("[All codes](index.md)")
     return "\n\n".join(parts) + "\n"
