@@ -611,7 +611,6 @@ def build_examples(samples: list[Sample]) -> list[Example]:
     )
 
     # --- method.txt ---
-    b.folder("broken/T001-no-method-txt", "method.txt is missing", "method.txt", drop("method.txt"))
     b.folder(
         "broken/T002-missing-field",
         "method.txt has no Networks: line",
@@ -706,6 +705,13 @@ def build_examples(samples: list[Sample]) -> list[Example]:
         "a README.txt at the root",
         "README.txt",
         put("README.txt", b"Predictions of MiniMask on ImageNet-S50 validation.\n"),
+    )
+    b.folder(
+        "warn/T001-no-method-txt",
+        "method.txt is missing: a warning on validation predictions, which are scored, not "
+        "uploaded (an error for test predictions)",
+        "method.txt",
+        drop("method.txt"),
     )
     b.folder(
         "warn/T004-placeholder",

@@ -16,6 +16,28 @@ from submitkit.inputs.png import encode
 REPO = Path(__file__).resolve().parent.parent
 
 
+SLOW: frozenset[str] = frozenset(
+    {
+        "tests/test_precommit.py::test_check_hook_fails_on_a_broken_submission",
+        "tests/test_precommit.py::test_both_hooks_pass_on_a_good_repository",
+        "tests/test_precommit.py::test_method_hook_fails_on_a_broken_method_txt_and_match_json",
+        "tests/test_interrupt.py::test_ctrl_c_at_ten_moments",
+        "tests/test_interrupt.py::test_sigterm_and_sighup_stop_a_run_as_cleanly_as_ctrl_c",
+        "tests/test_fix_realistic.py::test_mixed_validation_and_test_needs_drop_extra",
+        "tests/test_hint_commands.py::test_every_command_printed_about_the_examples_runs",
+        "tests/test_hint_commands.py::test_every_command_printed_about_the_golden_cases_runs",
+    }
+)
+"""Tests that take 5 s or more each on the 2-core machine (measured with --durations):
+marked ``slow``, so ``pytest -m "not slow"`` is the quick suite (docs/development.md)."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.nodeid.split("[", 1)[0] in SLOW:
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Keep the ground-truth cache of every test run out of the user's ~/.cache."""

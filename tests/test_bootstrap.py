@@ -89,6 +89,25 @@ def test_a_seed_gives_the_same_intervals_and_another_seed_other_ones() -> None:
     assert not np.array_equal(one, other)
 
 
+def test_the_list_order_does_not_move_the_intervals() -> None:
+    # The manifest and the official list name the same images in different orders:
+    # the resamples are drawn over the images sorted by name, so both give one interval.
+    names, images = _counted("t50-small", 50)
+    listed = PerImageCounts.from_images(50, names, images)
+    shuffled = [int(i) for i in np.random.default_rng(11).permutation(len(names))]
+    other = PerImageCounts.from_images(
+        50, [names[i] for i in shuffled], [images[i] for i in shuffled]
+    )
+    for metric in HEADLINE:
+        assert np.array_equal(
+            replicate(listed, 80, seed=2).metrics[metric],
+            replicate(other, 80, seed=2).metrics[metric],
+            equal_nan=True,
+        )
+    a, b = replicate_many([other, listed], 80, seed=2)
+    assert np.all(b.metrics["mIoU"] - a.metrics["mIoU"] == 0)
+
+
 def test_the_interval_holds_the_point_estimate_when_classes_have_enough_images() -> None:
     # Ten copies of each image: every class is held by at least ten images, so a
     # resample rarely misses one (a missed class scores 0, which biases mIoU down).

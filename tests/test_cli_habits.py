@@ -123,3 +123,20 @@ def test_a_missing_synset_list_is_refused_before_scoring(tmp_path: Path) -> None
     result = runner.invoke(app, args)
     assert result.exit_code == 2
     assert "give the LOC_synset_mapping.txt of the ImageNet devkit" in result.stderr
+
+
+def test_top_level_help_fits_80_columns_with_whole_summaries() -> None:
+    from submitkit.cli.app import SUMMARIES
+
+    result = CliRunner().invoke(app, ["-h"], env={"COLUMNS": "80"}, terminal_width=80)
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    registered = {info.name for info in app.registered_commands}
+    assert set(SUMMARIES) <= registered
+    for name, summary in SUMMARIES.items():
+        assert any(line.split() == [name, *summary.split()] for line in lines), name
+    start = lines.index("Commands:")
+    listed = [line for line in lines[start + 1 :] if line.startswith("  ") and line.split()]
+    cut = [line for line in listed if line.split()[0] in registered and line.endswith("...")]
+    assert not cut, f"give these a whole summary in SUMMARIES (cli/app.py): {cut}"

@@ -126,6 +126,11 @@ CASES: dict[str, tuple[Args, int]] = {
         lambda t: ["compare", _broken_golden(t), _golden(t), "--dataset", str(GOLDEN / "dataset")],
         1,
     ),
+    "codes ok": (lambda t: ["codes", "M003"], 0),
+    "table ok": (
+        lambda t: ["table", _saved_counts(t), _saved_counts(t), "--bootstrap", "20"],
+        0,
+    ),
     "evaluate not scored": (
         lambda t: ["evaluate", _broken_golden(t), "--dataset", str(GOLDEN / "dataset")],
         1,
@@ -194,6 +199,15 @@ CASES: dict[str, tuple[Args, int]] = {
 def _schema(name: str) -> dict[str, object]:
     data: dict[str, object] = json.loads((REPO / "schemas" / name).read_text(encoding="utf-8"))
     return data
+
+
+def _saved_counts(tmp: Path) -> str:
+    """A counts file of the golden case (written once per test folder)."""
+    out = tmp / "counts.json"
+    if not out.exists():
+        args = ["evaluate", _golden(tmp), "--dataset", str(GOLDEN / "dataset"), "--quiet"]
+        assert runner.invoke(app, [*args, "--save-counts", str(out)]).exit_code == 0
+    return str(out)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

@@ -100,6 +100,19 @@ def named(case: str, folder: Path) -> list[str]:
     return [*golden(case), "--manifest", str(golden_manifest(case, folder))]
 
 
+def test_the_interval_does_not_depend_on_the_order_of_the_image_list(tmp_path: Path) -> None:
+    # The bundled manifest and the official list name the same images in other orders.
+    sorted_list = named("t50-real", tmp_path)
+    manifest = json.loads(Path(sorted_list[-1]).read_text(encoding="utf-8"))
+    manifest["images"] = dict(reversed(list(manifest["images"].items())))
+    reversed_path = tmp_path / "reversed.json"
+    reversed_path.write_text(json.dumps(manifest), encoding="utf-8")
+    args = ["--bootstrap", "100", "--seed", "3"]
+    one = run_json("evaluate", *sorted_list, *args)
+    other = run_json("evaluate", *golden("t50-real"), "--manifest", str(reversed_path), *args)
+    assert one["intervals"] == other["intervals"]
+
+
 def test_confusions_flag_prints_the_largest_pairs(tmp_path: Path) -> None:
     code, out, _ = run("evaluate", *named("t50-small", tmp_path), "--confusions", "3")
     assert code == 0

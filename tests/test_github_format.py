@@ -89,7 +89,8 @@ def check_github(sub: Path, *extra: str) -> Result:
     return runner.invoke(app, [*args, "--protocol", "semi", "--format", "github", *extra])
 
 
-def test_check_format_github_marks_the_file() -> None:
+def test_check_format_github_marks_the_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GITHUB_WORKSPACE", raising=False)
     sub = _example("broken/M003-grayscale")
     result = check_github(sub, "--quiet")
     assert result.exit_code == 1
@@ -216,3 +217,36 @@ def test_method_txt_findings_carry_their_line() -> None:
     assert annotation is not None and annotation.group(3) is not None
     number = int(annotation.group(3))
     assert "line " + str(number) in _unescape(annotation.group(5))
+
+
+def test_paths_are_relative_to_the_github_workspace(monkeypatch: pytest.MonkeyPatch) -> None:
+    # GitHub matches an annotation to a file by its path in the repository.
+    monkeypatch.setenv("GITHUB_WORKSPACE", str(EXAMPLES.parent))
+    result = check_github(_example("broken/M003-grayscale").resolve(), "--quiet")
+    (annotation,) = [line for line in result.output.splitlines() if line.startswith("::")]
+    match = ANNOTATION.match(annotation)
+    assert match is not None
+    want = "examples/submissions/broken/M003-grayscale/n20000519/ILSVRC2012_val_00023959.png"
+    assert _unescape(match.group(2)) == want
+    monkeypatch.setenv("GITHUB_WORKSPACE", "/somewhere/else")
+    assert github_file("/data/sub", "a.png") == "/data/sub/a.png"
+
+
+@pytest.mark.parametrize(
+    ("name", "field"),
+    [
+        ("broken/P001-supervised-weights", "Supervised pre-trained weights:"),
+        ("broken/P004-declared-protocol", "Protocol:"),
+    ],
+)
+def test_protocol_findings_carry_their_method_txt_line(
+    name: str, field: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GITHUB_WORKSPACE", raising=False)
+    sub = _example(name)
+    text = (sub / "method.txt").read_text(encoding="utf-8").splitlines()
+    want = next(i for i, line in enumerate(text, 1) if line.startswith(field))
+    result = check_github(sub, "--quiet")
+    found = [ANNOTATION.match(line) for line in result.output.splitlines()]
+    lines = [m.group(3) for m in found if m and m.group(4).startswith("P00")]
+    assert lines == [str(want)], result.output

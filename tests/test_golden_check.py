@@ -3,8 +3,9 @@
 Each golden case (tests/fixtures/golden, else /work/shared/golden) holds a small
 synthetic ImageNet-S validation set and three submissions the official evaluator
 scored: ground-truth ids, permuted cluster ids with match.json, and 2K cluster
-ids (over-clustering) with match.json. They ship no method.txt, so T001 is the
-one error they may raise; a warning is accepted only where it is verifiably true.
+ids (over-clustering) with match.json. They ship no method.txt, as PASS writes none
+for validation predictions: T001 is the one warning they raise (validation predictions
+are scored, not uploaded); no error, and anything else only where it is verifiably true.
 """
 
 from __future__ import annotations
@@ -108,10 +109,12 @@ def test_golden_submission_raises_only_t001(case: tuple[str, Path, Path], varian
     protocol = "semi" if variant == "submission" else "unsupervised"
     report = submitkit.check(submission, manifest=manifest, protocol=protocol)
     errors = {d.code.value for d in report.diagnostics if d.severity.value == "error"}
-    assert errors == {"T001"}, [d for d in report.diagnostics if d.code.value != "T001"]
+    assert errors == set(), report.diagnostics
+    assert report.exit_code == 0
     assert [d.path for d in report.diagnostics if d.code.value == "T001"] == ["method.txt"]
-    # Nothing else may fail --strict: no warning at all under the right protocol.
-    assert [d for d in report.diagnostics if d.severity.value == "warning"] == []
+    # Nothing else may fail --strict: no other warning under the right protocol.
+    warnings = {d.code.value for d in report.diagnostics if d.severity.value == "warning"}
+    assert warnings == {"T001"}, report.diagnostics
     # Information is accepted only where it is true of the files.
     info = {d.code.value for d in report.diagnostics if d.severity.value == "info"}
     true = _true_findings(submission)
@@ -132,9 +135,10 @@ def test_golden_submission_without_protocol(case: tuple[str, Path, Path], varian
     _, case_dir, manifest = case
     report = submitkit.check(case_dir / variant, manifest=manifest)
     errors = {d.code.value for d in report.diagnostics if d.severity.value == "error"}
-    assert errors == {"T001"}
+    assert errors == set()
+    assert "T001" in {d.code.value for d in report.diagnostics if d.severity.value == "warning"}
     quick = submitkit.check(case_dir / variant, manifest=manifest, quick=True)
-    assert {d.code.value for d in quick.diagnostics if d.severity.value == "error"} == {"T001"}
+    assert {d.code.value for d in quick.diagnostics if d.severity.value == "error"} == set()
 
 
 def test_golden_submission_against_its_dataset_copy(case: tuple[str, Path, Path]) -> None:

@@ -672,3 +672,17 @@ def test_loaded_fields_render(tmp_path: Path) -> None:
     path.write_text(toml_of(SNAKE), encoding="utf-8")
     text = render_method(load_method_fields(path), Protocol.unsupervised, 50)
     assert parse(text.encode())[1] == []
+
+
+def test_pass_default_method_txt_is_judged_the_same_in_every_field() -> None:
+    # What PASS's inference.py writes when given no --method, --train_data, ... options
+    # (no trailing newline): "example submission" and `null` are its defaults, placeholders
+    # in every field; only the link's `null` is the official "unpublished".
+    data = (
+        b"Method name: example submission\nTraining data: null\nTraining scheme: null\n"
+        b"Networks: resnet18\nPaper/Project link: null\nMethod description: null"
+    )
+    _, diags = parse(data)
+    flagged = {(d.code, d.line) for d in diags}
+    assert flagged == {(Code.METHOD_PLACEHOLDER, n) for n in (1, 2, 3, 6)}
+    assert all(d.severity is Severity.warning for d in diags)

@@ -59,7 +59,7 @@ def test_validation_predictions_checked_as_another_list(
 
 def test_the_right_split_has_no_n006(validation_50: Path, toolbox: Path) -> None:
     code, diags = _codes(str(validation_50), "--toolbox", str(toolbox), "--split", "validation")
-    assert code == 1, "method.txt is missing"
+    assert code == 0, "method.txt is missing: a warning for validation predictions"
     assert not [d for d in diags if d["code"].startswith("N")]
 
 

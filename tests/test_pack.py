@@ -315,7 +315,7 @@ def test_failed_read_back_deletes_the_zip(tmp_path: Path, monkeypatch: pytest.Mo
 
 
 def test_method_from_toml_file_supplies_a_missing_method_txt(tmp_path: Path) -> None:
-    name = "broken/T001-no-method-txt"
+    name = "warn/T001-no-method-txt"
     fields = tmp_path / "method.toml"
     fields.write_text(METHOD_TOML, encoding="utf-8")
     out = tmp_path / "out.zip"
@@ -356,7 +356,7 @@ def test_method_file_that_breaks_the_protocol_is_a_usage_error(tmp_path: Path) -
 
 def test_method_from_pyproject_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     project = tmp_path / "project"
-    submission = copy_example("broken/T001-no-method-txt", project / "outputs" / "s50")
+    submission = copy_example("warn/T001-no-method-txt", project / "outputs" / "s50")
     (project / "pyproject.toml").write_text(
         "[tool.submitkit]\n"
         'submission = "outputs/s50"\n'

@@ -45,7 +45,7 @@ def test_closing_lines_count_each_group_and_name_the_command() -> None:
     ]
     assert fix_suggestion(report) == (
         "`submitkit fix runs/sub.zip -o runs/sub-fixed.zip --drop-extra` repairs 1,683 of the "
-        "1,684 errors; then pack runs/sub-fixed.zip"
+        "1,684 errors; then `submitkit pack runs/sub-fixed.zip`"
     )
 
 
@@ -76,8 +76,8 @@ def test_text_report_ends_with_the_repair_and_gives_the_hint_once(
     assert result.exit_code == 1
     lines = result.output.splitlines()
     assert (
-        lines[-1]
-        == f"40 masks are grayscale (M003): `submitkit fix {sub} -o {sub}-fixed` repairs them"
+        lines[-1] == f"40 masks are grayscale (M003): `submitkit fix {sub} -o {sub}-fixed "
+        f"--manifest {manifest}` repairs them"
     )
     assert sum(1 for line in lines if line.strip().startswith("fix: encode the ids")) == 1
 
@@ -107,7 +107,7 @@ def test_wrong_folder_message_explains_the_test_layout(toolbox: Path) -> None:
     (diag,) = name_findings({written: f"{written}.png"}, [], [image.key])
     assert diag.code is Code.WRONG_FOLDER
     assert "source image's folder" not in diag.message
-    assert "ImageNet label" in diag.message and "`submitkit fix`" in diag.hint
+    assert "ImageNet label" in diag.message and "fix moves every misplaced" in diag.hint
 
 
 def test_pack_refusal_names_fix(toolbox: Path, tmp_path: Path) -> None:
@@ -117,7 +117,9 @@ def test_pack_refusal_names_fix(toolbox: Path, tmp_path: Path) -> None:
     args = ["pack", str(sub), "--protocol", "free", "--track", "50", "--split", "test", "-q"]
     result = runner.invoke(app, [*args, "-o", str(tmp_path / "up.zip")])
     assert result.exit_code == 1
-    assert f"`submitkit fix {sub} -o {sub}-fixed` repairs 4 of the" in result.output
+    given = "--track 50 --split test --protocol free"
+    assert f"`submitkit fix {sub} -o {sub}-fixed {given}` repairs 4 of the" in result.output
+    assert f"then `submitkit pack {sub}-fixed {given}`" in result.output
     assert not (tmp_path / "up.zip").exists()
 
 

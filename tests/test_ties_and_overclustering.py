@@ -21,7 +21,13 @@ from typer.testing import CliRunner
 from submitkit.cli.app import app
 from submitkit.scoring.engine import MatchRun, match_submission
 from submitkit.scoring.matching import agreement_of, many_to_one, mapped_miou
-from submitkit.scoring.tiebreak import official_assignment, official_mapping
+from submitkit.scoring.tiebreak import (
+    munkres1_assignment,
+    munkres1_mapping,
+    official_assignment,
+    official_mapping,
+    pass_mapping,
+)
 from submitkit.scoring.ties import find_ties
 
 GOLDEN = Path(__file__).parent / "fixtures" / "golden"
@@ -103,8 +109,11 @@ def test_official_assignment_breaks_ties_by_scan_order() -> None:
         official_assignment(np.ones((3, 2)))
 
 
+@pytest.mark.parametrize("mode", ["munkres3", "official"])
 @pytest.mark.parametrize("case", CASES)
-def test_cli_ties_official_writes_the_official_dictionary(case: str, tmp_path: Path) -> None:
+def test_cli_ties_official_writes_the_official_dictionary(
+    case: str, mode: str, tmp_path: Path
+) -> None:
     out = tmp_path / "match.json"
     code, report = run_json(
         "match",
@@ -114,13 +123,142 @@ def test_cli_ties_official_writes_the_official_dictionary(case: str, tmp_path: P
         "-o",
         str(out),
         "--ties",
-        "official",
+        mode,
     )
     assert code == 0
     written = {int(k): v for k, v in json.loads(out.read_text()).items()}
     assert written == official_dict(case)
     image = next(c for c in report["candidates"] if c["level"] == "image")
-    assert image["tie_break"] == "official" and image["chosen"]
+    # "official" is the earlier name of the munkres 3.x tie-break: the document names the code.
+    assert image["tie_break"] == "munkres3" and image["chosen"]
+
+
+# --- munkres 1.x and PASS: dictionaries made by the real code (fixtures/ties/munkres1) --
+
+MUNKRES1 = sorted((TIES / "munkres1").glob("*.json"))
+
+
+def _case(path: Path) -> tuple[np.ndarray, dict[str, Any]]:
+    case: dict[str, Any] = json.loads(path.read_text())
+    images = np.zeros((case["k"] + 1, case["k"] + 1), dtype=np.int64)
+    for i, c, v in case["nonzero"]:
+        images[i, c] = v
+    return images, case
+
+
+def _slow_if_large(path: Path) -> Any:
+    return pytest.param(path, marks=pytest.mark.slow) if "919" in path.stem else path
+
+
+@pytest.mark.parametrize("path", [_slow_if_large(p) for p in MUNKRES1], ids=lambda p: p.stem)
+def test_munkres1_and_pass_reproduce_the_real_dictionaries(path: Path) -> None:
+    images, case = _case(path)
+    ours = munkres1_mapping(images, case["count"])
+    assert {str(i): c for i, c in ours.items()} == case["match_py"]
+    assert {str(i): c for i, c in pass_mapping(images).items()} == case["pass"]
+
+
+def test_the_modes_are_different_tie_breaks_and_agree_on_a_realistic_model() -> None:
+    assert len(MUNKRES1) >= 6
+    images, case = _case(TIES / "munkres1" / "collapsed-k50.json")
+    three = official_mapping(images, case["count"])
+    differ = sum(three[int(k)] != v for k, v in case["match_py"].items())
+    assert differ == 22  # measured: munkres 3.0.0 and 1.1.4 on this degenerate model
+    assert case["pass"] != case["match_py"]  # integer costs tie where float32 ones do not
+    images, case = _case(TIES / "munkres1" / "realistic-k50.json")
+    three = official_mapping(images, case["count"])
+    assert {str(i): c for i, c in three.items()} == case["match_py"] == case["pass"]
+
+
+def test_munkres1_assignment_on_small_matrices() -> None:
+    # All costs equal: step 2 stars the first free zero of each row.
+    assert munkres1_assignment(np.ones((4, 4))).tolist() == [0, 1, 2, 3]
+    cost = np.array([[4.0, 1.0, 3.0], [2.0, 0.0, 5.0], [3.0, 2.0, 2.0]])
+    assert munkres1_assignment(cost).tolist() == [1, 0, 2]
+    with pytest.raises(ValueError):
+        munkres1_assignment(np.ones((3, 2)))
+
+
+@pytest.mark.parametrize("mode", ["munkres1", "pass"])
+def test_cli_ties_names_the_code_it_reproduces(mode: str, tmp_path: Path) -> None:
+    case = "t50-small"
+    out = tmp_path / "match.json"
+    code, report = run_json(
+        "match",
+        str(copy_masks(GOLDEN / case / "submission-unsup", tmp_path / "masks")),
+        "--dataset",
+        str(GOLDEN / case / "dataset"),
+        "-o",
+        str(out),
+        "--ties",
+        mode,
+    )
+    assert code == 0
+    stats = stats_of(case, "submission-unsup").statistics
+    want = (
+        munkres1_mapping(stats.images, stats.count)
+        if mode == "munkres1"
+        else pass_mapping(stats.images)
+    )
+    assert {int(k): v for k, v in json.loads(out.read_text()).items()} == want
+    image = next(c for c in report["candidates"] if c["level"] == "image")
+    assert image["tie_break"] == mode
+
+
+def test_match_help_says_which_tie_break_is_default_and_why() -> None:
+    result = runner.invoke(app, ["match", "--help"], env={"COLUMNS": "200"})
+    text = " ".join(result.stdout.split())
+    assert "munkres3" in text and "munkres1" in text and "pass" in text
+    assert "default: what `pip install munkres` gives today" in text
+
+
+def _background_as(folder: Path, source: Path, cluster: int) -> Path:
+    from PIL import Image
+
+    for path in source.rglob("*.png"):
+        rgb = np.asarray(Image.open(path).convert("RGB")).astype(np.int64)
+        ids = rgb[..., 0] + 256 * rgb[..., 1]
+        ids[ids == 0] = cluster
+        out = np.zeros(rgb.shape, np.uint8)
+        out[..., 0], out[..., 1] = ids % 256, ids // 256
+        target = folder / path.relative_to(source)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(out).save(target)
+    return folder
+
+
+def test_a_background_cluster_mapped_to_a_class_is_e003(tmp_path: Path) -> None:
+    case = "t50-small"
+    masks = _background_as(tmp_path / "bg", GOLDEN / case / "submission-overcluster", 88)
+    args = ["match", str(masks), "--dataset", str(GOLDEN / case / "dataset")]
+    args += ["--clusters", "100", "--protocol", "unsupervised", "-o", str(tmp_path / "m.json")]
+    code, report = run_json(*args)
+    assert code == 0
+    (found,) = [d for d in report["check"]["diagnostics"] if d["code"] == "E003"]
+    assert found["severity"] == "warning" and "id 88 is the background cluster" in found["message"]
+    assert json.loads((tmp_path / "m.json").read_text())["88"] != 0
+    # The note names the best candidate and the official one.
+    (note,) = report["notes"]
+    assert "the best on validation is the pixel-level many-to-one" in note
+    assert "the official image-level Hungarian (evaluation/match.py) scores" in note
+    text = runner.invoke(app, [*args, "--overwrite", "--quiet"]).stdout
+    assert "E003 warning: id 88 is the background cluster" in text
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("folder", ["submission-unsup", "submission-overcluster"])
+def test_matching_the_golden_clusters_raises_no_e003(
+    case: str, folder: str, tmp_path: Path
+) -> None:
+    # Their background is id 0, as the official matching expects: no cluster stands for it.
+    k = int(expected(case)["track"])
+    args = ["match", str(copy_masks(GOLDEN / case / folder, tmp_path / "m"))]
+    args += ["--dataset", str(GOLDEN / case / "dataset"), "-o", str(tmp_path / "m.json")]
+    if folder == "submission-overcluster":
+        args += ["--clusters", str(2 * k), "--protocol", "unsupervised"]
+    code, report = run_json(*args)
+    assert code == 0
+    assert "E003" not in {d["code"] for d in report["check"]["diagnostics"]}
 
 
 # --- ties made visible -------------------------------------------------------------
@@ -185,7 +323,7 @@ def test_match_reports_ties_in_text_and_json(tmp_path: Path) -> None:
     assert ties["classes"] and ties["mIoU_low"] < ties["mIoU_high"]
     assert "exact" in ties["search"]
     text = runner.invoke(app, [*base, "-o", str(tmp_path / "b.json"), "--quiet"]).stdout
-    assert "not unique" in text and "official tie-break" in text
+    assert "not unique" in text and "tie-break of evaluation/match.py under munkres 3.x" in text
 
 
 # --- over-clustering ---------------------------------------------------------------

@@ -71,7 +71,8 @@ def name_findings(
                     path,
                     f"{path} belongs in {right.split('/', 1)[0]}/: the split's list files this "
                     "image there (test images do not always sit in their ImageNet label's folder)",
-                    f"move it to {right}.png; `submitkit fix` moves every misplaced prediction",
+                    f"move it to {right}.png; fix moves every misplaced prediction (the "
+                    "command closes the report)",
                 )
             )
         else:
@@ -90,7 +91,8 @@ def name_findings(
                 Code.WRONG_FOLDER.at(
                     stray,
                     f"{stray} predicts {key}, which belongs in {key.split('/', 1)[0]}/",
-                    f"move it to {key}.png; `submitkit fix` moves every misplaced prediction",
+                    f"move it to {key}.png; fix moves every misplaced prediction (the "
+                    "command closes the report)",
                 )
             )
         elif key not in predictions and key not in covered:

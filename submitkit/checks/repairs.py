@@ -8,10 +8,10 @@ codes fix repairs, and with which option, is the catalogue's policy
 
 from __future__ import annotations
 
-import shlex
 from collections import Counter
-from pathlib import PurePath
 
+from submitkit.benchmark.protocols import MATCH_JSON_PROTOCOLS, PROTOCOL_TITLES
+from submitkit.checks.commands import command, fixed_name, fresh_path
 from submitkit.checks.report import Report
 from submitkit.core.diagnostics import Code, Diagnostic, Severity
 
@@ -58,41 +58,88 @@ NEEDS_LISTS = {
 """Faults fix repairs only from the split's list (and, for sizes, the source images)."""
 
 
-def fixed_name(submission: str) -> str:
-    """Where the repaired copy of ``submission`` could go: ``sub`` -> ``sub-fixed``."""
-    path = PurePath(submission.rstrip("/\\") or "submission")
-    if path.suffix.lower() == ".zip":
-        return str(path.with_name(f"{path.stem}-fixed.zip"))
-    return str(path.with_name(f"{path.name}-fixed"))
+NEEDS_CATEGORIES = {Code.ID_OUT_OF_RANGE}
+"""Faults fix repairs only with the track's categories: from the toolbox or a manifest."""
+
+
+def _names_categories(report: Report) -> bool:
+    return report.given.toolbox is not None or report.given.manifest is not None
 
 
 def _proposed(report: Report, severities: set[Severity]) -> list[Diagnostic]:
-    """The findings fix would repair, where the catalogue says fix is the answer to them."""
+    """The findings fix would repair, where the catalogue says fix is the answer to them.
+
+    Ids above K are cluster ids, not ImageNet-1k classes, under a protocol whose
+    predictions are matched: for them the answer is ``match`` (:func:`match_line`).
+    """
     found = [
-        d for d in report.diagnostics if d.code.policy.fix_repairs and d.severity in severities
+        d
+        for d in report.diagnostics
+        if d.code.policy.fix_repairs
+        and d.severity in severities
+        and not (d.code is Code.ID_OUT_OF_RANGE and _clusters(report))
     ]
     shown = Counter(d.code for d in found)
     masks = max(1, report.counts.masks_inspected)
     return [d for d in found if shown[d.code] >= d.code.policy.fix_share * masks]
 
 
+def _clusters(report: Report) -> bool:
+    return report.protocol in MATCH_JSON_PROTOCOLS
+
+
+def _fix_command(report: Report, out: str, flags: list[str]) -> str:
+    return command("fix", report.submission, "-o", out, *report.given.options(), *flags)
+
+
 def repair_lines(report: Report) -> list[str]:
     """One line per repairable fault of ``report``, naming the fix command; [] if none."""
     counts = Counter(d.code for d in _proposed(report, {Severity.error, Severity.warning}))
-    if not counts:
-        return []
-    command = f"submitkit fix {shlex.quote(report.submission)} -o "
-    command += shlex.quote(fixed_name(report.submission))
     lines = []
+    out = fixed_name(report.submission)
     for code in sorted(counts, key=lambda c: c.value):
         one, many = GROUPS[code]
         n = counts[code]
         what = (one if n == 1 or not many else many).format(n=f"{n:,}")
-        flag = f" {code.policy.fix_flag}" if code.policy.fix_flag else ""
-        lines.append(f"{what} ({code.value}): `{command}{flag}` repairs {_them(n)}")
-    if NEEDS_LISTS & counts.keys():
+        flags = [code.policy.fix_flag] if code.policy.fix_flag else []
+        if code in NEEDS_CATEGORIES and not _names_categories(report):
+            lines.append(
+                f"{what} ({code.value}): fix {code.policy.fix_flag} converts {_them(n)} "
+                "given the official lists (--toolbox), which name the track's categories"
+            )
+            continue
+        shown = _fix_command(report, out, [w for f in flags for w in f.split()])
+        lines.append(f"{what} ({code.value}): `{shown}` repairs {_them(n)}")
+    if NEEDS_LISTS & counts.keys() and not report.given.sources():
         lines.append("give fix the same --toolbox, --dataset or --manifest as this check")
-    return lines
+    return lines + match_line(report)
+
+
+def match_line(report: Report) -> list[str]:
+    """Cluster ids above K under a matched protocol: what ``match`` would do about them."""
+    if not _clusters(report):
+        return []
+    masks = sum(1 for d in report.diagnostics if d.code is Code.ID_OUT_OF_RANGE)
+    if not masks:
+        return []
+    assert report.protocol is not None
+    title = PROTOCOL_TITLES[report.protocol]
+    what = f"{masks:,} mask{'s use' if masks != 1 else ' uses'} cluster ids above K"
+    given = report.given
+    if given.dataset is None or (report.split is not None and report.split.value != "validation"):
+        return [
+            f"{what} ({Code.ID_OUT_OF_RANGE.value}): under the {title} protocol they need a "
+            "match.json; `match` writes one from validation predictions and the dataset's "
+            "ground truth (--dataset)"
+        ]
+    largest = report.largest_id
+    clusters = ["--clusters", str(largest)] if largest is not None else []
+    options = [*given.sources(), *(["--track", str(given.track)] if given.track else [])]
+    shown = command("match", report.submission, *options, *clusters, "-o", fresh_path("match.json"))
+    return [
+        f"{what} ({Code.ID_OUT_OF_RANGE.value}): under the {title} protocol they need a "
+        f"match.json: `{shown}` writes one; put it at the submission's root"
+    ]
 
 
 def fix_suggestion(report: Report) -> str:
@@ -101,13 +148,12 @@ def fix_suggestion(report: Report) -> str:
     if not fixable:
         return ""
     out = fixed_name(report.submission)
+    if any(d.code in NEEDS_CATEGORIES for d in fixable) and not _names_categories(report):
+        return ""
     flags = sorted({d.code.policy.fix_flag for d in fixable if d.code.policy.fix_flag})
-    command = f"submitkit fix {shlex.quote(report.submission)} -o {shlex.quote(out)}"
-    command += "".join(f" {flag}" for flag in flags)
-    return (
-        f"`{command}` repairs {len(fixable):,} of the {report.errors:,} errors; "
-        f"then pack {shlex.quote(out)}"
-    )
+    fix = _fix_command(report, out, [w for f in flags for w in f.split()])
+    pack = command("pack", out, *report.given.options())
+    return f"`{fix}` repairs {len(fixable):,} of the {report.errors:,} errors; then `{pack}`"
 
 
 def _them(n: int) -> str:

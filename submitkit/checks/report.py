@@ -6,10 +6,11 @@ from collections import Counter
 from enum import Enum
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, Field, computed_field
+from pydantic import BaseModel, Field, PrivateAttr, computed_field
 
 from submitkit.benchmark.protocols import Protocol
 from submitkit.benchmark.tracks import Split
+from submitkit.checks.commands import Given
 from submitkit.core.diagnostics import Code, Diagnostic, Severity
 from submitkit.core.document import Document
 from submitkit.core.exits import exit_code
@@ -57,6 +58,26 @@ class Report(Document):
     unverified: list[Unverified] = Field(default_factory=list)
     counts: Counts = Field(default_factory=Counts)
     diagnostics: list[Diagnostic] = Field(default_factory=list)
+    _given: Given = PrivateAttr(default_factory=Given)
+    _largest_id: int | None = PrivateAttr(default=None)
+
+    @property
+    def given(self) -> Given:
+        """The options the user gave: what a command in a hint must carry to run as printed."""
+        return self._given
+
+    @given.setter
+    def given(self, value: Given) -> None:
+        self._given = value
+
+    @property
+    def largest_id(self) -> int | None:
+        """The largest id any decoded mask uses (``match --clusters`` in a hint)."""
+        return self._largest_id
+
+    @largest_id.setter
+    def largest_id(self, value: int | None) -> None:
+        self._largest_id = value
 
     @computed_field  # type: ignore[prop-decorator]
     @property

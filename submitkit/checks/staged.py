@@ -10,6 +10,7 @@ from pathlib import Path
 
 from submitkit.benchmark.protocols import Protocol
 from submitkit.benchmark.tracks import TRACKS, Split
+from submitkit.checks.commands import Given
 from submitkit.checks.masks import MaskResult, MaskTask, id_findings, inspect_masks
 from submitkit.checks.names import (
     COUNT_TOLERANCE,
@@ -20,7 +21,7 @@ from submitkit.checks.names import (
     other_split_finding,
 )
 from submitkit.checks.report import Counts, Report, Unverified
-from submitkit.core.diagnostics import Code, Diagnostic
+from submitkit.core.diagnostics import Code, Diagnostic, judged_on
 from submitkit.core.errors import UsageError
 from submitkit.core.progress import NoProgress, ProgressSink
 from submitkit.core.safetext import quoted
@@ -109,10 +110,14 @@ class CheckRun:
                 used.update(result.ids or ())
             usage = match_usage_findings(self.match, used, self.match_shown, self.protocol)
             if not decoded:
-                # Without pixels, which keys are used is unknown: keep the protocol finding only.
-                usage = [d for d in usage if d.code is Code.MATCH_OUTSIDE_UNSUPERVISED]
+                # Without pixels, which keys are used is unknown; what match.json maps where
+                # (J006, J008) is judged from the file alone, so --quick reports it the same.
+                usage = [d for d in usage if d.code is not Code.MATCH_UNUSED_KEY]
             diags += usage
-        self.report.diagnostics = diags
+        ids = [max(r.ids) for r in self.masks if r.ids]
+        self.report.largest_id = max(ids) if ids and decoded else None
+        split = self.report.split.value if self.report.split is not None else None
+        self.report.diagnostics = [judged_on(d, split) for d in diags]
         self.report.counts.masks_inspected = len(self.masks)
 
 
@@ -147,6 +152,7 @@ def run_check(
         strict=strict,
         counts=Counts(files=len(source.entries)),
     )
+    report.given = Given(sources.toolbox, sources.dataset, sources.manifest, track, split, protocol)
     diags: list[Diagnostic] = list(source.diagnostics)
     run = CheckRun(report=report)
     layout = read_layout(source)
@@ -195,13 +201,7 @@ def run_check(
 
     shown = layout.enclosing
     if layout.method is None:
-        diags.append(
-            Code.METHOD_MISSING.at(
-                "method.txt",
-                "the submission has no method.txt",
-                "add method.txt with the six official fields (see `submitkit pack --method`)",
-            )
-        )
+        diags.append(_method_missing(report.split))
     else:
         data = read_small_file(layout, layout.method, MAX_METHOD_BYTES)
         if isinstance(data, Diagnostic):
@@ -255,6 +255,25 @@ def run_check(
     return run
 
 
+def _method_missing(split: Split | None) -> Diagnostic:
+    """T001, worded for the split: validation predictions are scored, not uploaded."""
+    if split is Split.validation:
+        return Code.METHOD_MISSING.at(
+            "method.txt",
+            "no method.txt: the official evaluator reads none for validation predictions, "
+            "but a test upload needs one",
+            "nothing to do for a validation score; for the test upload, write method.txt "
+            "with the six official fields (docs/method-txt.md), or let pack write it from "
+            "its --method option",
+        )
+    return Code.METHOD_MISSING.at(
+        "method.txt",
+        "the submission has no method.txt",
+        "add method.txt with the six official fields (docs/method-txt.md), or let pack "
+        "write it into the zip from its --method option",
+    )
+
+
 def read_small_file(layout: Layout, name: str, limit: int) -> bytes | Diagnostic:
     """method.txt or match.json, at most ``limit + 1`` bytes (the parser judges the excess).
 
@@ -269,7 +288,7 @@ def read_small_file(layout: Layout, name: str, limit: int) -> bytes | Diagnostic
             return Code.ZIP_CORRUPT.at(
                 shown,
                 f"{quoted(shown)} cannot be read from the zip: {exc}",
-                "re-create the zip from the submission folder (see `submitkit pack`)",
+                "re-create the zip from the submission folder (`submitkit pack --help`)",
             )
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         return Code.UNREADABLE_ENTRY.at(

@@ -19,6 +19,7 @@ from submitkit.cli import pack as _pack
 from submitkit.cli import preview as _preview
 from submitkit.cli import schemas as _schemas
 from submitkit.cli import score as _score
+from submitkit.cli import table as _table
 from submitkit.cli import validate_files as _validate_files
 from submitkit.cli.guard import guarded
 from submitkit.cli.options import show_version
@@ -29,8 +30,8 @@ app = typer.Typer(
     epilog="Exit codes: 0 passed (warnings allowed), 1 findings, 2 usage or environment error, "
     "130 interrupted (143 SIGTERM, 129 SIGHUP), 141 output pipe closed. Every command: -h "
     "for its options. Every command that reports a result (check, pack, fix, evaluate, "
-    "compare, match, validate-files, manifest, preview): --format json for a document "
-    "described under schemas/.",
+    "compare, table, match, validate-files, manifest, preview, codes): --format json for a "
+    "document described under schemas/.",
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,
@@ -57,12 +58,35 @@ app.command("validate-files")(_validate_files.validate_files_command)
 app.command("evaluate")(_evaluate.evaluate)
 app.command("match")(_match.match)
 app.command("compare")(_compare.compare)
+app.command("table")(_table.table)
 app.command("manifest")(_manifest.manifest_command)
 app.command("score")(_score.score)
 app.command("bundle")(_bundle.bundle)
 app.command("schemas")(_schemas.schemas)
 app.command("codes")(_codes.codes)
 app.command("docs")(_docs.docs)
+
+SUMMARIES: dict[str, str] = {
+    "check": "Find every fault of a submission, with its fix.",
+    "fix": "Write a repaired copy of a submission, then check it.",
+    "preview": "Draw sampled predictions over their source images.",
+    "pack": "Check, then write the upload zip (byte-identical).",
+    "validate-files": "Check method.txt and match.json files (pre-commit).",
+    "evaluate": "The official validation metrics, with intervals.",
+    "match": "Match cluster ids to classes; write match.json.",
+    "compare": "Is B better than A? Paired bootstrap per metric.",
+    "table": "Saved runs in one paper table, against a baseline.",
+    "manifest": "Build the expected-image list of a track and split.",
+    "score": "Score INPUT/res against INPUT/ref (a scoring program).",
+    "bundle": "Build a Codabench competition bundle.",
+    "schemas": "Write the JSON Schemas of the --format json documents.",
+    "codes": "List the diagnostic codes, or print one code's page.",
+    "docs": "Write the generated docs pages (codes, rules, settings).",
+}
+"""One line per command in `submitkit -h`: at 80 columns each fits whole (the first
+sentence of a docstring was cut mid-word)."""
+for _info in app.registered_commands:
+    _info.short_help = SUMMARIES.get(_info.name or "", _info.short_help)
 
 
 def main() -> None:

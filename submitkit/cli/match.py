@@ -33,8 +33,11 @@ class LevelChoice(str, Enum):
 
 
 class TieChoice(str, Enum):
-    official = "official"
+    munkres3 = "munkres3"
+    munkres1 = "munkres1"
+    pass_ = "pass"
     any = "any"
+    official = "official"
 
 
 def match(
@@ -65,10 +68,13 @@ def match(
     ties: Annotated[
         TieChoice,
         typer.Option(
-            help="Which optimal image-level assignment to write where several tie: the one "
-            "evaluation/match.py returns (official), or SciPy's (any).",
+            help="Where optimal image-level assignments tie, the one written, named for the "
+            "code it reproduces: evaluation/match.py under munkres 3.x (default: what "
+            "`pip install munkres` gives today, and what the golden cases hold) or 1.x "
+            "(1.1.4: the old leaderboards and most published match.json files), PASS's "
+            "inference.py (pass), or SciPy's (any); official is munkres3.",
         ),
-    ] = TieChoice.official,
+    ] = TieChoice.munkres3,
     toolbox: ToolboxOpt = None,
     manifest: ManifestOpt = None,
     protocol: ProtocolOpt = None,

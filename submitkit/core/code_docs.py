@@ -280,7 +280,8 @@ CODE_DOCS: dict[Code, CodeDoc] = {
     Code.METHOD_MISSING: CodeDoc(
         "n01443537/...\n(no method.txt at the root)",
         "Add method.txt with the six fields (see docs/method-txt.md), or let `submitkit pack` "
-        "write it from `--method FILE` or `[tool.submitkit.method]`.",
+        "write it from `--method FILE` or `[tool.submitkit.method]`. Validation predictions "
+        "(PASS writes no method.txt for them) need none: there it is a warning.",
     ),
     Code.METHOD_FIELD_MISSING: CodeDoc(
         "Method name: PASS\nTraining data: ImageNet-S50 train\nTraining scheme: SSL\n"
@@ -289,7 +290,10 @@ CODE_DOCS: dict[Code, CodeDoc] = {
     ),
     Code.METHOD_FIELD_EMPTY: CodeDoc("Networks:", "Write a value after the colon."),
     Code.METHOD_PLACEHOLDER: CodeDoc(
-        "Networks: TODO", "Replace the placeholder with the real value."
+        "Networks: TODO",
+        "Replace the placeholder with the real value. One rule in every field: `null`, "
+        "`TODO`, `<...>` and PASS's defaults (`Method name: example submission`, `null`) are "
+        'placeholders; only `Paper/Project link: null` is not (the official "unpublished").',
     ),
     Code.METHOD_BAD_LINK: CodeDoc(
         "Paper/Project link: see our paper",
@@ -331,7 +335,7 @@ CODE_DOCS: dict[Code, CodeDoc] = {
         "or submit to the free protocol.",
     ),
     Code.PROTOCOL_MISMATCH: CodeDoc(
-        "method.txt: Protocol: free\nsubmitkit check SUB --protocol semi",
+        "method.txt: Protocol: free\nsubmitkit check outputs/s50-test --protocol semi",
         "Make the declaration and the leaderboard agree: change the `Protocol:`/`Track:` "
         "line, or check (and submit) for the one declared.",
     ),
@@ -342,7 +346,7 @@ CODE_DOCS: dict[Code, CodeDoc] = {
     ),
     # --- dataset and manifest -------------------------------------------------------
     Code.NAMES_FROM_DATASET: CodeDoc(
-        "submitkit check SUB --dataset ~/data/ImageNetS      (no --toolbox, no --manifest)",
+        "submitkit check outputs/s50-val --dataset ~/data/ImageNetS  (no --toolbox or --manifest)",
         "Give `--toolbox` (a clone of the official toolbox) or a manifest built with it, so "
         "names are checked against the official list.",
     ),
@@ -365,15 +369,27 @@ CODE_DOCS: dict[Code, CodeDoc] = {
     Code.IDS_LOOK_UNMATCHED: CodeDoc(
         "submitkit evaluate outputs/s50-val-clusters --dataset ~/data/ImageNetS\n"
         "  mIoU 1.91; an image-level matching of the same ids would score 31.99",
-        "Compute the matching and score with it: `submitkit match SUB --dataset DS -o "
-        "match.json`, then `submitkit evaluate SUB --dataset DS --match match.json`. The rule "
+        "Compute the matching and score with it: `submitkit match outputs/s50-val-clusters "
+        "--dataset ~/data/ImageNetS -o match.json`, then `submitkit evaluate "
+        "outputs/s50-val-clusters --dataset ~/data/ImageNetS --match match.json` (the warning "
+        "prints both with your paths). The rule "
         "is in [matching](../matching.md#unmatched-ids-in-evaluate).",
     ),
     Code.IDS_ABOVE_CLUSTERS: CodeDoc(
         "submitkit match outputs/s50-val-clusters --dataset ~/data/ImageNetS -o match.json\n"
         "  ids up to 100 found, K = 50",
         "Over-clustered predictions need the number of clusters and the fully unsupervised "
-        "protocol: `submitkit match SUB --dataset DS -o match.json --clusters 100 --protocol "
-        "unsupervised` ([matching](../matching.md#ids-above-k)).",
+        "protocol: `submitkit match outputs/s50-val-clusters --dataset ~/data/ImageNetS -o "
+        "match.json --clusters 100 --protocol unsupervised` "
+        "([matching](../matching.md#ids-above-k)).",
+    ),
+    Code.BACKGROUND_MAPPED: CodeDoc(
+        "submitkit match outputs/s50-val-clusters --dataset ~/data/ImageNetS --clusters 100 "
+        "--protocol unsupervised -o match.json\n"
+        "  E003 id 88 is the background cluster (93% of its pixels are background) and the "
+        "matching maps it to class 12",
+        "Write 0 for the background cluster in the masks (the official matching keeps id 0 as "
+        "background and matches ids 1..K), then match again "
+        "([matching](../matching.md#ties-and-the-tie-break-policy)).",
     ),
 }

@@ -50,6 +50,17 @@ class Policy:
     """Fix is proposed only when at least this share of the inspected masks show it: a
     whole label set to convert, not a fault in a few masks that the conversion would
     only hide (ids above K in 1 mask of 1,682 are a bug, not ImageNet-1k labels)."""
+    on_validation: Severity | None = None
+    """The severity on the validation split, where this code's own is too harsh: validation
+    predictions are scored locally, never uploaded, so the official evaluator reads no
+    method.txt there and PASS writes none. ``None``: the same on every split."""
+
+    def judge(self, severity: Severity, split: str | None) -> Severity:
+        """A finding's severity on ``split`` (a split's value, ``None`` when unknown)."""
+        if split == "validation" and self.on_validation is not None:
+            rank = (Severity.error, Severity.warning, Severity.info)
+            return max(severity, self.on_validation, key=rank.index)
+        return severity
 
 
 SCORED = Policy()
@@ -58,6 +69,11 @@ UPLOAD_ONLY = Policy(blocks_scoring=False)
 """A fault of the upload that a local score does not depend on."""
 METHOD = Policy(blocks_scoring=False, pack_rejudges=True)
 """A method.txt or protocol finding: pack judges it again on what it writes."""
+UPLOAD_DESCRIPTION = Policy(
+    blocks_scoring=False, pack_rejudges=True, on_validation=Severity.warning
+)
+"""The upload's description missing: required of a test upload, a warning on validation
+predictions (which are not submissions)."""
 PACKED_AWAY = Policy(pack_repairs=True, fix_repairs=True)
 """A layout fault that both pack and fix remove."""
 FIXABLE = Policy(fix_repairs=True)
@@ -416,8 +432,9 @@ class Code(str, Enum):
         "J006",
         Severity.warning,
         "Several predicted ids map to the same class (over-clustering). A warning, except "
-        "under the fully unsupervised protocol where it is legitimate (reported as info); "
-        "boundaries are taken on the unmapped ids.",
+        "under the fully unsupervised protocol where it is legitimate (reported as info in "
+        "the text, the counts and JSON alike). Judged from match.json alone, so --quick "
+        "reports it too; boundaries are taken on the unmapped ids.",
     )
     MATCH_TOO_LARGE = (
         "J007",
@@ -429,8 +446,10 @@ class Code(str, Enum):
     METHOD_MISSING = (
         "T001",
         Severity.error,
-        "The submission has no method.txt at its root.",
-        METHOD,
+        "The submission has no method.txt at its root. An error for test predictions (the "
+        "upload needs it); a warning for validation predictions, which are scored locally "
+        "and never uploaded (PASS writes none for them).",
+        UPLOAD_DESCRIPTION,
     )
     METHOD_FIELD_MISSING = (
         "T002",
@@ -567,6 +586,15 @@ class Code(str, Enum):
         "official matching would leave them out and the match.json written would not map "
         "them. Over-clustered predictions need --clusters N --protocol unsupervised.",
     )
+    BACKGROUND_MAPPED = (
+        "E003",
+        Severity.warning,
+        "`match` mapped the background cluster (the id most ground-truth background pixels "
+        "get, at least half of its own pixels background) to a foreground class: every "
+        "background pixel it covers counts against that class, and Acc and that class's "
+        "IoU fall. The official matching treats id 0 as background and matches ids 1..K.",
+        UPLOAD_ONLY,
+    )
 
 
 class Diagnostic(BaseModel):
@@ -589,3 +617,9 @@ class Diagnostic(BaseModel):
         # Names and contents are escaped where they are quoted; this is the net
         # under that rule: no finding carries a control character to any output.
         return printable(text)
+
+
+def judged_on(diag: Diagnostic, split: str | None) -> Diagnostic:
+    """``diag`` with the severity its code's policy gives it on ``split``."""
+    severity = diag.code.policy.judge(diag.severity, split)
+    return diag if severity is diag.severity else diag.model_copy(update={"severity": severity})

@@ -126,7 +126,7 @@ def read_layout(source: Source) -> Layout:
                 "wnid folders and method.txt at the top of the uploaded zip",
                 # No shell command here: the folder's name comes from the submission.
                 f"zip what is inside {enclosing!r}, not the folder itself, or let "
-                "`submitkit pack` write the zip",
+                "pack write the zip (`submitkit pack --help`)",
             )
         )
     layout = Layout(source=source, enclosing=enclosing)

@@ -66,7 +66,10 @@ class Manifest(BaseModel):
 def load_manifest(path: Path) -> Manifest:
     """Read a manifest JSON written by ``submitkit manifest``."""
     text = read_user_text(
-        path, MAX_MANIFEST_BYTES, "manifest", "write one with `submitkit manifest`"
+        path,
+        MAX_MANIFEST_BYTES,
+        "manifest",
+        "write one with manifest (`submitkit manifest --help`)",
     )
     try:
         return Manifest.model_validate_json(text)
@@ -76,7 +79,7 @@ def load_manifest(path: Path) -> Manifest:
         detail = f"{where}: {first['msg']}" if where else first["msg"]
         raise EnvironmentProblem(
             f"{path} is not a submitkit manifest ({detail})",
-            "rebuild it with `submitkit manifest`",
+            "rebuild it with manifest (`submitkit manifest --help`)",
         ) from exc
 
 

@@ -145,6 +145,9 @@ class MethodInfo(BaseModel):
     """The K of the track declared by a ``Track:`` line."""
     declarations: dict[str, bool] = Field(default_factory=dict)
     """Rules-table rows declared yes/no, by ``Rule.key``."""
+    lines: dict[str, int] = Field(default_factory=dict)
+    """The line each field and declaration was read from, by its name (``Protocol``,
+    ``Training scheme``, a rules-table row): protocol findings point at their line."""
 
 
 # --- reading ---------------------------------------------------------------------
@@ -310,6 +313,7 @@ def parse_method(data: bytes, path: str) -> tuple[MethodInfo | None, list[Diagno
         declarations={
             r.key: bool(declared[r.declaration]) for r in RULES if r.declaration in declared
         },
+        lines=dict(where),
     )
     return info, diags
 
@@ -375,8 +379,18 @@ _PLACEHOLDER_WORD = re.compile(r"\b(?:TODO|TBD|FIXME|XXX)\b")
 _TEMPLATE = re.compile(r"<[A-Za-z][^<>\n]{0,40}>")
 
 
+_PRODUCER_DEFAULTS = frozenset({"example submission"})
+"""Values a producer writes when it was not told: PASS's ``inference.py`` and
+``inference_distance_matching.py`` write ``Method name: example submission`` and ``null``
+in every other field they were given no value for."""
+
+
 def _placeholder(name: str, value: str) -> bool:
+    """One rule for every field; only the link's ``null`` (official: unpublished) is exempt,
+    by its caller, and angle brackets are text in a free description."""
     if _PLACEHOLDER_VALUE.fullmatch(value) or _PLACEHOLDER_WORD.search(value):
+        return True
+    if " ".join(value.split()).casefold() in _PRODUCER_DEFAULTS:
         return True
     # Angle brackets are ordinary text in a description (`<mask>` tokens, a < b).
     return name != DESCRIPTION and _TEMPLATE.search(value) is not None
@@ -553,6 +567,7 @@ def protocol_findings(
                 "a submission on the wrong leaderboard is deleted: write "
                 f"`{PROTOCOL_FIELD}: {protocol.value}` if that is the leaderboard, or check "
                 f"it for the {PROTOCOL_TITLES[info.protocol]} protocol",
+                line=info.lines.get(PROTOCOL_FIELD),
             )
         )
     if track is not None and info.track is not None and info.track != track:
@@ -564,6 +579,7 @@ def protocol_findings(
                 f"checked for the {checked} track",
                 f"write `{TRACK_FIELD}: {track}`, or check the submission against the "
                 f"{info.track} track if that is the one it was made for",
+                line=info.lines.get(TRACK_FIELD),
             )
         )
     effective_track = track if track is not None else info.track
@@ -573,7 +589,9 @@ def protocol_findings(
         if rule.key in info.declarations:
             declared = info.declarations[rule.key]
             if rule.violated_by(effective, declared):
-                diags.append(_violation(path, rule, effective, declared, fits))
+                violation = _violation(path, rule, effective, declared, fits)
+                line = info.lines.get(rule.declaration)
+                diags.append(violation.model_copy(update={"line": line}))
 
     scheme = info.fields.get(TRAINING_SCHEME)
     if effective in UNSUPERVISED_SCHEME_PROTOCOLS and scheme:
@@ -586,6 +604,7 @@ def protocol_findings(
                     f"{PROTOCOL_TITLES[effective]} protocol does not allow",
                     f"if no human labels were used write `{TRAINING_SCHEME}: SSL`; if they "
                     "were, the submission belongs to the semi-supervised or free protocol",
+                    line=info.lines.get(TRAINING_SCHEME),
                 )
             )
 
@@ -602,6 +621,7 @@ def protocol_findings(
                     f"allows only ImageNet-S{effective_track} data ({NOTE_1})",
                     f"train on the track's own data only and write `{TRAINING_DATA}: "
                     f"ImageNet-S{effective_track} train`, or submit to the free protocol",
+                    line=info.lines.get(TRAINING_DATA),
                 )
             )
     return diags

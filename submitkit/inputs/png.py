@@ -382,7 +382,7 @@ def read_fault(exc: BaseException) -> PngFault:
         return PngFault(
             Code.ZIP_CORRUPT,
             f"the zip member cannot be read: {exc}",
-            "re-create the zip from the submission folder (see `submitkit pack`)",
+            "re-create the zip from the submission folder (`submitkit pack --help`)",
         )
     reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
     return PngFault(

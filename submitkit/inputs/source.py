@@ -290,7 +290,7 @@ def _zip_source(path: Path) -> Source:
         diag = Code.ZIP_CORRUPT.at(
             "",
             f"{quoted(path.name)} is not a readable zip archive",
-            "give the submission folder, or re-create the zip (see `submitkit pack`)",
+            "give the submission folder, or re-create the zip (`submitkit pack --help`)",
         )
         return Source(path, "zip", [], [diag])
     except OSError as exc:
@@ -319,7 +319,7 @@ def _zip_source(path: Path) -> Source:
                 Code.ZIP_DUPLICATE_ENTRY.at(
                     name,
                     f"{quoted(name)} appears {len(copies)} times in the zip{also}",
-                    "re-create the zip from a folder (see `submitkit pack`)",
+                    "re-create the zip from a folder (`submitkit pack --help`)",
                 )
             )
         entries.append(Entry(name, copies[0].file_size))
@@ -382,7 +382,7 @@ def _member_problem(info: zipfile.ZipInfo) -> Diagnostic | None:
         return Code.ZIP_UNSUPPORTED_COMPRESSION.at(
             name,
             f"{quoted(name)} is compressed with {method}, which the server cannot read",
-            "use plain deflate, e.g. `submitkit pack` or `zip -r`",
+            "use plain deflate, e.g. pack (`submitkit pack --help`) or `zip -r`",
         )
     size = info.file_size
     if size > MAX_MEMBER_BYTES or (

@@ -18,7 +18,7 @@ from collections import defaultdict
 from submitkit.core.diagnostics import Code, Diagnostic
 from submitkit.core.safetext import quoted
 
-FIX = "re-create the zip from the submission folder (see `submitkit pack`)"
+FIX = "re-create the zip from the submission folder (`submitkit pack --help`)"
 
 
 def normalised(name: str) -> str:

@@ -135,7 +135,7 @@ def _grouped(found: Findings, severity: Severity, group: list[Diagnostic]) -> li
                 None,
                 "more findings",
                 f"{count} more findings of {len(rest)} codes ({names})",
-                "see the job summary, or run `submitkit check` locally",
+                "see the job summary, or run the same check locally (text output lists all)",
             )
         )
     return lines
@@ -177,10 +177,16 @@ def github_property(text: str) -> str:
 
 
 def github_file(submission: str, path: str) -> str:
-    """The submission path joined with a finding's path, with forward slashes."""
+    """The submission path joined with a finding's path, with forward slashes, relative to
+    ``GITHUB_WORKSPACE`` when it lies inside it (GitHub matches annotations to files by
+    their path in the repository, so an absolute path annotates nothing)."""
     joined = "/".join(p.replace("\\", "/") for p in (submission, path) if p)
     # normpath turns "./sub/" + "n01/" into "sub/n01", the form GitHub matches to a file.
-    return posixpath.normpath(joined) if joined else submission
+    file = posixpath.normpath(joined) if joined else submission
+    workspace = os.environ.get("GITHUB_WORKSPACE", "").replace("\\", "/").rstrip("/")
+    if workspace and posixpath.isabs(file) and file.startswith(workspace + "/"):
+        return file[len(workspace) + 1 :]
+    return file
 
 
 def step_summary(found: Findings) -> str:
@@ -192,13 +198,19 @@ def step_summary(found: Findings) -> str:
     parts = [f"## {found.title}{where}\n\n**{_md(found.status)}**\n"]
     if by_code:
         parts.append("\n| code | name | severity | findings |\n|---|---|---|---:|\n")
-        codes = sorted(by_code, key=lambda c: (_ORDER.index(c.severity), c.value))
+        codes = sorted(by_code, key=lambda c: (_ORDER.index(_severity(by_code[c])), c.value))
         parts += [
-            f"| {c.value} | {c.name} | {c.severity.value} | {len(by_code[c])} |\n" for c in codes
+            f"| {c.value} | {c.name} | {_severity(by_code[c]).value} | {len(by_code[c])} |\n"
+            for c in codes
         ]
         for code in codes:
             parts.append(_code_details(code, by_code[code]))
     return _fit("".join(parts))
+
+
+def _severity(diags: list[Diagnostic]) -> Severity:
+    """The gravest severity the findings of one code carry (a rule may lower a code's own)."""
+    return min((d.severity for d in diags), key=_ORDER.index)
 
 
 def _code_details(code: Code, diags: list[Diagnostic]) -> str:
@@ -218,7 +230,7 @@ def _fit(text: str) -> str:
     data = text.encode("utf-8")
     if len(data) <= SUMMARY_LIMIT:
         return text
-    note = "\n\n… cut at GitHub's 1 MiB summary limit; run `submitkit check` for the rest\n"
+    note = "\n\n… cut at GitHub's 1 MiB summary limit; the same check locally lists the rest\n"
     keep = data[: SUMMARY_LIMIT - len(note.encode()) - 64].decode("utf-8", "ignore")
     return keep[: keep.rfind("\n") + 1] + "\n</details>" + note
 

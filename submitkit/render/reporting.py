@@ -62,11 +62,13 @@ class TextReporter:
                 f"inspected ({report.mode}), {counts.files} files"
             )
         )
-        grouped: dict[Code, list[Diagnostic]] = defaultdict(list)
+        # Grouped by code and the findings' own severity: a code whose rule lowers it
+        # (J006 under the fully unsupervised protocol) prints as the JSON and counts say.
+        grouped: dict[tuple[Code, Severity], list[Diagnostic]] = defaultdict(list)
         for diag in report.diagnostics:
-            grouped[diag.code].append(diag)
-        for code in sorted(grouped, key=_code_order):
-            self._render_group(code, grouped[code])
+            grouped[diag.code, diag.severity].append(diag)
+        for code, severity in sorted(grouped, key=_code_order):
+            self._render_group(code, severity, grouped[code, severity])
         out.print()
         summary = f"{report.errors} error(s), {report.warnings} warning(s)"
         if report.strict and report.warnings and not report.errors:
@@ -77,13 +79,13 @@ class TextReporter:
         for line in repair_lines(report):
             out.print(Text(printable(line)))
 
-    def _render_group(self, code: Code, diags: list[Diagnostic]) -> None:
+    def _render_group(self, code: Code, severity: Severity, diags: list[Diagnostic]) -> None:
         out = self.console
-        style = _SEVERITY_STYLE[code.severity]
+        style = _SEVERITY_STYLE[severity]
         out.print()
         out.print(
             Text.assemble(
-                (f"{code.value} {code.severity.value}", f"bold {style}"),
+                (f"{code.value} {severity.value}", f"bold {style}"),
                 f" {code.name}",
                 (f"  ({len(diags)} finding{'s' if len(diags) != 1 else ''})", "dim"),
             )
@@ -108,9 +110,9 @@ def finding_line(diag: Diagnostic) -> str:
     return printable(f"{where}: {diag.message}" if where else diag.message)
 
 
-def _code_order(code: Code) -> tuple[int, str]:
+def _code_order(group: tuple[Code, Severity]) -> tuple[int, str]:
     severity_rank = {Severity.error: 0, Severity.warning: 1, Severity.info: 2}
-    return severity_rank[code.severity], code.value
+    return severity_rank[group[1]], group[0].value
 
 
 def _target_line(report: Report) -> Text:

@@ -16,12 +16,14 @@ from submitkit.core.atomic import check_target, write_text_atomic
 from submitkit.core.document import SCHEMA_DIALECT, Document
 from submitkit.inputs.manifest import Manifest
 from submitkit.inputs.match_json import match_schema
+from submitkit.render.code_pages import CodesOutput
 from submitkit.workflows.compare import ComparisonOutput
 from submitkit.workflows.fix import FixResult
 from submitkit.workflows.manifest import ManifestWritten
 from submitkit.workflows.pack import PackResult
 from submitkit.workflows.preview import PreviewResult
 from submitkit.workflows.score import EvaluationOutput, MatchOutput
+from submitkit.workflows.table import TableOutput
 
 DOCUMENTS: tuple[type[Document], ...] = (
     Report,
@@ -29,10 +31,12 @@ DOCUMENTS: tuple[type[Document], ...] = (
     FixResult,
     EvaluationOutput,
     ComparisonOutput,
+    TableOutput,
     MatchOutput,
     FilesReport,
     ManifestWritten,
     PreviewResult,
+    CodesOutput,
 )
 """Every document a command prints with --format json; a new command adds its model here."""
 

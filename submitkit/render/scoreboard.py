@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from submitkit.benchmark.tracks import TRACKS
+from submitkit.core.diagnostics import Code
 from submitkit.render.console import name, printable
 from submitkit.render.reporting import TextReporter, finding_line, render_findings_on
 from submitkit.scoring.bootstrap import SMALL_CLASS_IMAGES
@@ -157,16 +158,23 @@ def render_candidates(
     for c in candidates:
         kind = "many-to-one" if c.many_to_one else "Hungarian"
         name = f"{c.level}-level {kind}"
-        if c.tie_break == "official":
-            name += " (official, with its tie-break)"
-        elif c.tie_break == "any":
-            name += " (official objective, SciPy tie-break)"
+        if c.tie_break is not None:
+            name += f" ({TIE_BREAKS[c.tie_break]})"
         table.add_row(name, f"{c.agreement:,}", f"{c.mIoU:.2f}", "written" if c.chosen else "")
     console.print(table)
     for note in notes:
         console.print(Text(printable(note)))
     if ties is not None:
         console.print(Text(ties_text(ties, candidates)))
+
+
+TIE_BREAKS = {
+    "munkres3": "official, tie-break of evaluation/match.py under munkres 3.x",
+    "munkres1": "official, tie-break of evaluation/match.py under munkres 1.x",
+    "pass": "official objective, tie-break of PASS's inference.py",
+    "any": "official objective, SciPy tie-break",
+}
+"""How a candidate's tie-break is named: for the code whose dictionary it reproduces."""
 
 
 def ties_text(ties: Ties, candidates: Sequence[MatchCandidate]) -> str:
@@ -180,7 +188,7 @@ def ties_text(ties: Ties, candidates: Sequence[MatchCandidate]) -> str:
     )
     which = ""
     if image is not None:
-        how = "the official tie-break" if image.tie_break == "official" else "SciPy's tie-break"
+        how = TIE_BREAKS[image.tie_break] if image.tie_break else "no tie-break claimed"
         which = f"; the image-level Hungarian above takes {how} ({image.mIoU:.2f})"
     return (
         f"ties: the optimal image-level assignment is not unique: {len(ties.classes)} classes "
@@ -231,3 +239,8 @@ def render_match_text(console: Console, document: MatchOutput) -> None:
     if any(c.chosen and c.many_to_one for c in document.candidates):
         console.print("many-to-one matching: admitted only under the fully unsupervised protocol")
     console.print(Text(f"wrote {name(document.output)} ({len(document.mapping)} ids)"))
+    # What is wrong with the matching written (E003) is said under it, with its fix.
+    for diag in document.check.diagnostics:
+        if diag.code is Code.BACKGROUND_MAPPED:
+            console.print(Text(f"{diag.code.value} {diag.severity.value}: {finding_line(diag)}"))
+            console.print(Text(f"  fix: {printable(diag.hint)}", style="dim"))

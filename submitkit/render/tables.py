@@ -14,6 +14,7 @@ from pathlib import Path
 
 from submitkit.benchmark.tracks import TRACKS
 from submitkit.workflows.score import EvaluationOutput
+from submitkit.workflows.table import TableOutput, TableRun
 
 TABLE_METRICS: tuple[str, ...] = ("mIoU", "Acc", "FMeasure", "mBIoU")
 """The columns of a paper table (the size buckets stay in the JSON)."""
@@ -138,3 +139,95 @@ def table_row(document: EvaluationOutput, run: str | None = None) -> TableRow:
 
 TABLES = {"markdown": markdown_table, "latex": latex_table}
 """Table renderers by ``--format`` value."""
+
+
+# --- `table`: several runs against a baseline ------------------------------------------
+
+TABLE_NOTE = (
+    "differences: run - baseline on the same images, paired percentile bootstrap over "
+    "images ({samples} resamples, seed {seed}, {level:.0%} interval); "
+    "* the interval leaves out 0"
+)
+
+
+def _number(value: float | None, digits: int, sign: bool = False) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:+.{digits}f}" if sign else f"{value:.{digits}f}"
+
+
+def _span(interval: list[float | None] | None, digits: int, sep: str) -> str:
+    if not interval or interval[0] is None or interval[1] is None:
+        return ""
+    return f"[{interval[0]:.{digits}f}{sep}{interval[1]:.{digits}f}]"
+
+
+def _run_cells(run: TableRun, metric: str, digits: int, sep: str) -> tuple[str, str, bool]:
+    """The value, the line under it (interval, or signed difference and its interval), and
+    whether the difference is significant."""
+    value = _number(run.values.get(metric), digits)
+    diff = run.differences.get(metric)
+    if diff is None:
+        return value, _span(run.intervals.get(metric), digits, sep), False
+    under = _number(diff.delta, digits, sign=True)
+    span = _span(diff.interval, digits, sep)
+    return value, f"{under} {span}".strip(), diff.significant
+
+
+def _run_label(run: TableRun) -> str:
+    return f"{run.name} (baseline)" if run.baseline else run.name
+
+
+def runs_markdown(output: TableOutput, digits: int = 2) -> str:
+    """One row per run; a run's cell is its value, then its interval or its difference."""
+    lines = [
+        "| run | " + " | ".join(output.columns) + " |",
+        "|---|" + "---:|" * len(output.columns),
+    ]
+    for run in output.runs:
+        cells = [_markdown_text(_run_label(run))]
+        for metric in output.columns:
+            value, under, star = _run_cells(run, metric, digits, ", ")
+            shown = value + (f" ({under})" if under and run.differences else f" {under}")
+            cells.append(shown.strip() + ("\\*" if star else ""))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n" + _table_note(output, "\n")
+
+
+def _table_note(output: TableOutput, end: str) -> str:
+    if output.bootstrap is None:
+        return ""
+    info = output.bootstrap
+    return TABLE_NOTE.format(samples=info.samples, seed=info.seed, level=info.level) + end
+
+
+def runs_latex(output: TableOutput, digits: int = 1) -> str:
+    """A booktabs table narrow enough for one column of a two-column paper: ``\\small``,
+    4pt column gaps, no ``\\resizebox``; the interval or difference under each value in
+    ``\\scriptsize``. Needs ``\\usepackage{booktabs}``."""
+    n = len(output.columns)
+    lines = [
+        "{\\small",
+        "\\setlength{\\tabcolsep}{4pt}",
+        f"\\begin{{tabular}}{{@{{}}l{'r' * n}@{{}}}}",
+        "\\toprule",
+        "Run & " + " & ".join(latex_escape(c) for c in output.columns) + r" \\",
+        "\\midrule",
+    ]
+    for run in output.runs:
+        # The baseline is named in the note: "(baseline)" would widen the first column.
+        cells = [latex_escape(run.name)]
+        for metric in output.columns:
+            value, under, star = _run_cells(run, metric, digits, ",")
+            top = value.replace("n/a", "--") + ("$^{*}$" if star else "")
+            if under:
+                top = (
+                    f"\\begin{{tabular}}[t]{{@{{}}r@{{}}}}{top}\\\\[-2pt]"
+                    f"{{\\scriptsize {under}}}\\end{{tabular}}"
+                )
+            cells.append(top)
+        lines.append(" & ".join(cells) + r" \\")
+    lines += ["\\bottomrule", "\\end{tabular}}"]
+    note = f"baseline: {output.baseline}; " + _table_note(output, "")
+    lines.append(f"% {latex_escape(note)} (put this in the caption)")
+    return "\n".join(lines) + "\n"

@@ -11,6 +11,11 @@ seen in the bucket, Acc and FMeasure as means over the drawn images).
 
 A paired comparison applies the *same* resamples to two runs over the same
 images, so what varies between images cancels out of the difference.
+
+Resampling runs over the images in one canonical order, their names sorted,
+whatever order the counts arrived in: the same masks and seed give the same
+interval whether the image list came from the bundled manifest, the official
+toolbox's list or a saved counts file.
 """
 
 from __future__ import annotations
@@ -138,8 +143,14 @@ def replicate(counts: PerImageCounts, samples: int, seed: int) -> Replicates:
 
 
 def replicate_many(runs: list[PerImageCounts], samples: int, seed: int) -> list[Replicates]:
-    """The same resamples applied to each run (all over the same images, in the same order)."""
-    n = runs[0].n
+    """The same resamples applied to each run (all over the same images, in any order).
+
+    The images are put in sorted name order first, so the draws depend on
+    which images were scored, never on the order of the list that named them.
+    """
+    order = sorted(runs[0].names)
+    runs = [run if run.names == order else run.select(order) for run in runs]
+    n = len(order)
     k1 = runs[0].k + 1
     matrices = [run.totals_matrix().T.tocsr() for run in runs]
     parts: list[list[Replicates]] = [[] for _ in runs]

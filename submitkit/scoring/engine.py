@@ -488,7 +488,9 @@ def table_for(match: Mapping[int, int] | None, k: int) -> npt.NDArray[np.int32] 
     try:
         return match_table(match, k)
     except ValueError as exc:
-        raise UsageError(f"unusable match: {exc}", "see `submitkit check`") from exc
+        raise UsageError(
+            f"unusable match: {exc}", "check lists what is wrong with it (`submitkit check --help`)"
+        ) from exc
 
 
 # --- public entry points ---------------------------------------------------------
@@ -574,8 +576,8 @@ def _unmatched(pairs: AgreementPairs, scored: float) -> list[Diagnostic]:
             "",
             f"scored as given, mIoU {scored:.2f}; an image-level matching of the ids on this "
             f"validation ground truth gives {matched:.2f}: the ids look like cluster ids",
-            "run `submitkit match SUB --dataset DS -o match.json`, then evaluate with "
-            "--match match.json",
+            "match the ids to classes with the match command, then evaluate with its "
+            "match.json (--match)",
         )
     ]
 

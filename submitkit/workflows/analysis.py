@@ -242,7 +242,7 @@ def counts_from_document(data: Any, where: Path) -> PerImageCounts:
     except (KeyError, TypeError, ValueError) as exc:
         raise EnvironmentProblem(
             f"{where} holds no usable per-image counts ({exc})",
-            "write it with `submitkit evaluate ... --save-counts FILE`",
+            "write it with the --save-counts option of evaluate (`submitkit evaluate --help`)",
         ) from exc
     lengths = {len(a) for a in arrays.values()}
     if len(lengths) != 1 or len(accurate) != len(names) or len(shares) != len(names):

@@ -91,7 +91,7 @@ def match_with(
     *,
     level: MatchLevel = "image",
     clusters: int | None = None,
-    ties: TieBreak = "official",
+    ties: TieBreak | Literal["official"] = "munkres3",
     overwrite: bool = False,
     progress: ProgressSink | None = None,
 ) -> MatchOutput:
@@ -288,7 +288,7 @@ def match(
     track: Track | None = None,
     level: MatchLevel = "image",
     clusters: int | None = None,
-    ties: TieBreak = "official",
+    ties: TieBreak | Literal["official"] = "munkres3",
     toolbox: PathLike | None = None,
     manifest: PathLike | None = None,
     protocol: Protocol | str | None = None,

@@ -106,12 +106,12 @@ def load_run(path: Path, evaluate: Callable[[Path], Run]) -> Run:
             raise EnvironmentProblem(
                 f"{path} holds no usable evaluation ({exc.error_count()} problem(s), first: "
                 f"{exc.errors()[0]['msg']})",
-                "write it with `submitkit evaluate ... --save-counts FILE`",
+                "write it with the --save-counts option of evaluate (`submitkit evaluate --help`)",
             ) from exc
         if document.scores is None or document.track != counts.k:
             raise EnvironmentProblem(
                 f"{path}: its evaluation has no scores for track {counts.k}",
-                "write it with `submitkit evaluate ... --save-counts FILE`",
+                "write it with the --save-counts option of evaluate (`submitkit evaluate --help`)",
             )
         return Run(str(path), document, counts)
     return evaluate(path)

@@ -735,7 +735,7 @@ def _match_table(layout: Layout, k: int | None) -> Relabel:
         first = errors[0].message if errors else "it cannot be read"
         raise UsageError(
             f"--apply-match: {shown} cannot be applied: {first}",
-            "repair match.json first (`submitkit check` lists its faults)",
+            "repair match.json first (check lists its faults)",
         )
     return match_relabel(match)
 

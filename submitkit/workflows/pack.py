@@ -657,7 +657,7 @@ def _verify(plan: PackPlan, out: Path, jobs: int) -> Verification:
         errors = [d for d in report.diagnostics if d.severity is Severity.error]
         if errors:
             problems.append(
-                "`submitkit check --quick` finds "
+                "a quick check of the zip finds "
                 + "; ".join(f"{d.code.value} {d.path}: {d.message}" for d in errors[:3])
             )
     if problems or report is None:

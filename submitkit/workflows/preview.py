@@ -271,7 +271,10 @@ def _external_match(match_file: Path, k: int) -> Mapping[int, int]:
     if loaded is None or errors:
         first = errors[0] if errors else None
         detail = f"{first.code.value}: {first.message}" if first else "unreadable"
-        raise UsageError(f"{match_file} cannot label the ids ({detail})", "see `submitkit check`")
+        raise UsageError(
+            f"{match_file} cannot label the ids ({detail})",
+            "check lists what is wrong with it (`submitkit check --help`)",
+        )
     return loaded
 
 

@@ -20,19 +20,23 @@ from pydantic import BaseModel, Field, PrivateAttr
 from submitkit.benchmark.class_names import class_names
 from submitkit.benchmark.protocols import MANY_TO_ONE_PROTOCOLS, Protocol
 from submitkit.benchmark.tracks import TRACKS, Split
+from submitkit.checks.commands import Given, command, fresh_path
 from submitkit.checks.masks import MaskResult, inspect_masks
+from submitkit.checks.names import best_other_list
 from submitkit.checks.report import Report
 from submitkit.checks.staged import CheckRun, run_check
 from submitkit.core.diagnostics import Code, Diagnostic, Severity
 from submitkit.core.document import Document
 from submitkit.core.errors import EnvironmentProblem, UsageError
 from submitkit.core.progress import NoProgress, ProgressSink
+from submitkit.inputs.layout import read_layout
 from submitkit.inputs.manifest import (
     TRUTH_FOLDER,
     ManifestSources,
     dataset_split_dir,
     dataset_truth_dir,
 )
+from submitkit.inputs.source import open_source
 from submitkit.scoring.bootstrap import BootstrapInfo
 from submitkit.scoring.counts import PerImageCounts
 from submitkit.scoring.engine import (
@@ -53,7 +57,7 @@ from submitkit.scoring.matching import (
     mapped_miou,
 )
 from submitkit.scoring.metrics import Scores
-from submitkit.scoring.tiebreak import official_mapping
+from submitkit.scoring.tiebreak import munkres1_mapping, official_mapping, pass_mapping
 from submitkit.scoring.ties import Ties, find_ties
 from submitkit.scoring.truth_cache import TruthCache
 from submitkit.workflows.analysis import (
@@ -70,8 +74,20 @@ from submitkit.workflows.analysis import (
     worst_images,
 )
 
-TieBreak = Literal["official", "any"]
-"""``official``: the assignment evaluation/match.py returns; ``any``: SciPy's optimum."""
+TieBreak = Literal["munkres3", "munkres1", "pass", "any"]
+"""Which optimal image-level assignment is written where several tie, named for the code
+it reproduces: evaluation/match.py under munkres 3.x (what `pip install munkres` gives
+since 2026-10) or 1.x (1.1.4: the old leaderboards and most published dictionaries),
+PASS's ``inference.py`` (integer costs), or ``any`` (SciPy's optimum)."""
+
+TIE_ALIASES: dict[str, TieBreak] = {"official": "munkres3"}
+"""Earlier names: ``official`` was the munkres 3.x tie-break before 1.x was reproduced."""
+
+_TIE_MAPPINGS = {
+    "munkres3": lambda square, count: official_mapping(square, count),
+    "munkres1": lambda square, count: munkres1_mapping(square, count),
+    "pass": lambda square, count: pass_mapping(square),
+}
 
 SYNSET_FILES = ("LOC_synset_mapping.txt", "synset_words.txt", "synsets.txt")
 """Files of ``wnid name, synonyms`` lines a dataset folder may hold."""
@@ -224,6 +240,8 @@ def _validation_check(
 ) -> CheckRun:
     if sources.dataset is None and ground_truth is None:
         raise UsageError("scoring needs the ground truth", "give --dataset DIR")
+    if ground_truth is None and track is None:
+        _refuse_test_predictions(path, sources)
     return run_check(
         path,
         sources=sources,
@@ -236,6 +254,40 @@ def _validation_check(
         match_file=match_file,
         defer_pixels=True,
     )
+
+
+def _refuse_test_predictions(path: Path, sources: ManifestSources) -> None:
+    """UsageError when the predictions are a test split's: there is no ground truth to score.
+
+    Their names (with --toolbox) or their count name the test list; guessing a
+    validation list instead (the 919 track's holds many test images of the 50 and
+    300 tracks) would only fail later on a ground-truth folder the copy lacks.
+    """
+    predictions = list(read_layout(open_source(path)).predictions)
+    stems = {key.split("/", 1)[-1] for key in predictions}
+    found = best_other_list(stems, sources, None, whole=True) if stems else None
+    if found is not None:
+        pair: tuple[int, Split] | None = found[0]
+    else:
+        n = len(predictions)
+        sizes = [(k, s) for k in TRACKS for s in Split if TRACKS[k].count(s) == n]
+        pair = sizes[0] if len(sizes) == 1 else None
+    if pair is None or pair[1] is not Split.test:
+        return
+    k = pair[0]
+    check = command("check", path, *_sources_of(sources), "--track", str(k), "--split", "test")
+    raise UsageError(
+        f"these {len(predictions)} predictions are {TRACKS[k].name}'s test images: evaluate "
+        "scores validation predictions against their ground truth, which the test split "
+        "does not publish (the leaderboard scores test predictions)",
+        f"check them for the upload: `{check}`",
+    )
+
+
+def _sources_of(sources: ManifestSources) -> list[str]:
+    # Only the official lists: a validation manifest or a copy without the test
+    # folder would stop the check as printed.
+    return Given(toolbox=sources.toolbox).sources()
 
 
 def _header_stage_passed(run: CheckRun, jobs: int, progress: ProgressSink) -> bool:
@@ -311,7 +363,22 @@ def run_evaluate(
     if not scorable(run) or not passed.complete:
         # A mask that could not be read, or an id the evaluator would choke on: no score.
         return Scored(check=run)
-    return Scored(check=run, evaluation=evaluation_of(passed, k, matched=run.match is not None))
+    evaluation = evaluation_of(passed, k, matched=run.match is not None)
+    evaluation.warnings = [_match_hint(d, run.report) for d in evaluation.warnings]
+    return Scored(check=run, evaluation=evaluation)
+
+
+def _match_hint(diag: Diagnostic, report: Report) -> Diagnostic:
+    """E001's hint as the two commands to run, with this run's submission and sources."""
+    if diag.code is not Code.IDS_LOOK_UNMATCHED:
+        return diag
+    out = fresh_path("match.json")
+    given = report.given
+    track = ["--track", str(given.track)] if given.track is not None else []
+    match = command("match", report.submission, *given.sources(), *track, "-o", out)
+    evaluate = command("evaluate", report.submission, *given.sources(), *track, "--match", out)
+    hint = f"run `{match}`, then `{evaluate}`"
+    return diag.model_copy(update={"hint": hint})
 
 
 @dataclass
@@ -335,7 +402,7 @@ def run_match(
     protocol: Protocol | None = None,
     level: MatchLevel = "image",
     clusters: int | None = None,
-    ties: TieBreak = "official",
+    ties: TieBreak = "munkres3",
     jobs: int = 0,
     progress: ProgressSink | None = None,
 ) -> Matched:
@@ -343,7 +410,7 @@ def run_match(
 
     One pass over the masks gathers the agreement statistics; every candidate is
     scored from them (:func:`mapped_miou`). The image-level Hungarian matching
-    (official tie-break unless ``ties="any"``) and a pixel-level one are scored;
+    (with the tie-break ``ties`` names) and a pixel-level one are scored;
     with ``clusters`` above K both many-to-one matchings are added and the one at
     ``level`` is chosen, which only the fully unsupervised protocol admits.
     """
@@ -402,15 +469,14 @@ def _image_hungarian(stats: MatchStatistics, ties: TieBreak) -> tuple[Matching, 
     With more ids than classes it is no longer the official matching (which looks at ids
     1..K only): the best K ids are matched and no tie-break is claimed.
     """
-    if ties == "official" and stats.clusters <= stats.k:
+    if ties != "any" and stats.clusters <= stats.k:
         square = np.zeros((stats.k + 1, stats.k + 1), dtype=np.int64)
         square[: stats.clusters + 1] = stats.images
-        mapping = official_mapping(square, stats.count)
+        mapping = _TIE_MAPPINGS[ties](square, stats.count)
         mapping = {i: c for i, c in mapping.items() if i <= stats.clusters}
         agreement = int(sum(square[i, c] for i, c in mapping.items() if i > 0))
-        return Matching(mapping=mapping, level="image", many_to_one=False, agreement=agreement), (
-            "official"
-        )
+        matching = Matching(mapping=mapping, level="image", many_to_one=False, agreement=agreement)
+        return matching, ties
     return hungarian(stats.images, level="image"), ("any" if stats.clusters <= stats.k else None)
 
 
@@ -446,6 +512,9 @@ def _choose(
     found = None
     if stats.clusters == stats.k:
         found = find_ties(stats.images, stats.pixels, image.mapping)
+    background = background_finding(stats, _total(chosen.mapping, top))
+    if background is not None:
+        run.report.diagnostics = [*run.report.diagnostics, background]
     return Matched(
         check=run,
         candidates=candidates,
@@ -461,25 +530,61 @@ def _label(c: MatchCandidate) -> str:
 
 
 def _notes(candidates: list[MatchCandidate]) -> list[str]:
-    """Why the matching written is written although another scores higher on validation."""
+    """Why the matching written is written although another scores higher on validation:
+    the best candidate, and the official one (image-level Hungarian) where it is neither."""
     written = next(c for c in candidates if c.chosen)
-    better = [c for c in candidates if c.mIoU > written.mIoU + 1e-9]
-    if not better:
+    best = max(candidates, key=lambda c: c.mIoU)
+    if best.mIoU <= written.mIoU + 1e-9:
         return []
-    best = max(better, key=lambda c: c.mIoU)
+    official = next(c for c in candidates if c.level == "image" and not c.many_to_one)
     if best.many_to_one == written.many_to_one:
         how = f"pass --level {best.level} to write it"
     else:
         how = "a one-to-one matching maps only K of the ids; write it with --clusters K"
     why = (
         "it is the official matching (evaluation/match.py)"
-        if written.level == "image" and not written.many_to_one
+        if written is official
         else f"it is the {written.level}-level matching asked for (--level {written.level})"
     )
-    return [
-        f"written: the {_label(written)} ({written.mIoU:.2f}), because {why}; the "
-        f"{_label(best)} scores higher on validation ({best.mIoU:.2f}): {how}"
-    ]
+    note = (
+        f"written: the {_label(written)} ({written.mIoU:.2f}), because {why}; the best on "
+        f"validation is the {_label(best)} ({best.mIoU:.2f}): {how}"
+    )
+    if official is not written and official is not best:
+        note += (
+            f"; the official {_label(official)} (evaluation/match.py) scores {official.mIoU:.2f}"
+        )
+    return [note]
+
+
+BACKGROUND_SHARE = 0.5
+"""A predicted id is the background cluster when at least this share of its pixels are
+ground-truth background ("other") and it holds more of them than any other id, 0 included."""
+
+
+def background_finding(stats: MatchStatistics, mapping: dict[int, int]) -> Diagnostic | None:
+    """E003: the id that predicts the background is mapped to a class (every background
+    pixel it covers then counts against that class)."""
+    pixels = stats.pixels[1:]
+    if not pixels.size or stats.pixels[:, 0].sum() == 0:
+        return None
+    cluster = int(np.argmax(pixels[:, 0])) + 1
+    own = int(stats.pixels[cluster].sum())
+    on_background = int(stats.pixels[cluster, 0])
+    target = mapping.get(cluster, 0)
+    if target == 0 or own == 0 or on_background < BACKGROUND_SHARE * own:
+        return None
+    if on_background <= int(stats.pixels[0, 0]):
+        return None  # id 0 predicts more of the background: the model's background is 0
+    share = on_background / int(stats.pixels[:, 0].sum())
+    return Code.BACKGROUND_MAPPED.at(
+        "",
+        f"id {cluster} is the background cluster ({on_background / own:.0%} of its pixels are "
+        f"background, {share:.0%} of all background pixels) and the matching maps it to class "
+        f"{target}: its background pixels count against class {target}",
+        f"write 0 (other) for id {cluster} in the masks: the matching leaves id 0 as "
+        "background and maps ids 1..K to classes",
+    )
 
 
 def _total(mapping: dict[int, int], top: int) -> dict[int, int]:

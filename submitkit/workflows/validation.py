@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from submitkit.benchmark.protocols import Protocol
 from submitkit.core.atomic import Inputs, check_target, write_text_atomic
@@ -26,6 +27,7 @@ from submitkit.workflows.analysis import (
     counts_document,
 )
 from submitkit.workflows.score import (
+    TIE_ALIASES,
     EvaluationOutput,
     MatchOutput,
     Scored,
@@ -154,7 +156,7 @@ def match_and_write(
     protocol: Protocol | None = None,
     level: MatchLevel = "image",
     clusters: int | None = None,
-    ties: TieBreak = "official",
+    ties: TieBreak | Literal["official"] = "munkres3",
     overwrite: bool = False,
     jobs: int = 0,
     progress: ProgressSink | None = None,
@@ -173,7 +175,7 @@ def match_and_write(
         protocol=protocol,
         level=level,
         clusters=clusters,
-        ties=ties,
+        ties=TIE_ALIASES.get(ties, ties),  # type: ignore[arg-type]
         jobs=jobs,
         progress=progress,
     )
