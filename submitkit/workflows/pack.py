@@ -383,7 +383,7 @@ def _same_pixels(data: bytes, pixels: np.ndarray) -> bool:
 
 def _packed(decoded: png.Pixels, data: bytes, optimize: bool) -> _MaskOut:
     """Count one decoded mask's pixels per id, hash it and, if asked, re-encode it smaller."""
-    pixels = np.asarray(decoded.image)
+    pixels = decoded.rgb
     digest = hashlib.sha256(repr(pixels.shape).encode() + pixels.tobytes()).hexdigest()
     out = _MaskOut(data, len(data), decoded.counts(), digest)
     if optimize:
