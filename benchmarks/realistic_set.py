@@ -135,11 +135,15 @@ def build(
     return names
 
 
+def default_toolbox() -> Path:
+    """The official list files: ``SUBMITKIT_TEST_TOOLBOX``, else the shared copy."""
+    return Path(os.environ.get("SUBMITKIT_TEST_TOOLBOX", "/work/shared/imagenet-s"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("root", type=Path)
-    default = os.environ.get("SUBMITKIT_TEST_TOOLBOX", "/work/shared/imagenet-s")
-    parser.add_argument("--toolbox", type=Path, default=Path(default))
+    parser.add_argument("--toolbox", type=Path, default=default_toolbox())
     parser.add_argument("--track", type=int, choices=(50, 300, 919), default=K)
     parser.add_argument("--images", type=int, default=None)
     parser.add_argument("--every", type=int, default=1)

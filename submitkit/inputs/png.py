@@ -557,8 +557,15 @@ class Pixels:
         """The H x W ids, read-only: uint8 when every id is below 256, else uint16."""
         if self._ids is None:
             # Casting a word down keeps its low bytes: R, or R and G, i.e. the id.
-            narrow = np.uint16 if self.wide else np.uint8
-            ids = self._pixel_words().astype(narrow).reshape(self.height, self.width)
+            if self._runs is not None:
+                narrow = np.uint16 if self.wide else np.uint8
+                ids = self._pixel_words().astype(narrow)
+            else:
+                # Without runs at hand, the 16-bit ids themselves tell whether they are wide.
+                ids = self._pixel_words().astype(np.uint16)
+                if ids.size and int(ids.max()) < 0x100:
+                    ids = ids.astype(np.uint8)
+            ids = ids.reshape(self.height, self.width)
             ids.flags.writeable = False
             self._ids = ids
         return self._ids
