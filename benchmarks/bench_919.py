@@ -70,6 +70,7 @@ def _commands(root: Path, out: Path) -> dict[str, list[str]]:
     exe = [sys.executable, "-c", "from submitkit.cli.entry import main; main()"]
     sub, data, manifest = root / "submission", root / "dataset", root / "manifest.json"
     common = ["--manifest", str(manifest), "--track", str(K), "--quiet"]
+    packed = ["-o", str(out / "sub.zip"), "--overwrite"]
     return {
         "floor": [sys.executable, "-c", FLOOR, str(_truth(root)), str(sub)],
         "evaluate --no-cache": [
@@ -96,7 +97,7 @@ def _commands(root: Path, out: Path) -> dict[str, list[str]]:
             str(out / "match.json"),
             "--overwrite",
         ],
-        "pack": [*exe, "pack", str(sub), *common, "--protocol", "unsupervised", "-o", str(out / "sub.zip"), "--overwrite"],
+        "pack": [*exe, "pack", str(sub), *common, "--protocol", "semi", *packed],
     }
 
 

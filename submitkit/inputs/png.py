@@ -12,6 +12,7 @@ all print alike.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import struct
 import warnings
@@ -575,6 +576,27 @@ class Pixels:
         """The H x W x 3 colours, as ``np.asarray`` of the PIL image gives them (a copy)."""
         quads = self._pixel_words().view(np.uint8).reshape(self.height, self.width, 4)
         return np.ascontiguousarray(quads[..., :3])
+
+    def digest(self) -> str:
+        """A SHA-256 of the shape and colours: equal exactly when two masks' pixels are.
+
+        Hashed from the runs (a few kilobytes a mask) rather than every pixel:
+        the runs with their pad byte masked off and neighbours of one colour
+        joined are the one run-length form of the colours, so two masks share it
+        exactly when their pixels are equal. A noise-like mask hashes its words.
+        """
+        colour = np.uint32(0xFFFFFF)
+        found = self._word_runs()
+        head = repr((self.height, self.width)).encode()
+        if found is None:
+            body = (self._pixel_words() & colour).astype("<u4").tobytes()
+            return hashlib.sha256(b"words" + head + body).hexdigest()
+        words, lengths = found
+        words = words & colour
+        first = np.flatnonzero(np.concatenate(([True], words[1:] != words[:-1])))
+        joined = np.add.reduceat(lengths, first) if len(first) else lengths
+        body = words[first].astype("<u4").tobytes() + joined.astype("<i8").tobytes()
+        return hashlib.sha256(b"runs" + head + body).hexdigest()
 
     def counts(self) -> dict[int, int]:
         """Pixels per id."""
