@@ -66,8 +66,8 @@ GOALS = (
 )
 
 
-def _commands(root: Path, out: Path) -> dict[str, list[str]]:
-    exe = [sys.executable, "-c", "from submitkit.cli.entry import main; main()"]
+def _commands(root: Path, out: Path, python: str = sys.executable) -> dict[str, list[str]]:
+    exe = [python, "-c", "from submitkit.cli.entry import main; main()"]
     sub, data, manifest = root / "submission", root / "dataset", root / "manifest.json"
     common = ["--manifest", str(manifest), "--track", str(K), "--quiet"]
     packed = ["-o", str(out / "sub.zip"), "--overwrite"]
@@ -129,6 +129,9 @@ def main() -> None:
     parser.add_argument("--root", type=Path, help="a 919 set to build or reuse here")
     parser.add_argument("--images", type=int, default=3000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--baseline", help="another interpreter with submitkit installed (e.g. main), run alike"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = args.root or Path(tmp) / "set"
@@ -137,6 +140,10 @@ def main() -> None:
         out.mkdir()
         env = dict(os.environ, SUBMITKIT_CACHE_DIR=str(Path(tmp) / "cache"))
         commands = _commands(root, out)
+        if args.baseline:
+            base = _commands(root, out, args.baseline)
+            commands |= {f"{name} (baseline)": base[name] for name in base if name != "floor"}
+            _run(base["evaluate cached"], env)
         _run(commands["evaluate cached"], env)  # fill the cache, warm the page cache
         times: dict[str, list[float]] = {name: [] for name in commands}
         for _ in range(args.repeats):
@@ -146,16 +153,19 @@ def main() -> None:
     print(f"{n} images of the 919 track, {args.repeats} interleaved rounds, {os.cpu_count()} cores")
     for name, values in times.items():
         spread = f"{min(values):.2f}-{max(values):.2f}"
-        print(f"{name:22} {statistics.median(values):7.2f} s  ({spread})")
+        print(f"{name:33} {statistics.median(values):7.2f} s  ({spread})")
     print()
-    for name, base, goal in GOALS:
-        ratios = [a / b for a, b in zip(times[name], times[base], strict=True)]
-        med = statistics.median(ratios)
-        verdict = "met" if med <= goal else "NOT met"
-        print(
-            f"{name:22} / {base:20} {med:5.2f}x ({min(ratios):.2f}-{max(ratios):.2f}); "
-            f"goal <= {goal}x: {verdict}"
-        )
+    for suffix in ("", " (baseline)") if args.baseline else ("",):
+        for name, base, goal in GOALS:
+            over = base if base == "floor" else base + suffix
+            ratios = [a / b for a, b in zip(times[name + suffix], times[over], strict=True)]
+            med = statistics.median(ratios)
+            verdict = "met" if med <= goal else "NOT met"
+            label = f"{name}{suffix} / {over}"
+            print(
+                f"{label:56} {med:5.2f}x ({min(ratios):.2f}-{max(ratios):.2f}); "
+                f"goal <= {goal}x: {verdict}"
+            )
 
 
 if __name__ == "__main__":
