@@ -231,3 +231,13 @@ def test_every_golden_mask_gives_the_same_ids() -> None:
         data = path.read_bytes()
         if png.judge_head(data[: png.HEAD_BYTES]).official:
             assert_alike(data)
+
+
+def test_a_mask_larger_than_one_inflate_step_takes_the_fast_path_alike() -> None:
+    ids = _blobs(1300, 1200, 1000)  # 4.7 MB of scanlines: checked in several steps
+    data = encode_png(ids)
+    header = png.judge_head(data)
+    assert header.height * (1 + 3 * header.width) > fast_png._INFLATE_STEP
+    assert fast_png.rgb_words(data, header.width, header.height) is not None
+    assert_alike(data)
+    np.testing.assert_array_equal(decode_pixels(header, data).ids, ids)

@@ -41,6 +41,8 @@ _ANCILLARY = {b"gAMA": 4, b"sRGB": 1, b"pHYs": 9, b"cHRM": 32}
 """Chunks Pillow parses without fail at these exact lengths, allowed before the pixels."""
 _TEXT_LIMIT = 1 << 16
 """``tEXt`` bytes allowed in all (Pillow refuses text beyond its own memory limits)."""
+_INFLATE_STEP = 1 << 22
+"""Bytes of scanlines inflated at a time while checking the stream."""
 _HEADER_END = 33
 """Signature (8) and IHDR chunk (25)."""
 
@@ -98,8 +100,15 @@ def _stream_is_whole(decompressobj: Callable[[], Any], idat: bytes, expected: in
     """Whether ``idat`` is one zlib stream of exactly ``expected`` bytes, checksum correct."""
     try:
         inflater = decompressobj()
-        raw = inflater.decompress(idat, expected + 1)
-        return bool(len(raw) == expected and inflater.eof and not inflater.unused_data)
+        total, rest = 0, idat
+        while rest and total <= expected:
+            # A few MB at a time: a large mask's scanlines are counted, never held whole.
+            total += len(inflater.decompress(rest, _INFLATE_STEP))
+            rest = inflater.unconsumed_tail
+        if total > expected:
+            return False  # more scanlines than the header declares (or a bomb): not inflated on
+        total += len(inflater.flush())
+        return bool(total == expected and inflater.eof and not inflater.unused_data)
     except Exception:
         # zlib's error for a damaged stream, or anything else: not for the fast path.
         return False
