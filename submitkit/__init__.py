@@ -1,5 +1,11 @@
 """submitkit: check, pack and score ImageNet-S submissions before uploading them.
 
+The Python API is the commands' own workflows: ``check``, ``evaluate``, ``match``,
+``compare``, ``pack`` and ``fix`` return the document the command prints with
+``--format json``; ``Evaluator`` computes the official metrics from arrays in
+memory; ``SubmissionWriter`` writes a submission that passes the check. See
+docs/python.md.
+
 The names below are imported on first use, so ``import submitkit`` (and every
 command that needs none of them, such as ``submitkit --version``) does not pay
 for NumPy, Pillow or SciPy.
@@ -14,16 +20,30 @@ from submitkit._version import __version__
 
 if TYPE_CHECKING:
     from submitkit.checks.report import Report, Status
-    from submitkit.checks.staged import check
     from submitkit.core.diagnostics import Code, Diagnostic, Severity
-    from submitkit.core.errors import SubmitkitError
+    from submitkit.core.errors import EnvironmentProblem, InputError, SubmitkitError, UsageError
+    from submitkit.scoring.evaluator import Evaluator, EvaluatorScores
+    from submitkit.workflows.api import check, compare, evaluate, fix, match, pack
+    from submitkit.workflows.writer import SubmissionWriter, WriteRefused
 
 _LAZY = {
-    "check": "submitkit.checks.staged",
+    "check": "submitkit.workflows.api",
+    "evaluate": "submitkit.workflows.api",
+    "match": "submitkit.workflows.api",
+    "compare": "submitkit.workflows.api",
+    "pack": "submitkit.workflows.api",
+    "fix": "submitkit.workflows.api",
+    "Evaluator": "submitkit.scoring.evaluator",
+    "EvaluatorScores": "submitkit.scoring.evaluator",
+    "SubmissionWriter": "submitkit.workflows.writer",
+    "WriteRefused": "submitkit.workflows.writer",
     "Code": "submitkit.core.diagnostics",
     "Diagnostic": "submitkit.core.diagnostics",
     "Severity": "submitkit.core.diagnostics",
     "SubmitkitError": "submitkit.core.errors",
+    "UsageError": "submitkit.core.errors",
+    "EnvironmentProblem": "submitkit.core.errors",
+    "InputError": "submitkit.core.errors",
     "Report": "submitkit.checks.report",
     "Status": "submitkit.checks.report",
 }
@@ -31,12 +51,24 @@ _LAZY = {
 __all__ = [
     "Code",
     "Diagnostic",
+    "EnvironmentProblem",
+    "Evaluator",
+    "EvaluatorScores",
+    "InputError",
     "Report",
     "Severity",
     "Status",
+    "SubmissionWriter",
     "SubmitkitError",
+    "UsageError",
+    "WriteRefused",
     "__version__",
     "check",
+    "compare",
+    "evaluate",
+    "fix",
+    "match",
+    "pack",
 ]
 
 
@@ -44,3 +76,7 @@ def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'submitkit' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

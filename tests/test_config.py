@@ -7,7 +7,7 @@ import pytest
 
 from submitkit.benchmark.protocols import Protocol
 from submitkit.benchmark.tracks import Split
-from submitkit.core.errors import UsageError
+from submitkit.core.errors import SubmitkitError, UsageError
 from submitkit.inputs.config import load_settings
 
 
@@ -143,3 +143,98 @@ def test_a_misspelt_variable_is_warned_about_and_changes_nothing(
     warning = "warning: SUBMITKIT_STIRCT is not a submitkit setting: ignored"
     assert result.stderr.splitlines()[0] == warning
     assert "did you mean SUBMITKIT_STRICT?" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("word", "value"),
+    [
+        ("true", True),
+        ("1", True),
+        ("YES", True),
+        (" yes ", True),
+        ("false", False),
+        ("0", False),
+        ("No", False),
+    ],
+)
+@pytest.mark.parametrize("setting", ["strict", "quick"])
+def test_a_boolean_takes_six_words(tmp_path: Path, setting: str, word: str, value: bool) -> None:
+    variable = f"SUBMITKIT_{setting.upper()}"
+    assert getattr(load_settings({}, cwd=tmp_path, environ={variable: word}), setting) is value
+
+
+@pytest.mark.parametrize("word", ["ture", "on", "off", "y", "t", "2", "enabled", "truee"])
+def test_any_other_boolean_word_is_an_error_naming_the_variable(tmp_path: Path, word: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        load_settings({}, cwd=tmp_path, environ={"SUBMITKIT_STRICT": word})
+    assert caught.value.message == (
+        f"the environment variable SUBMITKIT_STRICT = {word!r}: not true or false"
+    )
+    assert "true or false" in caught.value.hint
+
+
+@pytest.mark.parametrize("toml", ['"on"', '"ture"', "2", "1.0"])
+def test_a_boolean_in_pyproject_takes_the_same_words(tmp_path: Path, toml: str) -> None:
+    write_pyproject(tmp_path, f"[tool.submitkit]\nstrict = {toml}\n")
+    with pytest.raises(UsageError, match=r"`strict` in \[tool\.submitkit\]"):
+        load_settings({}, cwd=tmp_path, environ={})
+    write_pyproject(tmp_path, '[tool.submitkit]\nstrict = "yes"\nquick = 1\n')
+    settings = load_settings({}, cwd=tmp_path, environ={})
+    assert settings.strict is True and settings.quick is True
+
+
+@pytest.mark.parametrize("key", ["submission", "toolbox", "dataset", "manifest"])
+def test_a_nul_in_a_configured_path_is_a_usage_error(tmp_path: Path, key: str) -> None:
+    write_pyproject(tmp_path, f'[tool.submitkit]\n{key} = "sub\\u0000mission"\n')
+    with pytest.raises(UsageError) as caught:
+        load_settings({}, cwd=tmp_path, environ={})
+    assert caught.value.message.startswith(f"`{key}` in [tool.submitkit]")
+    assert "NUL" in caught.value.message and "\x00" not in caught.value.message
+
+
+def test_a_nul_in_a_configured_path_exits_2_without_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from submitkit.cli.app import app
+
+    write_pyproject(tmp_path, '[tool.submitkit]\nsubmission = "a\\u0000b"\n')
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["check"])
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.exit_code == 2
+    assert result.output.startswith("error: `submission` in [tool.submitkit]")
+
+
+def test_a_huge_pyproject_is_refused_without_reading_it_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from submitkit.inputs import config
+
+    monkeypatch.setattr(config, "MAX_PYPROJECT_BYTES", 1024)
+    write_pyproject(tmp_path, "[tool.submitkit]\n" + "# padding\n" * 1000)
+    seen: list[int] = []
+    real_read = config.read_user_text
+
+    def spy(path: Path, limit: int, what: str, hint: str) -> str:
+        seen.append(limit)
+        return real_read(path, limit, what, hint)
+
+    monkeypatch.setattr(config, "read_user_text", spy)
+    with pytest.raises(SubmitkitError, match="larger than 1 KiB"):
+        load_settings({}, cwd=tmp_path, environ={})
+    assert seen == [1024]
+
+
+def test_a_counts_file_is_read_up_to_its_cap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from submitkit.core.errors import EnvironmentProblem
+    from submitkit.workflows import analysis
+
+    monkeypatch.setattr(analysis, "MAX_COUNTS_BYTES", 64)
+    big = tmp_path / "counts.json"
+    big.write_text('{"kind": "submitkit-evaluation-counts", "pad": "' + "x" * 100 + '"}')
+    with pytest.raises(EnvironmentProblem, match=r"counts file .* is larger than 64 bytes"):
+        analysis.read_counts_file(big)

@@ -349,3 +349,18 @@ def test_compare_tables_show_both_runs_and_the_difference(tmp_path: Path) -> Non
     assert len(rows) == 5
     assert rows[4].startswith("| B - A | - | ImageNet-S50 | 48 | 0.00 [0.00, 0.00]")
     assert rows[4].endswith("| p(mIoU) = 1.000 |")
+
+
+def test_reports_name_each_class_without_a_synset_list(realistic: Path, tmp_path: Path) -> None:
+    html = tmp_path / "report.html"
+    common = ["--dataset", str(realistic / "dataset"), "--track", "50", "--html", str(html)]
+    data = run_json("evaluate", str(realistic / "submission"), *common)
+    classes = {c["wnid"]: c["name"] for c in data["classes"]}  # type: ignore[union-attr]
+    assert classes["n01443537"] == "goldfish" and None not in set(classes.values()) - {"other"}
+    confusions = data["confusions"]
+    assert isinstance(confusions, list) and all(c["truth"]["name"] for c in confusions)
+    assert "goldfish" in html.read_text(encoding="utf-8")
+    code, out, _ = run("evaluate", str(realistic / "submission"), *common[:4], "--confusions", "3")
+    assert code == 0 and "no class names" not in out
+    worst = min(data["classes"][1:], key=lambda c: c["IoU"])  # type: ignore[index]
+    assert f"{worst['wnid']} {worst['name']}" in " ".join(out.split())

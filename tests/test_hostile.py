@@ -226,6 +226,17 @@ def case_collision(tmp: Path) -> list[str]:
     return check_args(zip_members(tmp / "s.zip", members))
 
 
+def file_and_folder(tmp: Path) -> list[str]:
+    """The issue's probe: ``n20000519`` (a file) beside ``n20000519/x.png``."""
+    members = [("n20000519", b"x"), *valid_members()]
+    return check_args(zip_members(tmp / "s.zip", members))
+
+
+def folder_then_file(tmp: Path) -> list[str]:
+    members = [*valid_members(), ("n20000519/", b""), ("n20000519", b"x")]
+    return check_args(zip_members(tmp / "s.zip", members))
+
+
 def unicode_collision(tmp: Path) -> list[str]:
     members = [*valid_members(), ("caf\u00e9.txt", b"x"), ("cafe\u0301.txt", b"y")]
     return check_args(zip_members(tmp / "s.zip", members))
@@ -349,6 +360,8 @@ PROBES = [
     Probe("double-slash", double_slash, 1, {"Z008"}),
     Probe("case-collision", case_collision, 1, {"Z009"}),
     Probe("unicode-collision", unicode_collision, 1, {"Z009"}),
+    Probe("file-and-folder", file_and_folder, 1, {"Z012"}),
+    Probe("folder-then-file", folder_then_file, 1, {"Z012"}),
     Probe("control-name-zip", control_name_zip, 1, {"Z010"}),
     Probe("backslash-zip", backslash_zip, 1, {"Z001"}),
     Probe("lying-member-count", lying_member_count, 1, {"Z011"}),

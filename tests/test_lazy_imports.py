@@ -47,3 +47,20 @@ def test_command_imports_no_numpy_pillow_or_scipy(args: list[str]) -> None:
     )
     line = [x for x in done.stderr.splitlines() if x.startswith("HEAVY:")]
     assert line == ["HEAVY: "], done.stderr
+
+
+def test_the_python_api_is_listed_without_importing_numpy_pillow_or_scipy() -> None:
+    probe = (
+        "import sys, submitkit\n"
+        "names = dir(submitkit)\n"
+        "assert all(n in names for n in submitkit.__all__), names\n"
+        "assert {'evaluate', 'Evaluator', 'SubmissionWriter'} <= set(names)\n"
+        "assert submitkit.__version__\n"
+        f"print('HEAVY:', ','.join(sorted(m for m in {HEAVY!r} if m in sys.modules)))\n"
+        "submitkit.evaluate\n"
+        "print('AFTER:', 'numpy' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO, check=False
+    )
+    assert done.stdout.splitlines() == ["HEAVY: ", "AFTER: True"], done.stdout + done.stderr

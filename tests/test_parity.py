@@ -1,10 +1,11 @@
-"""Parity with the official ImageNet-S toolbox on the golden cases.
+"""Parity with the official ImageNet-S toolbox on the golden cases, through the Python API.
 
 Each case in tests/fixtures/golden holds what the official evaluator.py and
-match.py printed (expected.json). Every metric of every evaluation entry must
-agree to 1e-3; the Hungarian matching must reach the official assignment's
-cost (ties make the assignment itself non-unique) and agree with it wherever
-the optimum forces a pair.
+match.py printed (expected.json). Every metric of every evaluation entry that
+``submitkit.evaluate`` returns (the workflow `submitkit evaluate` runs, check
+included) must agree to 1e-3; the matching ``submitkit.match`` writes must be
+the official assignment itself (its tie-break), reach the official cost, and
+agree with it wherever the optimum forces a pair.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ import numpy as np
 import pytest
 from scipy.optimize import linear_sum_assignment
 
-from submitkit.scoring.engine import Evaluation, MatchRun, evaluate, match_submission
+import submitkit
+from submitkit.scoring.engine import MatchRun, evaluate, match_submission
 from submitkit.scoring.matching import agreement_of, hungarian
+from submitkit.workflows.score import EvaluationOutput, MatchOutput
 
 GOLDEN = Path(__file__).parent / "fixtures" / "golden"
 TOLERANCE = 1e-3
@@ -83,18 +86,24 @@ def _names(case: str) -> list[str]:
     return [line.split()[1].removesuffix(".png") for line in lines if line.strip()]
 
 
-def _match_file(folder: Path) -> dict[int, int]:
-    raw = json.loads((folder / "match.json").read_text())
-    return {int(k): int(v) for k, v in raw.items()}
-
-
 @cache
-def _evaluation(case: str, entry: str, jobs: int = 1) -> Evaluation:
+def _evaluation(case: str, entry: str, jobs: int = 1) -> EvaluationOutput:
+    """What a user gets from ``submitkit.evaluate`` (the submission's own match.json, if any)."""
     tail = entry.removeprefix(EVALUATE_PREFIX)
-    with_match = tail.endswith(WITH_MATCH_SUFFIX)
     folder = GOLDEN / case / _folder(tail.removesuffix(WITH_MATCH_SUFFIX))
-    match = _match_file(folder) if with_match else None
-    return evaluate(folder, _ground_truth(case), _names(case), _k(case), match=match, jobs=jobs)
+    assert (folder / "match.json").is_file() == tail.endswith(WITH_MATCH_SUFFIX)
+    return submitkit.evaluate(folder, dataset=GOLDEN / case / "dataset", cache=False, jobs=jobs)
+
+
+def _matched(case: str, entry: str, output: Path) -> MatchOutput:
+    folder = GOLDEN / case / _folder(entry.removeprefix(HUNGARIAN_PREFIX))
+    return submitkit.match(folder, output=output, dataset=GOLDEN / case / "dataset", jobs=1)
+
+
+def _our_mapping(case: str, entry: str, tmp: Path) -> dict[int, int]:
+    document = _matched(case, entry, tmp / f"{case}-match.json")
+    assert document.mapping is not None, document.check
+    return {int(k): v for k, v in document.mapping.items()}
 
 
 @cache
@@ -114,8 +123,8 @@ def test_golden_cases_present() -> None:
 @pytest.mark.parametrize(("case", "entry", "metric"), _metric_params())
 def test_metric_matches_official(case: str, entry: str, metric: str) -> None:
     result = _evaluation(case, entry)
-    assert result.diagnostics == []
-    assert result.scores is not None
+    assert result.scores is not None, result.check
+    assert result.scores.images == len(_names(case))
     ours = getattr(result.scores, metric)
     official = _expected(case)[entry][metric]
     if isinstance(official, list):
@@ -131,20 +140,30 @@ def test_metric_matches_official(case: str, entry: str, metric: str) -> None:
 def test_parallel_run_is_identical(case: str, entry: str) -> None:
     serial, parallel = _evaluation(case, entry, 1), _evaluation(case, entry, 2)
     assert parallel.scores == serial.scores
-    assert [r.name for r in parallel.images] == _names(case)
-    assert parallel.images == serial.images
+    assert parallel.counts is not None and serial.counts is not None
+    assert sorted(parallel.counts.names) == sorted(_names(case))
+    assert parallel.model_dump(mode="json") == serial.model_dump(mode="json")
 
 
 @pytest.mark.parametrize(("case", "entry"), _hungarian_params())
-def test_hungarian_reaches_official_cost(case: str, entry: str) -> None:
+def test_match_writes_the_official_assignment(case: str, entry: str, tmp_path: Path) -> None:
+    official = {int(k): int(v) for k, v in _expected(case)[entry].items()}
+    assert _our_mapping(case, entry, tmp_path) == official
+    written = json.loads((tmp_path / f"{case}-match.json").read_text())
+    assert {int(k): v for k, v in written.items()} == official
+
+
+@pytest.mark.parametrize(("case", "entry"), _hungarian_params())
+def test_hungarian_reaches_official_cost(case: str, entry: str, tmp_path: Path) -> None:
     stats = _match_run(case, entry).statistics
     official = {int(k): int(v) for k, v in _expected(case)[entry].items()}
-    ours = hungarian(stats.images)
-    assert ours.cost == -agreement_of(stats.images, official)
-    assert ours.mapping[0] == 0 == official[0]
+    assert hungarian(stats.images).cost == -agreement_of(stats.images, official)
+    ours = _our_mapping(case, entry, tmp_path)
+    assert agreement_of(stats.images, ours) == agreement_of(stats.images, official)
+    assert ours[0] == 0 == official[0]
     k = _k(case)
-    assert set(ours.mapping) == set(range(k + 1)) == set(official)
-    assert sorted(ours.mapping[i] for i in range(1, k + 1)) == list(range(1, k + 1))
+    assert set(ours) == set(range(k + 1)) == set(official)
+    assert sorted(ours[i] for i in range(1, k + 1)) == list(range(1, k + 1))
 
 
 def _forced_pairs(agreement: np.ndarray, mapping: dict[int, int]) -> list[tuple[int, int]]:
@@ -171,10 +190,12 @@ def _forced_pairs(agreement: np.ndarray, mapping: dict[int, int]) -> list[tuple[
 
 
 @pytest.mark.parametrize(("case", "entry"), _hungarian_params())
-def test_hungarian_agrees_where_the_optimum_is_unique(case: str, entry: str) -> None:
+def test_hungarian_agrees_where_the_optimum_is_unique(
+    case: str, entry: str, tmp_path: Path
+) -> None:
     stats = _match_run(case, entry).statistics
     official = {int(k): int(v) for k, v in _expected(case)[entry].items()}
-    ours = hungarian(stats.images).mapping
+    ours = _our_mapping(case, entry, tmp_path)
     forced = _forced_pairs(stats.images, official)
     assert forced, "expected some forced pairs in the golden case"
     assert [(i, ours[i]) for i, _ in forced] == forced

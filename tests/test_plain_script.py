@@ -17,6 +17,7 @@ def _readme_example() -> str:
     blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
     found = [b for b in blocks if "submitkit.check(" in b]
     assert found, "the README shows no Python example calling submitkit.check"
+    assert "submitkit.evaluate(" in found[0], "the library section shows evaluate beside check"
     return found[0]
 
 
@@ -28,6 +29,8 @@ def test_readme_example_runs_as_a_plain_script(tmp_path: Path, toolbox: Path) ->
             if path.is_file():
                 archive.write(path, path.relative_to(valid).as_posix())
     shutil.copytree(toolbox / "data", tmp_path / "ImageNet-S" / "data")
+    shutil.copy(tmp_path / "submission.zip", tmp_path / "validation.zip")
+    shutil.copytree(REPO / "examples" / "dataset", tmp_path / "datasets")
     script = tmp_path / "example.py"
     script.write_text(_readme_example(), encoding="utf-8")
     done = subprocess.run(
@@ -37,3 +40,5 @@ def test_readme_example_runs_as_a_plain_script(tmp_path: Path, toolbox: Path) ->
     assert "Traceback" not in done.stderr
     # The check itself ran to its verdict (the fictional example folders fail it).
     assert re.match(r"(Status\.)?(passed|failed|warnings)", done.stdout, re.I), done.stdout
+    # evaluate scored the shipped example against its own ground truth: a number.
+    assert re.fullmatch(r"\d+\.\d+", done.stdout.splitlines()[-1]), done.stdout

@@ -108,3 +108,38 @@ def test_read_head_of_folder_file_and_zip_member(tmp_path: Path) -> None:
     zpath = write_zip(tmp_path / "s.zip", {"n1/a.png": b"0123456789" * 1000})
     assert open_source(tmp_path / "f").ref("n1/a.png").read_head(4) == b"0123"
     assert open_source(zpath).ref("n1/a.png").read_head(4) == b"0123"
+
+
+@pytest.mark.parametrize(
+    ("members", "clash"),
+    [
+        (["n1", "n1/a.png"], "n1"),
+        (["n1/a.png", "n1"], "n1"),
+        (["n1/", "n1"], "n1"),
+        (["n1", "n1/"], "n1"),
+        (["method.txt", "a/n1", "a/n1/b/c.png"], "a/n1"),
+        (["a/b/", "a"], "a"),
+    ],
+)
+def test_a_file_that_is_also_a_folder_is_refused_as_extractall_refuses_it(
+    tmp_path: Path, members: list[str], clash: str
+) -> None:
+    path = tmp_path / "s.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name in members:
+            archive.writestr(name, b"" if name.endswith("/") else b"x")
+    found = [(c, p) for c, p in zip_codes(path) if c is Code.ZIP_FILE_AND_FOLDER]
+    assert found == [(Code.ZIP_FILE_AND_FOLDER, clash)]
+    with zipfile.ZipFile(path) as archive, pytest.raises(OSError):
+        archive.extractall(tmp_path / "platform")  # what the platform does with it
+
+
+def test_files_beside_folders_of_other_names_extract_and_pass(tmp_path: Path) -> None:
+    path = tmp_path / "s.zip"
+    members = ["n1/", "n1/a.png", "n10", "n1a/b.png", "n1.png"]
+    with zipfile.ZipFile(path, "w") as archive:
+        for name in members:
+            archive.writestr(name, b"" if name.endswith("/") else b"x")
+    assert Code.ZIP_FILE_AND_FOLDER not in {c for c, _ in zip_codes(path)}
+    with zipfile.ZipFile(path) as archive:
+        archive.extractall(tmp_path / "platform")

@@ -116,38 +116,6 @@ class CheckRun:
         self.report.counts.masks_inspected = len(self.masks)
 
 
-def check(
-    path: Path | str,
-    *,
-    toolbox: Path | str | None = None,
-    dataset: Path | str | None = None,
-    manifest: Path | str | None = None,
-    track: int | None = None,
-    split: Split | str | None = None,
-    protocol: Protocol | str | None = None,
-    quick: bool = False,
-    jobs: int = 0,
-    strict: bool = False,
-    progress: ProgressSink | None = None,
-) -> Report:
-    """Check a submission folder or zip; the public entry point of the library."""
-    return run_check(
-        Path(path),
-        sources=ManifestSources(_path(toolbox), _path(dataset), _path(manifest)),
-        track=track,
-        split=Split(split) if split is not None else None,
-        protocol=Protocol(protocol) if protocol is not None else None,
-        quick=quick,
-        jobs=jobs,
-        strict=strict,
-        progress=progress,
-    ).report
-
-
-def _path(value: Path | str | None) -> Path | None:
-    return None if value is None else Path(value)
-
-
 def run_check(
     path: Path,
     *,

@@ -12,7 +12,7 @@ from submitkit.benchmark.protocols import Protocol
 from submitkit.benchmark.tracks import Split
 from submitkit.cli.options import ManifestOpt, ToolboxOpt, TrackChoice, fail
 from submitkit.core.errors import SubmitkitError, UsageError
-from submitkit.render.console import stdout_console
+from submitkit.render.console import name, stdout_console
 
 # Written out here so that `submitkit --help` need not import the bundle workflow (Pillow);
 # tests/test_cli_habits.py keeps them equal to the workflow's defaults.
@@ -53,12 +53,13 @@ def bundle(
     ] = False,
 ) -> None:
     """Build a Codabench competition bundle: pages, phases, scoring program, reference data."""
-    from submitkit.core.atomic import check_target
+    from submitkit.core.atomic import Inputs, check_target
     from submitkit.workflows.bundle import BundleSettings, plan_bundle, write_bundle
 
     try:
         if not dry_run:
-            check_target(output, replace=True, exists_hint="")
+            inputs = Inputs.of(ground_truth, manifest, toolbox)
+            check_target(output, replace=True, exists_hint="", inputs=inputs)
         settings = BundleSettings(
             track=int(track.value),
             ground_truth=ground_truth,
@@ -78,9 +79,9 @@ def bundle(
         fail(error)
     out = stdout_console()
     verb = "would write" if dry_run else "wrote"
-    out.print(f"{verb} {output}:", highlight=False)
-    for name, what in plan.listing():
-        out.print(f"  {name:36} {what}", highlight=False)
+    out.print(f"{verb} {name(str(output))}:", highlight=False)
+    for member, what in plan.listing():
+        out.print(f"  {member:36} {what}", highlight=False)
 
 
 def _day(text: str | None) -> date | None:

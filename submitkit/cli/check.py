@@ -23,8 +23,6 @@ from submitkit.cli.options import (
     fail,
     finish,
     settings_from,
-    sources_of,
-    submission_of,
 )
 from submitkit.core.errors import SubmitkitError
 from submitkit.render.console import RichProgress
@@ -51,8 +49,8 @@ def check(
     quiet: QuietOpt = False,
 ) -> None:
     """Find every fault of a submission: exit 0 passed, 1 findings, 2 usage error."""
-    from submitkit.checks.staged import run_check
     from submitkit.render.reporting import TextReporter
+    from submitkit.workflows.api import check_with
 
     try:
         settings = settings_from(
@@ -68,17 +66,7 @@ def check(
             jobs=jobs,
         )
         with RichProgress(quiet) as progress:
-            report = run_check(
-                submission_of(settings),
-                sources=sources_of(settings),
-                track=settings.track,
-                split=settings.split,
-                protocol=settings.protocol,
-                quick=settings.quick,
-                jobs=settings.jobs,
-                strict=settings.strict,
-                progress=progress,
-            ).report
+            report = check_with(settings, progress=progress)
     except SubmitkitError as error:
         fail(error)
     finish(report, output_format, lambda out: TextReporter(out, examples).render(report))

@@ -21,7 +21,7 @@ from submitkit.cli.options import (
     TrackOpt,
     fail,
     finish,
-    validation_inputs,
+    validation_settings,
 )
 from submitkit.core.errors import SubmitkitError
 from submitkit.render.console import RichProgress
@@ -43,7 +43,10 @@ def compare(
     protocol: ProtocolOpt = None,
     synsets: Annotated[
         Path | None,
-        typer.Option(help="wnid-to-name list (default: in --dataset).", show_default=False),
+        typer.Option(
+            help="wnid-to-name list over the built-in names (default: in --dataset).",
+            show_default=False,
+        ),
     ] = None,
     bootstrap: BootstrapOpt = 1000,
     seed: SeedOpt = 0,
@@ -57,31 +60,15 @@ def compare(
     from submitkit.render.comparison import comparison_rows, render_comparison
     from submitkit.render.tables import TABLES
     from submitkit.workflows.analysis import BootstrapRequest
-    from submitkit.workflows.compare import Run, compare_runs, load_run
-    from submitkit.workflows.validation import EvaluateRequest, evaluate_submission
+    from submitkit.workflows.api import compare_with
 
     try:
         request = BootstrapRequest(bootstrap, seed, level)
-        settings, sources = validation_inputs(dataset, toolbox, manifest, track, protocol, jobs)
-
-        def evaluate_path(path: Path) -> Run:
-            with RichProgress(quiet) as progress:
-                document = evaluate_submission(
-                    path,
-                    sources,
-                    track=settings.track,
-                    protocol=settings.protocol,
-                    request=EvaluateRequest(synsets=synsets),
-                    jobs=settings.jobs,
-                    progress=progress,
-                )
-            return Run(str(path), document, document.counts)
-
-        result = compare_runs(
-            load_run(a, evaluate_path),
-            load_run(b, evaluate_path),
-            request,
-        )
+        settings = validation_settings(dataset, toolbox, manifest, track, protocol, jobs)
+        with RichProgress(quiet) as progress:
+            result = compare_with(
+                settings, a, b, request=request, synsets=synsets, progress=progress
+            )
     except SubmitkitError as error:
         fail(error)
     finish(

@@ -21,7 +21,7 @@ from submitkit.cli.options import (
     TrackOpt,
     fail,
     finish,
-    validation_inputs,
+    validation_settings,
 )
 from submitkit.core.errors import SubmitkitError
 from submitkit.render.console import RichProgress, stderr_console
@@ -62,7 +62,8 @@ def evaluate(
     synsets: Annotated[
         Path | None,
         typer.Option(
-            help="wnid-to-name list (default: LOC_synset_mapping.txt in --dataset).",
+            help="wnid-to-name list over the built-in names (default: LOC_synset_mapping.txt "
+            "in --dataset).",
             show_default=False,
         ),
     ] = None,
@@ -113,10 +114,11 @@ def evaluate(
     from submitkit.render.scoreboard import render_evaluation_text
     from submitkit.render.tables import TABLES, table_row
     from submitkit.workflows.analysis import DEFAULT_CONFUSIONS, BootstrapRequest
-    from submitkit.workflows.validation import EvaluateRequest, evaluate_submission
+    from submitkit.workflows.api import evaluate_with
+    from submitkit.workflows.validation import EvaluateRequest
 
     try:
-        settings, sources = validation_inputs(dataset, toolbox, manifest, track, protocol, jobs)
+        settings = validation_settings(dataset, toolbox, manifest, track, protocol, jobs)
         request = EvaluateRequest(
             synsets=synsets,
             per_image=per_image,
@@ -129,15 +131,8 @@ def evaluate(
             cache=not no_cache,
         )
         with RichProgress(quiet) as progress:
-            document = evaluate_submission(
-                path,
-                sources,
-                track=settings.track,
-                protocol=settings.protocol,
-                match_file=match,
-                request=request,
-                jobs=settings.jobs,
-                progress=progress,
+            document = evaluate_with(
+                settings, path, match_file=match, request=request, progress=progress
             )
     except SubmitkitError as error:
         fail(error)

@@ -23,7 +23,6 @@ from submitkit.cli.options import (
     fail,
     finish,
     settings_from,
-    sources_of,
 )
 from submitkit.core.errors import SubmitkitError
 from submitkit.render.console import RichProgress
@@ -91,7 +90,7 @@ def fix_command(
 ) -> None:
     """Write a repaired copy of a submission, then check it: exit 0 only if the copy passes."""
     from submitkit.render.views import render_fix_text
-    from submitkit.workflows.fix import fix_submission
+    from submitkit.workflows.api import fix_with
 
     try:
         settings = settings_from(
@@ -104,18 +103,14 @@ def fix_command(
             jobs=jobs,
         )
         with RichProgress(quiet) as progress:
-            result = fix_submission(
+            result = fix_with(
+                settings,
                 path,
                 output,
-                sources=sources_of(settings),
-                track=settings.track,
-                split=settings.split,
-                protocol=settings.protocol,
                 apply_match=apply_match,
                 drop_extra=drop_extra,
                 from_labels=from_labels.value if from_labels else None,
                 synsets=synsets,
-                jobs=settings.jobs,
                 progress=progress,
             )
     except SubmitkitError as error:

@@ -21,7 +21,7 @@ from submitkit.cli.options import (
     TrackOpt,
     fail,
     finish,
-    validation_inputs,
+    validation_settings,
 )
 from submitkit.core.errors import SubmitkitError
 from submitkit.render.console import RichProgress
@@ -79,22 +79,19 @@ def match(
 ) -> None:
     """Match predicted ids to classes on the validation split and write match.json."""
     from submitkit.render.scoreboard import render_match_text
-    from submitkit.workflows.validation import match_and_write
+    from submitkit.workflows.api import match_with
 
     try:
-        settings, sources = validation_inputs(dataset, toolbox, manifest, track, protocol, jobs)
+        settings = validation_settings(dataset, toolbox, manifest, track, protocol, jobs)
         with RichProgress(quiet) as progress:
-            document = match_and_write(
+            document = match_with(
+                settings,
                 path,
                 output,
-                sources,
-                track=settings.track,
-                protocol=settings.protocol,
                 level=level.value,
                 clusters=clusters,
                 overwrite=overwrite,
                 ties=ties.value,
-                jobs=settings.jobs,
                 progress=progress,
             )
     except SubmitkitError as error:

@@ -15,10 +15,13 @@ from submitkit._version import __version__
 from submitkit.benchmark.protocols import Protocol
 from submitkit.benchmark.tracks import Split
 from submitkit.core.document import Document
-from submitkit.core.errors import SubmitkitError, UsageError
+from submitkit.core.errors import SubmitkitError
 from submitkit.core.exits import ExitCode, exit_code
-from submitkit.inputs.config import Settings, load_settings, unknown_variables
-from submitkit.inputs.manifest import ManifestSources
+from submitkit.inputs.config import (
+    Settings,
+    load_settings,
+    unknown_variables,
+)
 from submitkit.render.console import print_document, printable, stderr_console, stdout_console
 
 
@@ -184,20 +187,16 @@ def settings_from(**flags: Any) -> Settings:
     return load_settings(flags)
 
 
-def sources_of(settings: Settings) -> ManifestSources:
-    return ManifestSources(settings.toolbox, settings.dataset, settings.manifest)
-
-
-def validation_inputs(
+def validation_settings(
     dataset: Path | None,
     toolbox: Path | None,
     manifest: Path | None,
     track: TrackChoice | None,
     protocol: Protocol | None,
     jobs: int | None,
-) -> tuple[Settings, ManifestSources]:
-    """Settings and lists for the commands that score against validation ground truth."""
-    settings = settings_from(
+) -> Settings:
+    """Settings of the commands that score against validation ground truth."""
+    return settings_from(
         dataset=dataset,
         toolbox=toolbox,
         manifest=manifest,
@@ -205,16 +204,6 @@ def validation_inputs(
         protocol=protocol,
         jobs=jobs,
     )
-    return settings, sources_of(settings)
-
-
-def submission_of(settings: Settings) -> Path:
-    if settings.submission is None:
-        raise UsageError(
-            "no submission given",
-            "pass its folder or zip, or set `submission` in [tool.submitkit] of pyproject.toml",
-        )
-    return settings.submission
 
 
 def show_version(value: bool) -> None:

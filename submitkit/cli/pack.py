@@ -25,8 +25,6 @@ from submitkit.cli.options import (
     fail,
     finish,
     settings_from,
-    sources_of,
-    submission_of,
 )
 from submitkit.core.errors import SubmitkitError
 from submitkit.render.console import RichProgress
@@ -83,7 +81,7 @@ def pack(
     The zip has the official layout and is byte-identical for the same submission.
     """
     from submitkit.render.views import render_pack_text
-    from submitkit.workflows.pack import pack_submission
+    from submitkit.workflows.api import pack_with
 
     try:
         settings = settings_from(
@@ -98,21 +96,14 @@ def pack(
             jobs=jobs,
         )
         with RichProgress(quiet) as progress:
-            result = pack_submission(
-                submission_of(settings),
-                protocol=settings.protocol,
-                sources=sources_of(settings),
+            result = pack_with(
+                settings,
                 output=output,
-                track=settings.track,
-                split=settings.split,
-                strict=settings.strict,
                 method_file=method,
-                method_config=settings.method,
                 overwrite=overwrite,
                 optimize=optimize,
-                dry=dry_run,
+                dry_run=dry_run,
                 max_size=round(max_size * MB),
-                jobs=settings.jobs,
                 progress=progress,
             )
     except SubmitkitError as error:

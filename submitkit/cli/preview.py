@@ -18,9 +18,9 @@ from submitkit.cli.options import (
     fail,
     finish,
     settings_from,
-    sources_of,
 )
 from submitkit.core.errors import SubmitkitError
+from submitkit.inputs.config import sources_of
 
 
 def preview_command(

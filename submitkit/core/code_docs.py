@@ -106,6 +106,12 @@ CODE_DOCS: dict[Code, CodeDoc] = {
         "Zip only the submission folder (wnid folders, method.txt, match.json), e.g. with "
         "`submitkit pack`.",
     ),
+    Code.ZIP_FILE_AND_FOLDER: CodeDoc(
+        "n01443537                                  (a file)\n"
+        "n01443537/ILSVRC2012_val_00000994.png      (a mask in a folder of the same name)",
+        "Remove or rename the file that has a folder's name, then zip the folder again "
+        "(`submitkit pack` writes only what a submission holds).",
+    ),
     Code.ZIP_SYMLINK: CodeDoc(
         "latest.png -> n01443537/ILSVRC2012_val_00000994.png   (a link stored in the zip)",
         "Zip the files themselves (`zip -r` without `--symlinks`, or `submitkit pack`).",
@@ -347,6 +353,13 @@ CODE_DOCS: dict[Code, CodeDoc] = {
     Code.DATASET_UNREADABLE_IMAGE: CodeDoc(
         "ImageNetS50/test/n01443537/ILSVRC2012_val_00000994.JPEG: no size in its header",
         "Replace the damaged JPEG with a fresh copy from ImageNet.",
+    ),
+    Code.TRUTH_CACHE_DAMAGED: CodeDoc(
+        "~/.cache/submitkit/ground-truth/3f9c….bin has an index that fails its checksum: "
+        "ignored and rebuilt",
+        "Nothing to do: the cache is rebuilt by this run. If the warning comes back on every "
+        "run, something else writes there (a FIFO or a folder in its place): remove it, or "
+        "point SUBMITKIT_CACHE_DIR elsewhere.",
     ),
     # --- evaluation and matching ----------------------------------------------------
     Code.IDS_LOOK_UNMATCHED: CodeDoc(

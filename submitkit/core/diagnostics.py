@@ -260,6 +260,15 @@ class Code(str, Enum):
         "The zip's central directory declares more members than any submission has "
         "(60,000; a full 919-class test submission has about 28,000): it is not listed.",
     )
+    ZIP_FILE_AND_FOLDER = (
+        "Z012",
+        Severity.error,
+        "A zip member that is a file and also the folder of another member (`n01443537` "
+        "beside `n01443537/ILSVRC2012_val_00000994.png`, or beside a folder entry "
+        "`n01443537/`): no file system holds both, and Python's `ZipFile.extractall`, which "
+        "the platform runs to unzip an upload, stops with NotADirectoryError or "
+        "IsADirectoryError. The submission is never scored.",
+    )
     # --- names ------------------------------------------------------------------
     MISSING_PREDICTION = (
         "N001",
@@ -531,6 +540,15 @@ class Code(str, Enum):
         "D003",
         Severity.warning,
         "A source JPEG of the dataset copy has no readable size in its header.",
+    )
+    TRUTH_CACHE_DAMAGED = (
+        "D004",
+        Severity.warning,
+        "The ground-truth cache of this dataset copy could not be trusted (bytes that fail "
+        "their checksum, a malformed or foreign file, a FIFO, link or folder in its place): it "
+        "was ignored, the ground truth decoded from its PNGs, and the cache written again where "
+        "that is possible. The scores are those of `--no-cache`.",
+        UPLOAD_ONLY,
     )
 
     # --- evaluation and matching ----------------------------------------------------

@@ -28,3 +28,7 @@ class UsageError(SubmitkitError):
 
 class EnvironmentProblem(SubmitkitError):
     """A file or folder the run depends on is missing or unreadable."""
+
+
+class InputError(UsageError):
+    """Data handed to the Python API (an id array, a mapping) that cannot be what it claims."""

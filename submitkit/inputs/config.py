@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,6 +19,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from submitkit.benchmark.protocols import Protocol
 from submitkit.benchmark.tracks import Split
 from submitkit.core.errors import UsageError
+from submitkit.inputs.files import read_user_text
+from submitkit.inputs.manifest import ManifestSources
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -32,6 +35,10 @@ OTHER_VARIABLES = {
 }
 """Environment variables that are not settings, with what each does."""
 PATH_KEYS = ("submission", "toolbox", "dataset", "manifest")
+MAX_PYPROJECT_BYTES = 4 * 2**20
+"""pyproject.toml is read up to this size (large ones hold a few hundred KB), never whole."""
+BOOLEAN_WORDS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+"""The only spellings a yes/no setting takes from the environment or pyproject.toml."""
 
 
 class Settings(BaseModel):
@@ -63,6 +70,27 @@ class Settings(BaseModel):
     method: dict[str, str] | None = None
     """The six method.txt fields, for `pack` to write method.txt from."""
 
+    @field_validator("strict", "quick", mode="before")
+    @classmethod
+    def _exact_boolean(cls, value: object) -> object:
+        # Pydantic alone reads "on", "t", "y" and more, and SUBMITKIT_STRICT=ture was
+        # read as false: only the six words are taken, anything else is refused.
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
+        if isinstance(value, str) and value.strip().lower() in BOOLEAN_WORDS:
+            return BOOLEAN_WORDS[value.strip().lower()]
+        raise ValueError("not true or false")
+
+    @field_validator(*PATH_KEYS, mode="before")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        # No file system takes a NUL in a name; os calls would fail deep inside a command.
+        if isinstance(value, (str, Path)) and "\x00" in str(value):
+            raise ValueError("holds a NUL character, which no path can hold")
+        return value
+
     @field_validator("track", mode="before")
     @classmethod
     def _track_number(cls, value: object) -> object:
@@ -86,9 +114,12 @@ def find_pyproject(start: Path) -> Path | None:
 
 
 def _from_pyproject(path: Path) -> dict[str, Any]:
+    text = read_user_text(
+        path, MAX_PYPROJECT_BYTES, "configuration file", "fix or move this pyproject.toml"
+    )
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"cannot read {path}: {exc}", "fix the TOML syntax") from exc
     tool = data.get("tool", {})
     if not isinstance(tool, dict):
@@ -116,10 +147,7 @@ def _from_environment(environ: dict[str, str]) -> dict[str, Any]:
         raw = environ.get(ENV_PREFIX + name.upper())
         if raw is None or raw == "" or name == "method":
             continue
-        if name in ("strict", "quick"):
-            values[name] = raw.strip().lower() in ("1", "true", "yes", "on")
-        else:
-            values[name] = raw
+        values[name] = raw  # judged by the model: a word it does not take is an error
     return values
 
 
@@ -147,12 +175,14 @@ def load_settings(
     flags: dict[str, Any],
     cwd: Path | None = None,
     environ: dict[str, str] | None = None,
+    named: Callable[[str], str] | None = None,
 ) -> Settings:
     """Merge pyproject.toml < environment < flags (``None`` flags are unset).
 
     An error names the setting and where it came from (the option, the
     environment variable, or the pyproject.toml file), and suggests the nearest
-    valid name for an unknown one.
+    valid name for an unknown one. ``named`` says how a flag is called where it
+    came from (the Python API passes keyword arguments, not options).
     """
     cwd = cwd or Path.cwd()
     merged: dict[str, Any] = {}
@@ -167,7 +197,7 @@ def load_settings(
         merged[key], origin[key] = value, f"the environment variable {ENV_PREFIX}{key.upper()}"
     for key, value in flags.items():
         if value is not None:
-            merged[key], origin[key] = value, f"the option --{key.replace('_', '-')}"
+            merged[key], origin[key] = value, (named or _option)(key)
     try:
         return Settings.model_validate(merged)
     except ValidationError as exc:
@@ -178,6 +208,25 @@ def load_settings(
             f"{origin.get(key, 'the configuration')} = {shown}: {_reason(key, first['msg'])}",
             _accepted(key),
         ) from exc
+
+
+def _option(key: str) -> str:
+    return f"the option --{key.replace('_', '-')}"
+
+
+def sources_of(settings: Settings) -> ManifestSources:
+    """Where the expected names (and sizes) come from: toolbox, dataset, manifest."""
+    return ManifestSources(settings.toolbox, settings.dataset, settings.manifest)
+
+
+def submission_of(settings: Settings) -> Path:
+    """The submission a run is about; a usage error when none is given or configured."""
+    if settings.submission is None:
+        raise UsageError(
+            "no submission given",
+            "pass its folder or zip, or set `submission` in [tool.submitkit] of pyproject.toml",
+        )
+    return settings.submission
 
 
 def _refuse_unknown(table: dict[str, Any], pyproject: Path) -> None:
@@ -199,6 +248,7 @@ def _shown(value: object) -> str:
 def _reason(key: str, message: str) -> str:
     if key == "track":
         return "not a track"
+    message = message.removeprefix("Value error, ")
     return message[0].lower() + message[1:] if message else "invalid"
 
 
@@ -207,8 +257,8 @@ _ACCEPTED = {
     "split": "splits are validation and test",
     "protocol": "protocols are unsupervised, distance, semi and free",
     "jobs": "jobs is a whole number (0 = every core)",
-    "strict": "strict is true or false (environment: 1/0, yes/no, on/off)",
-    "quick": "quick is true or false (environment: 1/0, yes/no, on/off)",
+    "strict": "strict is true or false (also 1/0, yes/no)",
+    "quick": "quick is true or false (also 1/0, yes/no)",
     "method": "[tool.submitkit.method] holds the six method.txt fields as text",
 }
 

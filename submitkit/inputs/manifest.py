@@ -212,6 +212,11 @@ class ManifestSources:
         return self._loaded
 
     @property
+    def paths(self) -> tuple[Path | None, ...]:
+        """What these sources read, for the output rule (an output is never one of them)."""
+        return (self.toolbox, self.dataset, self.manifest)
+
+    @property
     def any(self) -> bool:
         return self.toolbox is not None or self.dataset is not None or self._loaded is not None
 

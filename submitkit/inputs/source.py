@@ -24,7 +24,12 @@ from submitkit.core.diagnostics import Code, Diagnostic
 from submitkit.core.errors import EnvironmentProblem
 from submitkit.core.safetext import quoted
 from submitkit.inputs.files import human_limit, name_parts, open_below, read_bounded, special_kind
-from submitkit.inputs.zip_names import collision_findings, name_problem, normalised
+from submitkit.inputs.zip_names import (
+    collision_findings,
+    folder_clash_findings,
+    name_problem,
+    normalised,
+)
 
 MAX_MEMBER_BYTES = 256 * 1024 * 1024
 """No mask or text file of a submission comes near this uncompressed size."""
@@ -294,12 +299,15 @@ def _zip_source(path: Path) -> Source:
         infos = archive.infolist()
     diags: list[Diagnostic] = []
     kept: dict[str, list[zipfile.ZipInfo]] = {}
+    folders: list[str] = []
     for info in infos:
         problem = _member_problem(info)
         if problem is not None:
             diags.append(problem)
         elif not info.filename.endswith("/"):
             kept.setdefault(normalised(info.filename), []).append(info)
+        else:
+            folders.append(normalised(info.filename))
     entries: list[Entry] = []
     stored: dict[str, str] = {}
     for name, copies in kept.items():
@@ -318,6 +326,7 @@ def _zip_source(path: Path) -> Source:
         if copies[0].filename != name:
             stored[name] = copies[0].filename
     diags += collision_findings(list(kept))
+    diags += folder_clash_findings(list(kept), folders)
     total = sum(e.size for e in entries)
     if total > MAX_TOTAL_BYTES:
         diags.append(

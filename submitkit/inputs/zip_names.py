@@ -4,8 +4,10 @@
 ``method.txt`` to every unzipper, so it is read as such. Names whose meaning
 depends on the unzipper or the operating system are refused: control
 characters, backslashes, absolute paths and ``..`` (where a file would land),
-empty or ``.`` components inside a name, and names that one file system would
-merge (``A.png``/``a.png``, NFC/NFD spellings of one accented name).
+empty or ``.`` components inside a name, names that one file system would
+merge (``A.png``/``a.png``, NFC/NFD spellings of one accented name), and a name
+that is a file and also the folder of another member (``n01`` beside
+``n01/a.png``), which no unzipper can extract.
 """
 
 from __future__ import annotations
@@ -51,6 +53,34 @@ def name_problem(raw: str) -> Diagnostic | None:
             FIX,
         )
     return None
+
+
+def folder_clash_findings(files: list[str], folders: list[str]) -> list[Diagnostic]:
+    """Z012 for each file whose name is also a folder of the zip (of a member, or declared).
+
+    ``ZipFile.extractall``, what the platform runs, stops on it whatever the
+    order: writing ``n01/a.png`` under the file ``n01`` raises NotADirectoryError,
+    writing the file ``n01`` over the folder raises IsADirectoryError.
+    """
+    under: dict[str, str] = {}
+    for name in sorted([*files, *folders], reverse=True):
+        parts = name.rstrip("/").split("/")
+        if name.endswith("/"):
+            under["/".join(parts)] = name
+        for i in range(1, len(parts)):
+            under["/".join(parts[:i])] = name
+    diags: list[Diagnostic] = []
+    for name in sorted(set(files) & set(under)):
+        diags.append(
+            Code.ZIP_FILE_AND_FOLDER.at(
+                name,
+                f"{quoted(name)} is a file and also the folder of {quoted(under[name])}: "
+                "Python's ZipFile.extractall, which the platform runs to unzip an upload, "
+                "stops with an error on it, and the submission is never scored",
+                "remove or rename the file; " + FIX,
+            )
+        )
+    return diags
 
 
 def _fold(name: str) -> str:

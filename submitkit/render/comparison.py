@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from submitkit.render.console import name
 from submitkit.render.reporting import TextReporter
 from submitkit.render.tables import TABLE_METRICS, TableRow, table_row
 from submitkit.workflows.compare import ClassDelta, ComparisonOutput
@@ -35,7 +36,8 @@ def render_comparison(console: Console, result: ComparisonOutput, shown: int) ->
     if b is None or result.expected_by_chance is None:
         _render_failed(console, result)
         return
-    title = f"B - A on {result.images} images: A = {result.a.submission}, B = {result.b.submission}"
+    a, b_name = name(result.a.submission), name(result.b.submission)
+    title = f"B - A on {result.images} images: A = {a}, B = {b_name}"
     table = Table(title=Text(title), title_justify="left", show_edge=False)
     for column in ("metric", "A", "B", "B - A", "interval", "p"):
         table.add_column(column, justify="left" if column == "metric" else "right")
@@ -123,4 +125,4 @@ def comparison_rows(result: ComparisonOutput) -> list[TableRow]:
 
 
 def _name(path: str) -> str:
-    return path.rstrip("/").rsplit("/", 1)[-1] or path
+    return name(path.rstrip("/").rsplit("/", 1)[-1] or path)

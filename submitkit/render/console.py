@@ -45,6 +45,15 @@ def printable(text: str) -> str:
     return _printable(text, keep="\n\t")
 
 
+def name(text: object) -> str:
+    """A path or name as one line: the one escape with nothing kept, line breaks included.
+
+    A folder named ``sub\nPASSED`` must not print a second line that looks like
+    a verdict: every path a renderer quotes, the submission root too, goes here.
+    """
+    return _printable(str(text))
+
+
 def wrap_points(plain: str, width: int) -> list[int]:
     """Offsets where a line of ``plain`` continues on the next line.
 

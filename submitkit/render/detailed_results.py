@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from submitkit.benchmark.class_names import class_names
 from submitkit.benchmark.tracks import TRACKS
 from submitkit.render.html_report import report_html
 from submitkit.scoring.leaderboard import leaderboard_scores, scores_txt
@@ -37,7 +38,7 @@ def server_outputs(run: ServerRun) -> dict[str, str]:
     findings = run.scored.check.report.diagnostics
     notes += [f"{d.code.value} {d.severity.value}: {d.message}" for d in findings]
     title = f"{TRACKS[evaluation.k].name} {run.reference.manifest.split.value}"
-    naming = Naming(run.reference.manifest.categories, {})
+    naming = Naming(run.reference.manifest.categories, class_names())
     document = evaluation_document(Path(title), evaluation, naming, run.scored.check.report)
     return {
         # scores.json last: its presence means the run finished.

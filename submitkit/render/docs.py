@@ -21,7 +21,7 @@ from typing import Any
 
 from submitkit.benchmark.protocols import NOTE_1, RULES, Protocol, RowKind
 from submitkit.benchmark.tracks import TRACKS
-from submitkit.core.atomic import write_text_atomic
+from submitkit.core.atomic import check_target, write_text_atomic
 from submitkit.core.errors import UsageError
 from submitkit.inputs.config import ENV_PREFIX, Settings
 from submitkit.render.code_pages import code_pages
@@ -171,7 +171,11 @@ def write_docs(root: Path, flags: SettingFlags) -> list[Path]:
     """Write every stale generated file; remove pages of codes that no longer exist."""
     want = expected(root, flags)
     written = []
-    for path in stale_pages(root, flags):
+    stale = stale_pages(root, flags)
+    for path in stale:
+        if path in want:  # the output rule, for every page before the first is written
+            check_target(path, replace=True, exists_hint="")
+    for path in stale:
         if path in want:
             write_text_atomic(path, want[path])
         else:

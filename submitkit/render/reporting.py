@@ -16,7 +16,7 @@ from submitkit.checks.files import FilesReport
 from submitkit.checks.repairs import repair_lines
 from submitkit.checks.report import Report, Status
 from submitkit.core.diagnostics import Code, Diagnostic, Severity
-from submitkit.render.console import printable
+from submitkit.render.console import name, printable
 
 _STATUS_STYLE = {
     Status.passed: "bold green",
@@ -45,7 +45,7 @@ class TextReporter:
         out.print(
             Text.assemble(
                 ("submitkit check ", "bold"),
-                printable(report.submission),
+                name(report.submission),
                 f"  ({report.container})",
             )
         )

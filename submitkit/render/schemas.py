@@ -12,7 +12,7 @@ from pydantic.json_schema import JsonSchemaMode
 
 from submitkit.checks.files import FilesReport
 from submitkit.checks.report import Report
-from submitkit.core.atomic import write_text_atomic
+from submitkit.core.atomic import check_target, write_text_atomic
 from submitkit.core.document import SCHEMA_DIALECT, Document
 from submitkit.inputs.manifest import Manifest
 from submitkit.inputs.match_json import match_schema
@@ -65,6 +65,8 @@ def render(factory: Callable[[], dict[str, Any]]) -> str:
 
 def write_schemas(folder: Path) -> list[Path]:
     written = []
+    for name in SCHEMAS:  # the output rule, for every schema before the first is written
+        check_target(folder / name, replace=True, exists_hint="")
     for name, factory in SCHEMAS.items():
         path = folder / name
         write_text_atomic(path, render(factory))

@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from submitkit.benchmark.tracks import TRACKS
-from submitkit.render.console import printable
+from submitkit.render.console import name, printable
 from submitkit.render.reporting import TextReporter, finding_line, render_findings_on
 from submitkit.scoring.bootstrap import SMALL_CLASS_IMAGES
 from submitkit.scoring.ties import Ties
@@ -200,7 +200,7 @@ def render_evaluation_text(
         return
     mapped = ", ids mapped through match.json" if document.matched else ""
     title = (
-        f"{printable(document.submission)}: {TRACKS[document.track].name} validation, "
+        f"{name(document.submission)}: {TRACKS[document.track].name} validation, "
         f"{document.images} images{mapped}"
     )
     render_scores(console, title, document, classes)
@@ -218,7 +218,7 @@ def render_evaluation_text(
         (document.counts_file, "per-image counts (for `submitkit compare`)"),
     ):
         if written is not None:
-            console.print(Text(f"{what} written to {printable(written)}"))
+            console.print(Text(f"{what} written to {name(written)}"))
 
 
 def render_match_text(console: Console, document: MatchOutput) -> None:
@@ -230,4 +230,4 @@ def render_match_text(console: Console, document: MatchOutput) -> None:
     render_candidates(console, document.candidates, document.notes, document.ties)
     if any(c.chosen and c.many_to_one for c in document.candidates):
         console.print("many-to-one matching: admitted only under the fully unsupervised protocol")
-    console.print(Text(f"wrote {printable(document.output)} ({len(document.mapping)} ids)"))
+    console.print(Text(f"wrote {name(document.output)} ({len(document.mapping)} ids)"))

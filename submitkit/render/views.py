@@ -7,7 +7,7 @@ from rich.text import Text
 
 from submitkit.checks.repairs import fix_suggestion
 from submitkit.core.diagnostics import Diagnostic
-from submitkit.render.console import printable
+from submitkit.render.console import name, printable
 from submitkit.render.reporting import TextReporter
 from submitkit.workflows.fix import FixResult, summary_lines
 from submitkit.workflows.manifest import ManifestWritten
@@ -26,7 +26,7 @@ _TOP_SHOWN = 8
 
 
 def _row(console: Console, label: str, value: str, style: str = "green") -> None:
-    console.print(Text.assemble((f"  {label:<16}", style), printable(value)))
+    console.print(Text.assemble((f"  {label:<16}", style), name(value)))
 
 
 def render_pack_text(console: Console, result: PackResult, examples: int = 5) -> None:
@@ -38,7 +38,7 @@ def render_pack_text(console: Console, result: PackResult, examples: int = 5) ->
         then = suggestion or "fix the findings above and pack again"
         console.print(Text.assemble(("nothing written", "bold red"), f": the check failed; {then}"))
         return
-    console.print(Text.assemble(("submitkit pack ", "bold"), result.submission))
+    console.print(Text.assemble(("submitkit pack ", "bold"), name(result.submission)))
     by_code: dict[str, list[Diagnostic]] = {}
     for diag in result.repaired:
         by_code.setdefault(diag.code.value, []).append(diag)
@@ -131,7 +131,7 @@ def render_fix_text(console: Console, result: FixResult, examples: int) -> None:
 def render_preview_text(console: Console, result: PreviewResult) -> None:
     console.print(
         Text(
-            f"wrote {printable(str(result.output))}: {len(result.shown)} of {result.total} "
+            f"wrote {name(result.output)}: {len(result.shown)} of {result.total} "
             f"predictions, {result.with_sources} over their source image, "
             f"{result.with_ground_truth} beside their ground truth"
         )
@@ -145,7 +145,7 @@ def render_manifest_text(console: Console, result: ManifestWritten, err: Console
         )
     console.print(
         Text(
-            f"wrote {printable(result.output)}: {result.track_name} {result.split.value}, "
+            f"wrote {name(result.output)}: {result.track_name} {result.split.value}, "
             f"{result.images} images ({result.sized} with sizes), {result.categories} categories"
         )
     )

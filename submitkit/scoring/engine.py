@@ -224,6 +224,8 @@ class ScorePass:
     """Exact per-image counts of the rows, one block per chunk, in task order."""
     truth_hits: int = 0
     """Ground-truth masks served from the cache."""
+    cache_problem: str = ""
+    """What made the ground-truth cache untrustworthy (the file ignored, rebuilt), if anything."""
     pairs: AgreementPairs | None = None
     """Image-level agreement of ids and classes, kept when no match is applied (for E001)."""
 
@@ -452,6 +454,8 @@ def score_pass(
             progress(len(part))
     if truth_cache is not None:
         truth_cache.update(learned)
+        if truth_cache.problem is not None:
+            result.cache_problem = f"{truth_cache.path} {truth_cache.problem}"
     if clusters is not None:
         pairs = result.pairs or AgreementPairs(k, clusters)
         result.statistics = pairs.statistics()
@@ -543,6 +547,13 @@ def evaluation_of(passed: ScorePass, k: int, *, matched: bool) -> Evaluation:
     warnings: list[Diagnostic] = []
     if scores is not None and not matched and passed.pairs is not None:
         warnings = _unmatched(passed.pairs, scores.mIoU)
+    if passed.cache_problem:
+        damaged = Code.TRUTH_CACHE_DAMAGED.at(
+            "",
+            f"the ground-truth cache {passed.cache_problem}: ignored and rebuilt",
+            "nothing to do; --no-cache skips the cache",
+        )
+        warnings = [damaged, *warnings]
     return Evaluation(
         k=k,
         matched=matched,

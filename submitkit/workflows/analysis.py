@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from submitkit.benchmark.tracks import TRACKS
 from submitkit.core.errors import EnvironmentProblem, UsageError
+from submitkit.inputs.files import read_user_text
 from submitkit.inputs.source import MemberRef
 from submitkit.scoring.bootstrap import (
     HEADLINE,
@@ -39,6 +40,8 @@ DEFAULT_CONFUSIONS = 20
 """Confused pairs in the JSON document when ``--confusions`` is not given."""
 
 COUNTS_KIND = "submitkit-evaluation-counts"
+MAX_COUNTS_BYTES = 256 * 2**20
+"""A counts file is read up to this size (the 919 track's 12,419 images take a few MB)."""
 
 
 class ClassRef(BaseModel):
@@ -263,9 +266,12 @@ def _whole_numbers(values: Any, column: str, top: int | None) -> IntArray:
 
 def read_counts_file(path: Path) -> tuple[dict[str, Any], PerImageCounts]:
     """A file written by ``evaluate --save-counts``: its evaluation document and its counts."""
+    text = read_user_text(
+        path, MAX_COUNTS_BYTES, "counts file", "give a file written by `evaluate --save-counts`"
+    )
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
         raise EnvironmentProblem(f"cannot read {path}: {exc}") from exc
     if not isinstance(data, dict) or data.get("kind") != COUNTS_KIND:
         raise EnvironmentProblem(

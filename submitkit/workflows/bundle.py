@@ -223,11 +223,11 @@ def metadata_yaml(protocol: Protocol) -> str:
 
 
 def _package_files() -> dict[str, bytes]:
-    """The running submitkit's source, as ``submitkit/...`` members."""
+    """The running submitkit's source and package data, as ``submitkit/...`` members."""
     root = Path(submitkit.__file__).parent
     files: dict[str, bytes] = {}
     for path in sorted(root.rglob("*")):
-        wanted = path.suffix == ".py" or path.name == "py.typed"
+        wanted = path.suffix == ".py" or path.name in ("py.typed", "class_names.txt")
         if wanted and path.is_file() and "__pycache__" not in path.parts:
             files[f"submitkit/{path.relative_to(root).as_posix()}"] = path.read_bytes()
     return files

@@ -34,12 +34,13 @@ from submitkit.benchmark.protocols import Protocol
 from submitkit.benchmark.tracks import Split
 from submitkit.checks.report import Report, Status
 from submitkit.checks.staged import resolve_target, run_check
-from submitkit.core.atomic import atomic_folder, atomic_output, check_target
+from submitkit.core.atomic import Inputs, atomic_folder, atomic_output, check_target
 from submitkit.core.diagnostics import Code, Diagnostic, Severity
 from submitkit.core.document import Document
 from submitkit.core.errors import EnvironmentProblem, UsageError
 from submitkit.core.exits import exit_code
 from submitkit.core.progress import NoProgress, ProgressSink
+from submitkit.core.safetext import printable
 from submitkit.core.workers import run_ordered
 from submitkit.core.zipwrite import DeterministicZip
 from submitkit.inputs import png
@@ -404,12 +405,7 @@ def _output(out: Path) -> Iterator[Callable[[str, bytes], None]]:
 # --- the whole submission ----------------------------------------------------------
 
 
-def _check_output_path(path: Path, out: Path) -> None:
-    check_target(
-        out,
-        replace=False,
-        exists_hint="fix writes a new copy: give an output path that does not exist",
-    )
+def _check_output_path(path: Path, out: Path, inputs: Inputs) -> None:
     if path.is_dir():
         src, dst = path.resolve(), out.resolve()
         if dst == src or src in dst.parents:
@@ -417,6 +413,12 @@ def _check_output_path(path: Path, out: Path) -> None:
                 f"{out} lies inside the submission {path}",
                 "write the repaired copy outside the submission folder",
             )
+    check_target(
+        out,
+        replace=False,
+        exists_hint="fix writes a new copy: give an output path that does not exist",
+        inputs=inputs.adding(path),
+    )
 
 
 def _unshipped(name: str, layout: Layout, notes: Mapping[str, Diagnostic]) -> Change:
@@ -483,7 +485,7 @@ def fix_submission(
     the track's ImageNet-S ids (``synsets``: the ImageNet-1k class order).
     """
     sink_progress = progress or NoProgress()
-    _check_output_path(path, out)
+    _check_output_path(path, out, Inputs.of(*sources.paths, synsets))
     source = open_source(path)
     if not source.entries:
         why = source.diagnostics[0].message if source.diagnostics else f"{path} holds no file"
@@ -834,9 +836,10 @@ def _relabel_changes(
 
 def summary_lines(result: FixResult, examples: int = 5) -> list[str]:
     """The change summary as plain lines, grouped by kind, ``examples`` shown per kind."""
+    # Each line is one line: the paths in it through the one escape (line breaks too).
     lines = [
-        f"submitkit fix {result.submission} ({result.container}) -> "
-        f"{result.output} ({result.output_container})"
+        f"submitkit fix {printable(result.submission)} ({result.container}) -> "
+        f"{printable(str(result.output))} ({result.output_container})"
     ]
     grouped = result.by_kind()
     if not grouped:
@@ -845,7 +848,7 @@ def summary_lines(result: FixResult, examples: int = 5) -> list[str]:
         lines.append(f"  {kind.heading}: {len(changes)}")
         for change in changes[:examples]:
             code = f"[{change.code.value}] " if kind is ChangeKind.left_out and change.code else ""
-            lines.append(f"    {change.path}: {code}{change.detail}")
+            lines.append(f"    {printable(change.path)}: {code}{printable(change.detail)}")
         if len(changes) > examples:
             lines.append(f"    … and {len(changes) - examples} more")
     lines.append(

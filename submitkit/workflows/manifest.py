@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from submitkit.benchmark.tracks import TRACKS, Split
-from submitkit.core.atomic import check_target
+from submitkit.core.atomic import Inputs, check_target
 from submitkit.core.diagnostics import Diagnostic
 from submitkit.core.document import Document
 from submitkit.core.errors import UsageError
@@ -47,7 +47,7 @@ def write_manifest(
     """Build the manifest from the toolbox lists and/or a dataset copy and save it atomically."""
     if not sources.any:
         raise UsageError("a manifest needs --toolbox, --dataset or both")
-    check_target(output, replace=True, exists_hint="")
+    check_target(output, replace=True, exists_hint="", inputs=Inputs.of(*sources.paths))
     built, diags = sources.build(track, split, progress)
     built.save(output)
     return ManifestWritten(

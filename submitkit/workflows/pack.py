@@ -34,7 +34,7 @@ from submitkit.checks.masks import MaskResult, MaskTask, decode_mask
 from submitkit.checks.repairs import fix_suggestion
 from submitkit.checks.report import Report, Status
 from submitkit.checks.staged import CheckRun, run_check
-from submitkit.core.atomic import atomic_output, check_target
+from submitkit.core.atomic import NO_INPUTS, Inputs, atomic_output, check_target
 from submitkit.core.diagnostics import Diagnostic, Severity
 from submitkit.core.document import Document
 from submitkit.core.errors import EnvironmentProblem, UsageError
@@ -204,8 +204,13 @@ def default_output(submission: Path, protocol: Protocol) -> Path:
     return base.parent / f"{stem}-{protocol.value}.zip"
 
 
-def ensure_writable(out: Path, submission: Path, overwrite: bool) -> None:
-    """Refuse an output that exists (without ``overwrite``), or would clobber the input."""
+def ensure_writable(
+    out: Path, submission: Path, overwrite: bool, inputs: Inputs = NO_INPUTS
+) -> None:
+    """Refuse an output that exists (without ``overwrite``), or would clobber an input.
+
+    ``inputs``: what the run reads besides the submission (lists, method file).
+    """
     target, source = out.resolve(), submission.resolve()
     if target == source:
         raise UsageError(
@@ -218,7 +223,12 @@ def ensure_writable(out: Path, submission: Path, overwrite: bool) -> None:
         )
     if target.is_dir():
         raise UsageError(f"{out} is a folder", "give a file name ending in .zip")
-    check_target(out, replace=overwrite, exists_hint="pass --overwrite, or give another -o")
+    check_target(
+        out,
+        replace=overwrite,
+        exists_hint="pass --overwrite, or give another -o",
+        inputs=inputs.adding(submission),
+    )
 
 
 def plan_pack(
@@ -482,7 +492,7 @@ def write_pack(
             "the check of the submission failed: nothing is packed",
             fix_suggestion(plan.report) or "fix the errors the check lists, then pack again",
         )
-    ensure_writable(out, plan.submission, overwrite)
+    ensure_writable(out, plan.submission, overwrite, Inputs.of(*plan.sources.paths))
     sink = progress or NoProgress()
     n_jobs = plan.jobs if jobs is None else jobs
     try:
@@ -541,7 +551,7 @@ def dry_run(plan: PackPlan, out: Path, *, overwrite: bool = False) -> PackResult
         return refused(plan)
     result = _result(plan, "dry-run", out, preview=_preview(plan, {}))
     try:
-        ensure_writable(out, plan.submission, overwrite)
+        ensure_writable(out, plan.submission, overwrite, Inputs.of(*plan.sources.paths))
     except UsageError as problem:
         result.warnings.append(f"the real run would stop: {problem.message} ({problem.hint})")
     return result
@@ -712,7 +722,7 @@ def pack_submission(
     out = output if output is not None else default_output(submission, protocol)
     if not dry:
         # Refuse before the long check rather than after it.
-        ensure_writable(out, submission, overwrite)
+        ensure_writable(out, submission, overwrite, Inputs.of(*sources.paths, method_file))
     plan = plan_pack(
         submission,
         protocol=protocol,

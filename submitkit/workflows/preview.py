@@ -25,7 +25,7 @@ from PIL import Image, ImageDraw, ImageFont
 from submitkit.benchmark.ids import IGNORE, OTHER
 from submitkit.benchmark.tracks import TRACKS, Split
 from submitkit.checks.staged import resolve_target
-from submitkit.core.atomic import check_target, write_bytes_atomic
+from submitkit.core.atomic import Inputs, check_target, write_bytes_atomic
 from submitkit.core.diagnostics import Severity
 from submitkit.core.document import Document
 from submitkit.core.errors import EnvironmentProblem, UsageError
@@ -196,7 +196,8 @@ def preview_sheet(
         raise UsageError("--count must be at least 1")
     if out.suffix.lower() != ".png":
         raise UsageError(f"{out} does not end in .png", "the contact sheet is written as a PNG")
-    check_target(out, replace=True, exists_hint="")
+    inputs = Inputs.of(path, *sources.paths, match_file)
+    check_target(out, replace=True, exists_hint="", inputs=inputs)
     source = open_source(path)
     layout = read_layout(source)
     names = {**layout.misnamed, **layout.predictions}

@@ -17,6 +17,7 @@ from typing import ClassVar, Literal
 import numpy as np
 from pydantic import BaseModel, Field, PrivateAttr
 
+from submitkit.benchmark.class_names import class_names
 from submitkit.benchmark.protocols import MANY_TO_ONE_PROTOCOLS, Protocol
 from submitkit.benchmark.tracks import TRACKS, Split
 from submitkit.checks.masks import MaskResult, inspect_masks
@@ -190,11 +191,12 @@ def ground_truth_dir(dataset: Path, k: int) -> Path:
 
 
 def synset_names(dataset: Path, synsets: Path | None = None) -> dict[str, str]:
-    """wnid -> readable name, from ``--synsets`` or a synset list in the dataset folder."""
+    """wnid -> readable name: the shipped WordNet names, then ``--synsets`` or a synset
+    list in the dataset folder over them."""
     candidates = [synsets] if synsets is not None else [dataset / n for n in SYNSET_FILES]
     for path in candidates:
         if path.is_file():
-            names = {}
+            names = dict(class_names())
             for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
                 wnid, _, rest = line.strip().partition(" ")
                 if wnid:
@@ -205,7 +207,7 @@ def synset_names(dataset: Path, synsets: Path | None = None) -> dict[str, str]:
             f"synset list {synsets} does not exist",
             "give the LOC_synset_mapping.txt of the ImageNet devkit, or leave --synsets out",
         )
-    return {}
+    return dict(class_names())
 
 
 def _validation_check(

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from submitkit.benchmark.protocols import Protocol
-from submitkit.core.atomic import check_target, write_text_atomic
+from submitkit.core.atomic import Inputs, check_target, write_text_atomic
 from submitkit.core.errors import EnvironmentProblem, UsageError
 from submitkit.core.progress import ProgressSink
 from submitkit.inputs.layout import is_junk, read_layout
@@ -30,6 +30,8 @@ REFERENCE_MASKS = "ground-truth"
 SCORES_JSON = "scores.json"
 SCORES_TXT = "scores.txt"
 DETAILED_RESULTS = "detailed_results.html"
+OUTPUT_NAMES = (SCORES_TXT, DETAILED_RESULTS, SCORES_JSON)
+"""Every file `score` writes into OUTPUT; each is judged by the output rule before the scoring."""
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,10 @@ def score_input(
                 f"{output_dir} is a file: OUTPUT is the folder the scores are written into",
                 "give the platform's output folder (it is created when missing)",
             )
-        check_target(output_dir / "scores.json", replace=True, exists_hint="")
+        for name in OUTPUT_NAMES:
+            check_target(
+                output_dir / name, replace=True, exists_hint="", inputs=Inputs.of(input_dir)
+            )
     reference = find_reference(input_dir / "ref")
     submission, enclosing = submission_root(input_dir / "res")
     manifest = reference.manifest

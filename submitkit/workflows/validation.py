@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from submitkit.benchmark.protocols import Protocol
-from submitkit.core.atomic import check_target, write_text_atomic
+from submitkit.core.atomic import Inputs, check_target, write_text_atomic
 from submitkit.core.progress import ProgressSink
 from submitkit.inputs.manifest import ManifestSources
 from submitkit.inputs.match_json import write_match
@@ -66,9 +66,11 @@ def evaluate_submission(
 ) -> EvaluationOutput:
     """Check, then score ``path``; add intervals and confusions and write the files asked for."""
     asked = request or EvaluateRequest()
+    inputs = Inputs.of(path, *sources.paths, match_file, asked.synsets)
     for output in (asked.per_image, asked.plot, asked.html, asked.save_counts):
         if output is not None:
-            check_target(output, replace=True, exists_hint="")
+            check_target(output, replace=True, exists_hint="", inputs=inputs)
+            inputs = inputs.adding(output)  # two outputs never share a path
     if asked.synsets is not None and sources.dataset is not None:
         synset_names(sources.dataset, asked.synsets)  # a missing list fails before the work
     scored = run_evaluate(
@@ -158,7 +160,12 @@ def match_and_write(
     progress: ProgressSink | None = None,
 ) -> MatchOutput:
     """Check, match and score ``path``; write the chosen matching to ``output``."""
-    check_target(output, replace=overwrite, exists_hint="pass --overwrite to replace it")
+    check_target(
+        output,
+        replace=overwrite,
+        exists_hint="pass --overwrite to replace it",
+        inputs=Inputs.of(path, *sources.paths),
+    )
     matched = run_match(
         path,
         sources,
