@@ -219,6 +219,64 @@ def test_dense_and_compact_layouts_agree() -> None:
     )
 
 
+def _per_pixel(g: Ids, p: Ids, flags: npt.NDArray[np.uint8], ncol: int) -> dict[tuple, int]:
+    """The joint histogram counted one pixel at a time: {(class, column, flags): pixels}."""
+    keys, counts = np.unique(
+        np.stack([g.ravel(), p.ravel(), flags.ravel()]).astype(np.int64), axis=1, return_counts=True
+    )
+    return {tuple(int(v) for v in key): int(n) for key, n in zip(keys.T, counts, strict=True)}
+
+
+def _smooth(rng: np.random.Generator, top: int, shape: tuple[int, int]) -> Ids:
+    out = np.zeros(shape, dtype=np.int32)
+    for _ in range(5):
+        y, x = rng.integers(0, shape[0]), rng.integers(0, shape[1])
+        out[y : y + shape[0] // 3, x : x + shape[1] // 3] = rng.integers(0, top)
+    return out
+
+
+@pytest.mark.parametrize("k", [50, 919])
+@pytest.mark.parametrize("kind", ["smooth", "noise"])
+@pytest.mark.parametrize("matched", [False, True])
+def test_joint_histogram_by_runs_equals_every_pixel_counted(
+    k: int, kind: str, matched: bool
+) -> None:
+    from submitkit.scoring.metrics import class_ids, joint_histogram
+
+    rng = np.random.default_rng(k)
+    shape = (45, 70)
+    if kind == "smooth":
+        gt, pred = _smooth(rng, k + 1, shape), _smooth(rng, 2 * k, shape)
+        gt[:4, :9] = IGNORE
+    else:
+        gt, pred = (rng.integers(0, k + 1, shape).astype(np.int32) for _ in range(2))
+    flags = (
+        rng.integers(0, 4, shape).astype(np.uint8) if kind == "noise" else np.zeros(shape, np.uint8)
+    )
+    flags[10:20, 5:40] = 3
+    g16, p16 = gt.astype(np.uint16), pred.astype(np.uint16)
+    table = match_table({i: i % (k + 1) for i in range(0, 2 * k, 2)}, k) if matched else None
+    col = np.take(table, p16, mode="clip") if table is not None else class_ids(p16, k + 1)
+    expected = _per_pixel(class_ids(g16, k + 1), col, flags, k + 3)
+    col_of = (
+        (lambda v: np.take(table, v, mode="clip"))
+        if table is not None
+        else (lambda v: class_ids(v, k + 1))
+    )
+    rows, conf = joint_histogram(
+        g16, p16, k, k + 3, flags, row_of=lambda v: class_ids(v, k + 1), col_of=col_of
+    )
+    r, c, f = np.nonzero(conf)
+    found = {
+        (int(rows[a]), int(b), int(e)): int(conf[a, b, e]) for a, b, e in zip(r, c, f, strict=True)
+    }
+    assert found == expected
+    # The public form (classes computed beforehand) gives the same histogram.
+    rows2, conf2 = joint_histogram(class_ids(g16, k + 1), col, k, k + 3, flags)
+    np.testing.assert_array_equal(rows2, rows)
+    np.testing.assert_array_equal(conf2, conf)
+
+
 def test_merge_equals_adding_in_sequence() -> None:
     rng = np.random.default_rng(5)
     pairs = [

@@ -120,3 +120,22 @@ def test_an_image_pil_keeps_in_several_blocks_is_copied() -> None:
         assert pixel_memory._shared_words(image) is None
         palette = Pixels(image).palette()
     assert palette.ids == (5 + 256, 7 + 512)
+
+
+@pytest.mark.parametrize("name", sorted(MAPS))
+def test_digest_is_equal_exactly_for_equal_pixels(name: str, memory: str) -> None:
+    rgb = encode(MAPS[name])
+    with Image.fromarray(rgb) as image:
+        digest = Pixels(image).digest()
+    # The same colours as words with another pad byte hash alike...
+    words = (
+        rgb[..., 0].astype(np.uint32) | rgb[..., 1].astype(np.uint32) << 8 | np.uint32(0x7F000000)
+    ).ravel()
+    assert Pixels(words=words, shape=rgb.shape[:2]).digest() == digest
+    # ...a single changed pixel, or another shape, does not.
+    changed = rgb.copy()
+    changed[-1, -1, 2] ^= 1
+    with Image.fromarray(changed) as image:
+        assert Pixels(image).digest() != digest
+    if words.size > 1:
+        assert Pixels(words=words, shape=(1, words.size)).digest() != digest

@@ -182,11 +182,10 @@ def decode_mask(
         result.ids = _ids_of_other_mode(data)
         return result, None
     try:
-        with png.rgb_image(data) as im:
-            pixels = png.Pixels(im)
-            # The visit and the palette share the words and runs read from the image.
-            seen = visit(pixels, data) if visit is not None else None
-            colours = pixels.palette()
+        pixels = png.decode_pixels(header, data)
+        # The visit and the palette share the words and runs read from the image.
+        seen = visit(pixels, data) if visit is not None else None
+        colours = pixels.palette()
     except PngFault as bad:
         result.diagnostics.append(bad.at(task.path))
         return result, None

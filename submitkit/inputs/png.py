@@ -12,6 +12,7 @@ all print alike.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import struct
 import warnings
@@ -30,6 +31,7 @@ from PIL import Image
 from submitkit.benchmark.ids import MAX_ENCODABLE
 from submitkit.core.diagnostics import Code, Diagnostic
 from submitkit.core.runs import run_histogram, runs
+from submitkit.inputs import fast_png
 from submitkit.inputs.pixel_memory import WordArray, rgbx_words
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -497,15 +499,30 @@ class Pixels:
     Everything a command asks of a mask's pixels comes from here, each part
     computed the first time it is asked: the ids (``R + 256 G``), the distinct
     ids and blue pixels the check judges, the pixels per id pack reports. All of
-    it is read from one word a pixel (:mod:`~submitkit.inputs.pixel_memory`,
-    PIL's own memory where it shares it), and from the runs of equal words: a
-    label map's row is a few dozen runs, so the ids and the blue of the first
-    pixel of each run answer for every pixel, in one comparison of neighbours.
+    it is read from one word a pixel (:mod:`~submitkit.inputs.pixel_memory`:
+    the fast decoder's output, or PIL's own memory where it shares it), and from
+    the runs of equal words: a label map's row is a few dozen runs, so the ids
+    and the blue of the first pixel of each run answer for every pixel, in one
+    comparison of neighbours. Made from a PIL image, or from words and a shape
+    (:func:`decode_pixels` does either).
     """
 
-    def __init__(self, image: Image.Image) -> None:
+    def __init__(
+        self,
+        image: Image.Image | None = None,
+        *,
+        words: WordArray | None = None,
+        shape: tuple[int, int] | None = None,
+    ) -> None:
+        if words is not None and shape is not None:
+            self.height, self.width = shape
+        elif image is not None:
+            self.height, self.width = image.height, image.width
+        else:
+            raise TypeError("Pixels needs an image, or words and their shape")
         self.image = image
-        self._words: WordArray | None = None
+        """The PIL image the words come from, None when another decoder made them."""
+        self._words = words
         self._runs: tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]] | None = None
         self._dense = False
         """Noise-like: too many runs to count by; every pixel is counted instead."""
@@ -513,6 +530,7 @@ class Pixels:
 
     def _pixel_words(self) -> WordArray:
         if self._words is None:
+            assert self.image is not None
             self._words = rgbx_words(self.image)
         return self._words
 
@@ -540,11 +558,45 @@ class Pixels:
         """The H x W ids, read-only: uint8 when every id is below 256, else uint16."""
         if self._ids is None:
             # Casting a word down keeps its low bytes: R, or R and G, i.e. the id.
-            narrow = np.uint16 if self.wide else np.uint8
-            ids = self._pixel_words().astype(narrow).reshape(self.image.height, self.image.width)
+            if self._runs is not None:
+                narrow = np.uint16 if self.wide else np.uint8
+                ids = self._pixel_words().astype(narrow)
+            else:
+                # Without runs at hand, the 16-bit ids themselves tell whether they are wide.
+                ids = self._pixel_words().astype(np.uint16)
+                if ids.size and int(ids.max()) < 0x100:
+                    ids = ids.astype(np.uint8)
+            ids = ids.reshape(self.height, self.width)
             ids.flags.writeable = False
             self._ids = ids
         return self._ids
+
+    @property
+    def rgb(self) -> npt.NDArray[np.uint8]:
+        """The H x W x 3 colours, as ``np.asarray`` of the PIL image gives them (a copy)."""
+        quads = self._pixel_words().view(np.uint8).reshape(self.height, self.width, 4)
+        return np.ascontiguousarray(quads[..., :3])
+
+    def digest(self) -> str:
+        """A SHA-256 of the shape and colours: equal exactly when two masks' pixels are.
+
+        Hashed from the runs (a few kilobytes a mask) rather than every pixel:
+        the runs with their pad byte masked off and neighbours of one colour
+        joined are the one run-length form of the colours, so two masks share it
+        exactly when their pixels are equal. A noise-like mask hashes its words.
+        """
+        colour = np.uint32(0xFFFFFF)
+        found = self._word_runs()
+        head = repr((self.height, self.width)).encode()
+        if found is None:
+            body = (self._pixel_words() & colour).astype("<u4").tobytes()
+            return hashlib.sha256(b"words" + head + body).hexdigest()
+        words, lengths = found
+        words = words & colour
+        first = np.flatnonzero(np.concatenate(([True], words[1:] != words[:-1])))
+        joined = np.add.reduceat(lengths, first) if len(first) else lengths
+        body = words[first].astype("<u4").tobytes() + joined.astype("<i8").tobytes()
+        return hashlib.sha256(b"runs" + head + body).hexdigest()
 
     def counts(self) -> dict[int, int]:
         """Pixels per id."""
@@ -569,9 +621,28 @@ class Pixels:
             blue = int(lengths[(words & blue_bits) != 0].sum())
         if not blue:
             return Palette(ids, 0, len(ids))
-        # A visualisation: say how many colours it has (an id map has few).
-        colours = self.image.getcolors(_COLOURS_LIMIT)
-        return Palette(ids, blue, None if colours is None else len(colours))
+        # A visualisation: say how many colours it has (an id map has few), as
+        # PIL's getcolors(65,536) would: None beyond that many.
+        source = found[0] if found is not None else self._pixel_words()
+        colours = len(np.unique(source & np.uint32(0xFFFFFF)))
+        return Palette(ids, blue, None if colours > _COLOURS_LIMIT else colours)
+
+
+def decode_pixels(header: PngHeader, data: bytes, *, fast: bool = True) -> Pixels:
+    """The pixels of judged 8-bit RGB bytes; PngFault where Pillow cannot decode them.
+
+    The fast decoder (:mod:`~submitkit.inputs.fast_png`) takes the files it is
+    sure Pillow reads alike; every other file, and every file when ``fast`` is
+    False or the decoder is not installed, is decoded by Pillow, whose verdict
+    is the fault.
+    """
+    if fast and header.official and not header.interlace:
+        words = fast_png.rgb_words(data, header.width, header.height)
+        if words is not None:
+            return Pixels(words=words, shape=(header.height, header.width))
+    with rgb_image(data) as im:
+        # The words outlive the image: shared memory is held by its capsule, else copied.
+        return Pixels(words=rgbx_words(im), shape=(im.height, im.width))
 
 
 def blue_fault(blue: int, pixels: int, colours: int | None) -> PngFault | None:
@@ -594,8 +665,7 @@ def read_official(opener: Opener) -> IdArray:
     fault = mode_fault(header)
     if fault is not None:
         raise fault
-    with rgb_image(data) as im:
-        return Pixels(im).ids
+    return decode_pixels(header, data).ids
 
 
 def alpha_detail(data: bytes) -> str:

@@ -271,8 +271,9 @@ class _Chunk:
     masks: list[MaskResult] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     rows: list[ImageRow] = field(default_factory=list)
-    statistics: MatchStatistics | None = None
     pairs: AgreementPairs | None = None
+    """Agreement of ids and classes: for E001 when scoring unmatched, the statistics of a
+    match pass."""
     fatal: tuple[str, str] | None = None
     counted: list[ImageCounts] = field(default_factory=list)
     counts: PerImageCounts | None = None
@@ -372,8 +373,9 @@ def _score_image(ctx: _Context, task: ImageTask, out: _Chunk) -> None:
     pred = _prediction(task, gt, out)
     if pred is None:
         return
-    if out.statistics is not None:
-        out.statistics.add(gt, pred)
+    if ctx.clusters is not None:
+        assert out.pairs is not None
+        out.pairs.add(gt, pred)
         return
     counts = count_image(gt, pred, ctx.k, ctx.table, gt_edge)
     if ctx.table is not None and counts.unmapped_pixels:
@@ -398,18 +400,18 @@ def _score_image(ctx: _Context, task: ImageTask, out: _Chunk) -> None:
 
 def _run_chunk(ctx: _Context, tasks: Sequence[ImageTask]) -> _Chunk:
     out = _Chunk()
-    if ctx.clusters is None:
-        if ctx.table is None:
-            out.pairs = AgreementPairs(ctx.k)
-    else:
-        out.statistics = MatchStatistics(ctx.k, ctx.clusters)
+    if ctx.clusters is not None:
+        # Sparse agreement travels back, not two dense (clusters+1) x (K+1) matrices.
+        out.pairs = AgreementPairs(ctx.k, ctx.clusters)
+    elif ctx.table is None:
+        out.pairs = AgreementPairs(ctx.k)
     for task in tasks:
         try:
             _score_image(ctx, task, out)
         except _Fatal as fatal:
             out.fatal = (fatal.message, fatal.hint)
             break
-    if out.statistics is None:
+    if ctx.clusters is None:
         # Only the non-zero cells travel back: a 919-track histogram is ~100 KB, its cells ~1 KB.
         names = [r.name for r in out.rows]
         out.counts = PerImageCounts.from_images(ctx.k, names, out.counted)
@@ -439,8 +441,6 @@ def score_pass(
     workers = resolve_workers(jobs)
     parts = chunked(tasks, workers)
     result = ScorePass()
-    if clusters is not None:
-        result.statistics = MatchStatistics(k, clusters)
     chunks = run_ordered(
         lambda part: _run_chunk(ctx, part), parts, jobs=jobs, max_chunk=1, processes=True
     )
@@ -456,6 +456,10 @@ def score_pass(
         truth_cache.update(learned)
         if truth_cache.problem is not None:
             result.cache_problem = f"{truth_cache.path} {truth_cache.problem}"
+    if clusters is not None:
+        pairs = result.pairs or AgreementPairs(k, clusters)
+        result.statistics = pairs.statistics()
+        result.pairs = None
     return result
 
 
@@ -466,12 +470,10 @@ def _fold(result: ScorePass, chunk: _Chunk, k: int) -> None:
         result.counts.append(chunk.counts)
     if chunk.pairs is not None:
         if result.pairs is None:
-            result.pairs = AgreementPairs(k)
+            result.pairs = AgreementPairs(k, chunk.pairs.clusters)
         result.pairs.merge(chunk.pairs)
     result.diagnostics += chunk.diagnostics
     result.rows += chunk.rows
-    if result.statistics is not None and chunk.statistics is not None:
-        result.statistics.merge(chunk.statistics)
 
 
 def _check_args(names: Sequence[object], k: int) -> None:

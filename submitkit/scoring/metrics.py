@@ -22,9 +22,10 @@ sets of validation size.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import partial
 from typing import Any, cast
 
 import numpy as np
@@ -32,7 +33,7 @@ import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict
 
 from submitkit.benchmark.ids import MAX_ENCODABLE
-from submitkit.core.runs import run_histogram
+from submitkit.core.runs import run_histogram, runs
 from submitkit.scoring.boundaries import BOUNDARY_RATIO, boundary_mask, boundary_width
 
 BUCKET_NAMES: tuple[str, ...] = ("S", "MS", "ML", "L")
@@ -213,8 +214,13 @@ def count_image(
     flags = np.add(pred_edge, pred_edge)  # not `<< 1`: NumPy's uint8 shift is 10x slower
     flags |= gt_edge.view(np.uint8)
     # Ignore (and any ground-truth id above K) -> k+1; ids above K -> column k+1.
-    pcls = class_ids(p, k + 1) if table is None else np.take(table, p, mode="clip")
-    rows, conf = joint_histogram(class_ids(g, k + 1), pcls, k, k + 3, flags)
+    # Both are functions of the raw ids, so they are applied to the runs' values only.
+    col_of: Classify = partial(class_ids, top=k + 1)
+    if table is not None:
+        col_of = partial(np.take, table, mode="clip")
+    rows, conf = joint_histogram(
+        g, p, k, k + 3, flags, row_of=partial(class_ids, top=k + 1), col_of=col_of
+    )
     seen = conf.reshape(len(rows), -1).any(axis=1)
     return ImageCounts(k=k, height=h, width=w, rows=rows[seen], conf=conf[seen])
 
@@ -234,19 +240,74 @@ def class_ids(ids: npt.NDArray[np.integer], top: int) -> npt.NDArray[np.unsigned
     return out
 
 
+Classify = Callable[[npt.NDArray[Any]], npt.NDArray[Any]]
+"""A per-value map from raw ids to histogram rows or columns (``class_ids``, a match table)."""
+
+
 def joint_histogram(
-    gcls: npt.NDArray[np.unsignedinteger[Any]],
+    gcls: npt.NDArray[np.integer],
     pcls: npt.NDArray[np.integer],
     k: int,
     ncol: int,
     flags: npt.NDArray[np.uint8] | None = None,
+    *,
+    row_of: Classify | None = None,
+    col_of: Classify | None = None,
 ) -> tuple[IntArray, IntArray]:
     """Pixels by (ground-truth class, predicted column[, flags]): the one per-pixel count.
 
     ``gcls`` holds classes 0..K+1 (K+1: ignored), ``pcls`` columns below
     ``ncol``, ``flags`` two bits per pixel. Returns the histogram's rows (the
     classes it covers) and the counts, rows x ``ncol`` x (4 with flags, else 1).
-    The bin index is built in uint16 where it fits, and counted by runs.
+    ``row_of`` and ``col_of``, when given, turn raw ids into those classes and
+    columns; being functions of a pixel's value, they are applied to each run's
+    value, not to every pixel.
+
+    Label maps are runs: one comparison of neighbours along the rows of all
+    the planes finds them, and everything after works on a few thousand runs
+    an image, so no per-pixel gather, index or wide copy is made. With few
+    classes every class gets a row; on the large tracks the rows are the
+    classes the image holds. Noise-like maps are counted pixel by pixel.
+    """
+    planes = 1 if flags is None else 4
+    found = runs(gcls, pcls) if flags is None else runs(gcls, pcls, flags)
+    if found is None:
+        g = gcls if row_of is None else row_of(gcls)
+        p = pcls if col_of is None else col_of(pcls)
+        return _pixel_histogram(g, p, k, ncol, flags)
+    starts, lengths = found
+    g, p = gcls.ravel()[starts], pcls.ravel()[starts]
+    if row_of is not None:
+        g = row_of(g)
+    if col_of is not None:
+        p = col_of(p)
+    key = g.astype(np.int64) * ncol + p
+    if flags is not None:
+        key = key * planes + flags.ravel()[starts]
+    width = ncol * planes
+    uniq, inverse = np.unique(key, return_inverse=True)
+    # Run lengths summed in float64: exact far beyond any image's pixel count.
+    sums = np.bincount(inverse.ravel(), weights=lengths).astype(np.int64)
+    cls = uniq // width
+    if (k + 2) * width <= _DENSE_BINS_LIMIT:
+        rows = np.arange(k + 2, dtype=np.int64)
+    else:
+        rows = np.unique(cls)
+    conf = np.zeros((len(rows), width), dtype=np.int64)
+    conf[np.searchsorted(rows, cls), uniq % width] = sums
+    return rows, conf.reshape(len(rows), ncol, planes)
+
+
+def _pixel_histogram(
+    gcls: npt.NDArray[np.integer],
+    pcls: npt.NDArray[np.integer],
+    k: int,
+    ncol: int,
+    flags: npt.NDArray[np.uint8] | None,
+) -> tuple[IntArray, IntArray]:
+    """:func:`joint_histogram` pixel by pixel, for noise-like maps (too many runs).
+
+    The bin index is built in uint16 where it fits, one pixel at a time.
     """
     planes = 1 if flags is None else 4
     rows, gidx = _row_index(gcls, k, ncol * planes)
@@ -261,8 +322,8 @@ def joint_histogram(
 
 
 def _row_index(
-    gcls: npt.NDArray[np.unsignedinteger[Any]], k: int, row_bins: int
-) -> tuple[IntArray, npt.NDArray[np.unsignedinteger[Any]]]:
+    gcls: npt.NDArray[np.integer], k: int, row_bins: int
+) -> tuple[IntArray, npt.NDArray[np.integer]]:
     """The histogram's rows (classes 0..K+1) and each pixel's row.
 
     With few classes every class gets a row; on the large tracks a dense
@@ -271,7 +332,7 @@ def _row_index(
     """
     if (k + 2) * row_bins <= _DENSE_BINS_LIMIT:
         return np.arange(k + 2, dtype=np.int64), gcls
-    rows = np.flatnonzero(run_histogram(gcls, k + 2)).astype(np.int64)
+    rows = np.flatnonzero(np.bincount(gcls.ravel(), minlength=k + 2)).astype(np.int64)
     compact = np.zeros(k + 2, dtype=np.uint8 if len(rows) <= 0x100 else np.uint16)
     compact[rows] = np.arange(len(rows))
     return rows, np.take(compact, gcls)

@@ -393,10 +393,9 @@ def _same_pixels(data: bytes, pixels: np.ndarray) -> bool:
 
 def _packed(decoded: png.Pixels, data: bytes, optimize: bool) -> _MaskOut:
     """Count one decoded mask's pixels per id, hash it and, if asked, re-encode it smaller."""
-    pixels = np.asarray(decoded.image)
-    digest = hashlib.sha256(repr(pixels.shape).encode() + pixels.tobytes()).hexdigest()
-    out = _MaskOut(data, len(data), decoded.counts(), digest)
+    out = _MaskOut(data, len(data), decoded.counts(), decoded.digest())
     if optimize:
+        pixels = decoded.rgb
         smaller = png.rgb_png(pixels, optimize=True)
         if len(smaller) < len(data):
             # Lossless by design, verified anyway: a changed id would change the score.
