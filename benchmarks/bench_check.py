@@ -32,6 +32,7 @@ from PIL import Image
 
 from submitkit.benchmark.tracks import TRACKS, Split
 from submitkit.checks.staged import run_check
+from submitkit.inputs.config import RunContext
 from submitkit.inputs.manifest import ManifestSources, official_names, toolbox_data_dir
 from submitkit.inputs.png import encode
 
@@ -123,12 +124,8 @@ def main() -> None:
     built[0].save(manifest_path)  # type: ignore[index]
 
     def check(jobs: int, quick: bool) -> object:
-        run = run_check(
-            submission,
-            sources=ManifestSources(manifest=manifest_path),
-            quick=quick,
-            jobs=jobs,
-        )
+        context = RunContext(ManifestSources(manifest=manifest_path), quick=quick, jobs=jobs)
+        run = run_check(submission, context)
         errors = run.report.errors
         assert errors == 1, f"expected only T001 (no method.txt), got {run.report.by_code}"
         return run

@@ -41,10 +41,11 @@ from realistic_set import smooth_field as _field  # the same noise as the shared
 
 from submitkit.benchmark.ids import IGNORE
 from submitkit.benchmark.tracks import Split
+from submitkit.inputs.config import RunContext
 from submitkit.inputs.manifest import ManifestSources, manifest_from_names
 from submitkit.inputs.png import decode, encode
 from submitkit.scoring.engine import evaluate
-from submitkit.workflows.score import run_evaluate, run_match
+from submitkit.workflows.score import evaluate_in, run_match
 
 K = 50
 VALIDATION_IMAGES = 752
@@ -134,8 +135,8 @@ def workflow(
         manifest.write_text(listed.model_dump_json(), encoding="utf-8")
     sources = ManifestSources(dataset=root / "dataset", manifest=manifest)
     if match:
-        return run_match(root / "submission", sources, jobs=jobs)
-    scored = run_evaluate(root / "submission", sources, jobs=jobs, cache=cache)
+        return run_match(root / "submission", RunContext(sources, jobs=jobs))
+    scored = evaluate_in(root / "submission", RunContext(sources, jobs=jobs), cache=cache)
     assert scored.evaluation is not None and scored.evaluation.scores is not None
     return scored
 

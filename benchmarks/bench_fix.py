@@ -35,6 +35,7 @@ from PIL import Image
 
 from submitkit.benchmark.imagenet1k import MERGES
 from submitkit.benchmark.tracks import TRACKS, Split
+from submitkit.inputs.config import RunContext
 from submitkit.inputs.manifest import (
     ManifestSources,
     manifest_from_names,
@@ -157,10 +158,9 @@ def main() -> None:
         result = fix_submission(
             submission,
             out,
-            sources=ManifestSources(manifest=manifest),
+            RunContext(ManifestSources(manifest=manifest), jobs=jobs),
             from_labels="imagenet1k" if args.imagenet1k else None,
             synsets=synset_file if args.imagenet1k else None,
-            jobs=jobs,
         )
         assert result.passed, result.report.by_code if result.report else "no report"
         shutil.rmtree(out, ignore_errors=True)

@@ -41,6 +41,7 @@ from bench_evaluate import VALIDATION_IMAGES, K, build
 from submitkit.benchmark.protocols import Protocol
 from submitkit.benchmark.tracks import Split
 from submitkit.checks.staged import run_check
+from submitkit.inputs.config import RunContext
 from submitkit.inputs.manifest import ManifestSources, manifest_from_names
 from submitkit.inputs.png import decode, encode
 from submitkit.scoring.engine import evaluate, match_submission
@@ -64,7 +65,7 @@ def to_clusters(pred_root: Path, out: Path, names: list[str], split: bool, seed:
 
 def before(sub: Path, sources: ManifestSources, gt: Path, names: list[str], clusters: int) -> None:
     """The former flow: check, agreement pass, one evaluate pass per candidate."""
-    run_check(sub, sources=sources, split=Split.validation, quick=True, jobs=1)
+    run_check(sub, RunContext(sources, split=Split.validation, quick=True, jobs=1))
     stats = match_submission(sub, gt, names, K, clusters=clusters, jobs=1).statistics
     candidates = [hungarian(stats.images), hungarian(stats.pixels, level="pixel")]
     if clusters > K:
@@ -76,9 +77,8 @@ def before(sub: Path, sources: ManifestSources, gt: Path, names: list[str], clus
 
 def now(sub: Path, sources: ManifestSources, clusters: int) -> None:
     protocol = Protocol("unsupervised") if clusters > K else None
-    done = run_match(
-        sub, sources, protocol=protocol, clusters=clusters if clusters > K else None, jobs=1
-    )
+    context = RunContext(sources, protocol=protocol, jobs=1)
+    done = run_match(sub, context, clusters=clusters if clusters > K else None)
     assert done.mapping is not None
 
 

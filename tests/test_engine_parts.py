@@ -129,19 +129,21 @@ def _copy_with_other_metadata(source: Path, target: Path) -> Path:
 
 def test_pack_and_fix_zips_are_reproducible(tmp_path: Path) -> None:
     from submitkit.benchmark.protocols import Protocol
+    from submitkit.inputs.config import RunContext
     from submitkit.inputs.manifest import ManifestSources
     from submitkit.workflows.fix import fix_submission
     from submitkit.workflows.pack import plan_pack, write_pack
 
     sources = ManifestSources(manifest=EXAMPLES / "manifest.json")
+    context = RunContext(sources, protocol=Protocol.semi, jobs=2)
     first = EXAMPLES / "submissions" / "valid"
     second = _copy_with_other_metadata(first, tmp_path / "elsewhere" / "valid")
     packed, fixed = [], []
     for n, sub in enumerate((first, second)):
         out = tmp_path / f"pack{n}.zip"
-        write_pack(plan_pack(sub, protocol=Protocol.semi, sources=sources, jobs=2), out, jobs=2)
+        write_pack(plan_pack(sub, context), out)
         packed.append(out.read_bytes())
-        result = fix_submission(sub, tmp_path / f"fix{n}.zip", sources=sources, jobs=2)
+        result = fix_submission(sub, tmp_path / f"fix{n}.zip", context.but(protocol=None))
         assert result.written > 0
         fixed.append((tmp_path / f"fix{n}.zip").read_bytes())
     assert packed[0] == packed[1]
@@ -150,6 +152,7 @@ def test_pack_and_fix_zips_are_reproducible(tmp_path: Path) -> None:
 
 def test_pack_refuses_a_mask_it_cannot_decode(tmp_path: Path) -> None:
     from submitkit.benchmark.protocols import Protocol
+    from submitkit.inputs.config import RunContext
     from submitkit.inputs.manifest import ManifestSources
     from submitkit.workflows.pack import plan_pack, write_pack
 
@@ -157,11 +160,10 @@ def test_pack_refuses_a_mask_it_cannot_decode(tmp_path: Path) -> None:
     victim = sorted(sub.rglob("*.png"))[0]
     data = victim.read_bytes()
     victim.write_bytes(data[: max(60, len(data) // 2)])
-    plan = plan_pack(
-        sub, protocol=Protocol.semi, sources=ManifestSources(manifest=EXAMPLES / "manifest.json")
-    )
+    sources = ManifestSources(manifest=EXAMPLES / "manifest.json")
+    plan = plan_pack(sub, RunContext(sources, protocol=Protocol.semi, jobs=2))
     assert not plan.blocked  # the header stage cannot see it...
-    result = write_pack(plan, tmp_path / "out.zip", jobs=2)
+    result = write_pack(plan, tmp_path / "out.zip")
     # ...the one decoding pass does, and nothing is written.
     assert result.status == "refused" and plan.blocked
     assert "M002" in {d.code.value for d in result.report.diagnostics}

@@ -21,6 +21,7 @@ from submitkit.checks.report import Status
 from submitkit.cli.app import app
 from submitkit.core.diagnostics import Code
 from submitkit.core.errors import SubmitkitError, UsageError
+from submitkit.inputs.config import RunContext
 from submitkit.inputs.manifest import ManifestSources, manifest_from_names
 from submitkit.inputs.png import decode, encode
 from submitkit.workflows.fix import (
@@ -90,7 +91,7 @@ def sources(tmp_path: Path, k: int = 50) -> ManifestSources:
 
 
 def run_fix(tmp_path: Path, sub: Path, *, k: int = 50, out: str = "out", **kw: object) -> FixResult:
-    return fix_submission(sub, tmp_path / out, sources=sources(tmp_path, k), jobs=1, **kw)  # type: ignore[arg-type]
+    return fix_submission(sub, tmp_path / out, RunContext(sources(tmp_path, k), jobs=1), **kw)  # type: ignore[arg-type]
 
 
 def out_ids(result: FixResult, key: str = TARGET) -> npt.NDArray[np.int32]:
@@ -286,7 +287,7 @@ def test_sizes_are_left_alone_without_a_sized_manifest(tmp_path: Path) -> None:
     manifest = manifest_from_names(50, Split.validation, list(SIZES))
     manifest.save(tmp_path / "m.json")
     result = fix_submission(
-        sub, tmp_path / "out", sources=ManifestSources(manifest=tmp_path / "m.json"), jobs=1
+        sub, tmp_path / "out", RunContext(ManifestSources(manifest=tmp_path / "m.json"), jobs=1)
     )
     assert result.changes == []
     np.testing.assert_array_equal(out_ids(result), half)
@@ -536,7 +537,7 @@ def test_existing_output_is_refused(tmp_path: Path) -> None:
         run_fix(tmp_path, sub)
     assert (tmp_path / "out" / "keep").read_text() == "mine"
     with pytest.raises(UsageError, match="inside the submission"):
-        fix_submission(sub, sub / "fixed", sources=ManifestSources(), jobs=1)
+        fix_submission(sub, sub / "fixed", RunContext(ManifestSources(), jobs=1))
 
 
 def test_an_interrupt_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -567,7 +568,7 @@ def test_output_files_are_not_private(tmp_path: Path) -> None:
 def test_undecidable_track_stops_before_writing(tmp_path: Path) -> None:
     sub = make_submission(tmp_path / "sub")
     with pytest.raises(SubmitkitError, match="cannot tell"):
-        fix_submission(sub, tmp_path / "out", sources=ManifestSources(), jobs=1)
+        fix_submission(sub, tmp_path / "out", RunContext(ManifestSources(), jobs=1))
     assert not (tmp_path / "out").exists()
 
 
@@ -635,7 +636,9 @@ def _masks(root: Path) -> dict[str, npt.NDArray[np.int32]]:
 
 @pytest.mark.parametrize("name", sorted(_REPAIRABLE))
 def test_repairable_examples_pass_after_fix(tmp_path: Path, name: str) -> None:
-    result = fix_submission(_example(name), tmp_path / "out", sources=_example_sources(), jobs=1)
+    result = fix_submission(
+        _example(name), tmp_path / "out", RunContext(_example_sources(), jobs=1)
+    )
     assert _REPAIRABLE[name] in result.by_kind()
     assert ChangeKind.left_out not in result.by_kind()
     assert_passes(result)
@@ -654,7 +657,9 @@ def test_repairable_examples_pass_after_fix(tmp_path: Path, name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(_UNREPAIRABLE))
 def test_unrepairable_examples_are_left_out(tmp_path: Path, name: str) -> None:
-    result = fix_submission(_example(name), tmp_path / "out", sources=_example_sources(), jobs=1)
+    result = fix_submission(
+        _example(name), tmp_path / "out", RunContext(_example_sources(), jobs=1)
+    )
     (left,) = result.by_kind()[ChangeKind.left_out]
     assert left.code is _UNREPAIRABLE[name]
     assert result.report is not None and result.report.by_code == {"N001": 1}
@@ -664,7 +669,7 @@ def test_unrepairable_examples_are_left_out(tmp_path: Path, name: str) -> None:
 def test_unsupervised_example_with_apply_match(tmp_path: Path) -> None:
     sub = _example("valid-unsupervised")
     result = fix_submission(
-        sub, tmp_path / "out", sources=_example_sources(), apply_match=True, jobs=1
+        sub, tmp_path / "out", RunContext(_example_sources(), jobs=1), apply_match=True
     )
     assert kinds(result) == {ChangeKind.match_applied: 1}
     assert_passes(result)
@@ -684,7 +689,7 @@ def test_a_name_too_long_for_the_file_system_is_left_out_alone(tmp_path: Path) -
     with zipfile.ZipFile(archive, "w") as handle:
         for name, data in files.items():
             handle.writestr(name, data)
-    result = fix_submission(archive, tmp_path / "out", sources=sources(tmp_path), jobs=1)
+    result = fix_submission(archive, tmp_path / "out", RunContext(sources(tmp_path), jobs=1))
     (left,) = result.by_kind()[ChangeKind.left_out]
     assert left.path == long_name and "too long for this file system" in left.detail
     assert result.written == len(files) - 1

@@ -28,6 +28,7 @@ from submitkit.checks.report import Status
 from submitkit.cli.app import app
 from submitkit.core.diagnostics import Code
 from submitkit.core.errors import UsageError
+from submitkit.inputs.config import RunContext
 from submitkit.inputs.manifest import ManifestSources, manifest_from_names
 from submitkit.inputs.png import decode
 from submitkit.workflows.fix import ChangeKind, FixResult, fix_submission
@@ -195,7 +196,7 @@ def test_label_folders_are_moved_to_the_test_layout(toolbox: Path, tmp_path: Pat
     )
     before = tree_hash(sub)
     result = fix_submission(
-        sub, tmp_path / "out", sources=manifest_sources(tmp_path, toolbox, k, images), jobs=1
+        sub, tmp_path / "out", RunContext(manifest_sources(tmp_path, toolbox, k, images), jobs=1)
     )
     assert tree_hash(sub) == before
     assert_passes(result)
@@ -250,7 +251,7 @@ def test_flat_and_nested_layouts_are_placed(toolbox: Path, tmp_path: Path, k: in
     images = sample(split_images(toolbox, k, "test"), 90)
     sub = build(tmp_path / "sub", images, _scattered, lambda s: png_bytes(ids_of(s, k)))
     result = fix_submission(
-        sub, tmp_path / "out", sources=manifest_sources(tmp_path, toolbox, k, images), jobs=1
+        sub, tmp_path / "out", RunContext(manifest_sources(tmp_path, toolbox, k, images), jobs=1)
     )
     assert_passes(result)
     found = counts(result)
@@ -272,7 +273,7 @@ def test_flat_zip_of_a_whole_track_50_test_split(toolbox: Path, tmp_path: Path) 
         for image in images:
             z.writestr(f"predictions/{image.stem}.png", png_bytes(ids_of(image.stem, 50)))
     result = fix_submission(
-        archive, tmp_path / "out", sources=ManifestSources(toolbox=toolbox), jobs=1
+        archive, tmp_path / "out", RunContext(ManifestSources(toolbox=toolbox), jobs=1)
     )
     assert_passes(result)
     assert counts(result) == {ChangeKind.flattened: 1, ChangeKind.moved_flat: len(images)}
@@ -289,12 +290,12 @@ def test_mixed_validation_and_test_needs_drop_extra(toolbox: Path, tmp_path: Pat
         lambda s: png_bytes(ids_of(s, 50)),
     )
     sources = ManifestSources(toolbox=toolbox)
-    kept = fix_submission(sub, tmp_path / "kept", sources=sources, split=Split.test, jobs=1)
+    kept = fix_submission(sub, tmp_path / "kept", RunContext(sources, split=Split.test, jobs=1))
     assert kept.report is not None and kept.exit_code == 1
     assert kept.report.by_code == {Code.EXTRA_PREDICTION.value: len(validation)}
     before = tree_hash(sub)
     result = fix_submission(
-        sub, tmp_path / "out", sources=sources, split=Split.test, drop_extra=True, jobs=1
+        sub, tmp_path / "out", RunContext(sources, split=Split.test, jobs=1), drop_extra=True
     )
     assert tree_hash(sub) == before
     assert_passes(result)
@@ -311,9 +312,7 @@ def test_drop_extra_needs_the_lists(tmp_path: Path) -> None:
         fix_submission(
             sub,
             tmp_path / "out",
-            sources=ManifestSources(),
-            track=50,
-            split=Split.test,
+            RunContext(ManifestSources(), track=50, split=Split.test),
             drop_extra=True,
         )
 
@@ -330,7 +329,7 @@ def test_copies_of_one_image_none_in_place_are_all_left_out(toolbox: Path, tmp_p
     (sub / "a" / f"{first.stem}.png").write_bytes(png_bytes(ids_of(first.stem, 50)))
     (sub / "b" / f"{first.stem}.png").write_bytes(png_bytes(ids_of(first.stem, 50) * 0))
     result = fix_submission(
-        sub, tmp_path / "out", sources=manifest_sources(tmp_path, toolbox, 50, images), jobs=1
+        sub, tmp_path / "out", RunContext(manifest_sources(tmp_path, toolbox, 50, images), jobs=1)
     )
     left = result.by_kind()[ChangeKind.left_out]
     assert {c.path for c in left} == {f"a/{first.stem}.png", f"b/{first.stem}.png"}
@@ -367,10 +366,9 @@ def test_imagenet1k_ids_become_imagenet_s_ids(toolbox: Path, tmp_path: Path, k: 
     result = fix_submission(
         sub,
         tmp_path / "out",
-        sources=manifest_sources(tmp_path, toolbox, k, images),
+        RunContext(manifest_sources(tmp_path, toolbox, k, images), jobs=1),
         from_labels="imagenet1k",
         synsets=synsets,
-        jobs=1,
     )
     assert tree_hash(sub) == before
     assert_passes(result)
@@ -479,10 +477,9 @@ def test_imagenet1k_ids_above_1000_are_left_out(toolbox: Path, tmp_path: Path) -
     result = fix_submission(
         sub,
         tmp_path / "out",
-        sources=manifest_sources(tmp_path, toolbox, 50, images),
+        RunContext(manifest_sources(tmp_path, toolbox, 50, images), jobs=1),
         from_labels="imagenet1k",
         synsets=synsets,
-        jobs=1,
     )
     (left,) = result.by_kind()[ChangeKind.left_out]
     assert left.code is Code.ID_OUT_OF_RANGE and "1001" in left.detail
@@ -499,10 +496,9 @@ def test_imagenet_s_ids_taken_for_imagenet1k_ones_fail_the_copy(
     result = fix_submission(
         sub,
         tmp_path / "out",
-        sources=manifest_sources(tmp_path, toolbox, 50, images),
+        RunContext(manifest_sources(tmp_path, toolbox, 50, images), jobs=1),
         from_labels="imagenet1k",
         synsets=synsets,
-        jobs=1,
     )
     assert result.report is not None and not result.passed
     (doubt,) = [d for d in result.report.diagnostics if d.code is Code.ID_OUT_OF_RANGE]

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from submitkit.benchmark.tracks import Split
 from submitkit.checks.staged import run_check
 from submitkit.core.safetext import printable
+from submitkit.inputs.config import RunContext
 from submitkit.inputs.layout import read_layout
 from submitkit.inputs.manifest import ManifestSources
 from submitkit.inputs.source import open_source
@@ -95,9 +96,8 @@ def test_png_headers(data: bytes, tmp_path_factory: pytest.TempPathFactory) -> N
     root = tmp_path_factory.mktemp("png")
     (root / "n20000519").mkdir()
     (root / "n20000519" / "ILSVRC2012_val_00023959.png").write_bytes(data)
-    run = run_check(
-        root, sources=ManifestSources(None, None, None), track=50, split=Split.validation, jobs=1
-    )
+    context = RunContext(ManifestSources(None, None, None), 50, Split.validation, jobs=1)
+    run = run_check(root, context)
     for diag in run.report.diagnostics:
         assert _safe(diag.message), diag
     mask = [d for d in run.report.diagnostics if d.path.endswith(".png")]

@@ -20,6 +20,7 @@ from typer.testing import CliRunner, Result
 
 from submitkit.benchmark.protocols import Protocol
 from submitkit.cli.app import app
+from submitkit.inputs.config import RunContext
 from submitkit.inputs.manifest import ManifestSources
 from submitkit.inputs.method_txt import parse_method
 from submitkit.inputs.png import encode
@@ -263,12 +264,8 @@ def test_interrupted_write_leaves_nothing(
     out = tmp_path / "out.zip"
     if existing:
         out.write_bytes(b"old")
-    plan = plan_pack(
-        SUBMISSIONS / "valid",
-        protocol=Protocol.semi,
-        sources=ManifestSources(manifest=MANIFEST),
-        jobs=1,
-    )
+    context = RunContext(ManifestSources(manifest=MANIFEST), protocol=Protocol.semi, jobs=1)
+    plan = plan_pack(SUBMISSIONS / "valid", context)
     real = pack_module._process_mask
     calls = 0
 
@@ -281,7 +278,7 @@ def test_interrupted_write_leaves_nothing(
 
     monkeypatch.setattr(pack_module, "_process_mask", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        write_pack(plan, out, overwrite=existing, jobs=1)
+        write_pack(plan, out, overwrite=existing)
     assert calls == 5
     assert leftovers(tmp_path) == []
     if existing:
@@ -294,9 +291,8 @@ def test_failed_read_back_deletes_the_zip(tmp_path: Path, monkeypatch: pytest.Mo
     from submitkit.core.errors import EnvironmentProblem
 
     out = tmp_path / "out.zip"
-    plan = plan_pack(
-        SUBMISSIONS / "valid", protocol=Protocol.semi, sources=ManifestSources(manifest=MANIFEST)
-    )
+    context = RunContext(ManifestSources(manifest=MANIFEST), protocol=Protocol.semi, jobs=1)
+    plan = plan_pack(SUBMISSIONS / "valid", context)
     import submitkit.core.zipwrite as zipwrite
 
     real = zipwrite.entry_info
@@ -307,7 +303,7 @@ def test_failed_read_back_deletes_the_zip(tmp_path: Path, monkeypatch: pytest.Mo
 
     monkeypatch.setattr(zipwrite, "entry_info", corrupt)
     with pytest.raises(EnvironmentProblem, match="read-back"):
-        write_pack(plan, out, jobs=1)
+        write_pack(plan, out)
     assert not out.exists() and leftovers(tmp_path) == []
 
 
@@ -410,9 +406,8 @@ def test_with_declarations_keeps_a_complete_file() -> None:
 
 
 def test_plan_reports_where_method_txt_comes_from(tmp_path: Path) -> None:
-    plan = plan_pack(
-        SUBMISSIONS / "valid", protocol=Protocol.semi, sources=ManifestSources(manifest=MANIFEST)
-    )
+    context = RunContext(ManifestSources(manifest=MANIFEST), protocol=Protocol.semi)
+    plan = plan_pack(SUBMISSIONS / "valid", context)
     assert plan.method_source is MethodSource.submission and not plan.blocked
     assert plan.names[0] == "method.txt" and len(plan.names) == 13
 

@@ -15,6 +15,7 @@ from submitkit.benchmark.ids import IGNORE
 from submitkit.benchmark.tracks import Split
 from submitkit.cli.app import app
 from submitkit.core.errors import UsageError
+from submitkit.inputs.config import RunContext
 from submitkit.inputs.manifest import ManifestSources
 from submitkit.workflows.preview import (
     class_colour,
@@ -81,7 +82,7 @@ def test_top_classes_and_fit() -> None:
 def test_sheet_of_the_valid_example(tmp_path: Path) -> None:
     out = tmp_path / "sheet.png"
     result = preview_sheet(
-        EXAMPLES / "submissions" / "valid", out, sources=example_sources(), count=4, seed=1
+        EXAMPLES / "submissions" / "valid", out, RunContext(example_sources()), count=4, seed=1
     )
     assert result.split is Split.validation and result.track == 50
     assert len(result.shown) == 4 and result.total == 12
@@ -100,9 +101,9 @@ def test_sheet_of_the_valid_example(tmp_path: Path) -> None:
 def test_sample_is_stable_for_a_seed(tmp_path: Path) -> None:
     sources = example_sources()
     sub = EXAMPLES / "submissions" / "valid"
-    a = preview_sheet(sub, tmp_path / "a.png", sources=sources, count=5, seed=7)
-    b = preview_sheet(sub, tmp_path / "b.png", sources=sources, count=5, seed=7)
-    c = preview_sheet(sub, tmp_path / "c.png", sources=sources, count=5, seed=8)
+    a = preview_sheet(sub, tmp_path / "a.png", RunContext(sources), count=5, seed=7)
+    b = preview_sheet(sub, tmp_path / "b.png", RunContext(sources), count=5, seed=7)
+    c = preview_sheet(sub, tmp_path / "c.png", RunContext(sources), count=5, seed=8)
     assert a.shown == b.shown != c.shown
     assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()
 
@@ -112,7 +113,7 @@ def test_without_dataset_the_masks_are_drawn_alone(tmp_path: Path) -> None:
     ids[5:15, 5:25] = 12
     sub = write_tree(tmp_path / "sub", {"n01443537/ILSVRC2012_val_00000001.png": png_bytes(ids)})
     result = preview_sheet(
-        sub, tmp_path / "s.png", sources=ManifestSources(), track=50, split=Split.test
+        sub, tmp_path / "s.png", RunContext(ManifestSources(), track=50, split=Split.test)
     )
     assert result.with_sources == 0 and result.with_ground_truth == 0
     with Image.open(tmp_path / "s.png") as im:
@@ -132,7 +133,7 @@ def test_faulty_masks_become_notes_not_crashes(tmp_path: Path) -> None:
         },
     )
     result = preview_sheet(
-        sub, tmp_path / "s.png", sources=ManifestSources(), track=50, split=Split.test
+        sub, tmp_path / "s.png", RunContext(ManifestSources(), track=50, split=Split.test)
     )
     assert len(result.shown) == 2
     with Image.open(tmp_path / "s.png") as im:
@@ -145,11 +146,11 @@ def test_faulty_masks_become_notes_not_crashes(tmp_path: Path) -> None:
 def test_bad_requests_are_usage_errors(tmp_path: Path) -> None:
     sub = write_tree(tmp_path / "sub", {"method.txt": "x"})
     with pytest.raises(UsageError, match="no prediction"):
-        preview_sheet(sub, tmp_path / "s.png", sources=ManifestSources(), track=50)
+        preview_sheet(sub, tmp_path / "s.png", RunContext(ManifestSources(), track=50))
     with pytest.raises(UsageError, match=r"\.png"):
-        preview_sheet(sub, tmp_path / "s.jpg", sources=ManifestSources())
+        preview_sheet(sub, tmp_path / "s.jpg", RunContext(ManifestSources()))
     with pytest.raises(UsageError, match="count"):
-        preview_sheet(sub, tmp_path / "s.png", sources=ManifestSources(), count=0)
+        preview_sheet(sub, tmp_path / "s.png", RunContext(ManifestSources()), count=0)
 
 
 def test_cli_preview(tmp_path: Path) -> None:
@@ -225,13 +226,13 @@ def test_cluster_ids_are_drawn_mapped_through_match_json(tmp_path: Path) -> None
     # No dataset: prediction panels only, in full-strength class colours.
     sources = ManifestSources(manifest=EXAMPLES / "manifest.json")
     unsup = EXAMPLES / "submissions" / "valid-unsupervised"
-    mapped = preview_sheet(unsup, tmp_path / "u.png", sources=sources, count=12)
+    mapped = preview_sheet(unsup, tmp_path / "u.png", RunContext(sources), count=12)
     supervised = preview_sheet(
-        EXAMPLES / "submissions" / "valid", tmp_path / "v.png", sources=sources, count=12
+        EXAMPLES / "submissions" / "valid", tmp_path / "v.png", RunContext(sources), count=12
     )
     shutil.copytree(unsup, tmp_path / "raw")
     (tmp_path / "raw" / "match.json").unlink()
-    raw = preview_sheet(tmp_path / "raw", tmp_path / "r.png", sources=sources, count=12)
+    raw = preview_sheet(tmp_path / "raw", tmp_path / "r.png", RunContext(sources), count=12)
     assert mapped.mapped and not supervised.mapped and not raw.mapped
     # Mapped to ground-truth ids, the clusters take the supervised run's class colours;
     # unmapped, they show as other classes.
@@ -251,12 +252,12 @@ def test_preview_match_option_labels_ids_through_a_given_file(tmp_path: Path) ->
     given = preview_sheet(
         tmp_path / "raw",
         tmp_path / "g.png",
-        sources=sources,
+        RunContext(sources),
         count=12,
         match_file=unsup / "match.json",
     )
     supervised = preview_sheet(
-        EXAMPLES / "submissions" / "valid", tmp_path / "v.png", sources=sources, count=12
+        EXAMPLES / "submissions" / "valid", tmp_path / "v.png", RunContext(sources), count=12
     )
     assert given.mapped
     assert _classes_drawn(tmp_path / "g.png") == _classes_drawn(tmp_path / "v.png")
@@ -264,4 +265,4 @@ def test_preview_match_option_labels_ids_through_a_given_file(tmp_path: Path) ->
     broken = tmp_path / "broken.json"
     broken.write_text('{"1": 2}')
     with pytest.raises(UsageError, match="J003"):
-        preview_sheet(tmp_path / "raw", tmp_path / "b.png", sources=sources, match_file=broken)
+        preview_sheet(tmp_path / "raw", tmp_path / "b.png", RunContext(sources), match_file=broken)

@@ -212,3 +212,46 @@ def test_a_truncated_mask_with_an_intact_header_gives_no_result(
     assert "M002" in result.stdout and victim.name in result.stdout
     assert "nan" not in result.stdout and "mIoU" not in result.stdout
     assert not out.exists()
+
+
+SEMI_METHOD = (
+    "Method name: PASS\nTraining data: ImageNet-S50 train\nTraining scheme: SSL\n"
+    "Networks: ResNet-50\nPaper/Project link: null\nProtocol: semi\n"
+    "Method description: Pixel-level self-supervised learning, then clustering.\n"
+)
+
+
+def declared_semi(source: Path, target: Path) -> Path:
+    """The masks of ``source`` with a method.txt that declares the semi-supervised protocol."""
+    copy_masks(source, target)
+    (target / "method.txt").write_text(SEMI_METHOD)
+    return target
+
+
+def test_evaluate_reports_the_protocol_method_txt_declares(tmp_path: Path) -> None:
+    # No --protocol: the run is held to semi, and says so everywhere, not only in its check.
+    case = GOLDEN / "t50-small"
+    sub = declared_semi(case / "submission", tmp_path / "sub")
+    code, out = run_json("evaluate", str(sub), "--dataset", str(case / "dataset"))
+    assert code == 0
+    check = out["check"]
+    assert isinstance(check, dict) and check["protocol"] == "semi"
+    assert out["protocol"] == "semi"
+    table = runner.invoke(
+        app, ["evaluate", str(sub), "--dataset", str(case / "dataset"), "--format", "markdown"]
+    )
+    assert table.exit_code == 0
+    assert table.stdout.strip().splitlines()[2].startswith("| sub | semi | ImageNet-S50 | 48 |")
+
+
+def test_overclustering_is_refused_for_a_submission_declared_semi(tmp_path: Path) -> None:
+    # The declared protocol rules as if typed: no many-to-one match.json for a semi submission.
+    case = GOLDEN / "t50-small"
+    masks = declared_semi(case / "submission-overcluster", tmp_path / "oc")
+    out = tmp_path / "m.json"
+    base = ["match", str(masks), "--dataset", str(case / "dataset"), "-o", str(out), "--quiet"]
+    typed = runner.invoke(app, [*base, "--clusters", "100", "--protocol", "semi"])
+    declared = runner.invoke(app, [*base, "--clusters", "100"])
+    assert typed.exit_code == declared.exit_code == 2
+    assert "semi-supervised protocol does not admit" in declared.stderr
+    assert not out.exists()

@@ -25,6 +25,7 @@ from submitkit.core.diagnostics import Code, Diagnostic, judged_on
 from submitkit.core.errors import UsageError
 from submitkit.core.progress import NoProgress, ProgressSink
 from submitkit.core.safetext import quoted
+from submitkit.inputs.config import RunContext
 from submitkit.inputs.files import read_user_file
 from submitkit.inputs.layout import (
     Layout,
@@ -66,11 +67,21 @@ class CheckRun:
     """The pixel stage has not run yet (see :meth:`finish_pixels`)."""
     base: list[Diagnostic] = field(default_factory=list)
     """Every finding but the masks' own and those about their ids."""
-    k: int | None = None
-    protocol: Protocol | None = None
+    context: RunContext = field(default_factory=RunContext)
+    """What the run is about; completed by the check (track, split, protocol settled)."""
     match_shown: str | None = None
     judge_ids: bool = True
     """Whether ids are held against K (not for ``match``, whose cluster ids may exceed it)."""
+
+    @property
+    def k(self) -> int | None:
+        """The track the check settled on (``None`` when it could not tell)."""
+        return self.context.track
+
+    @property
+    def protocol(self) -> Protocol | None:
+        """The protocol the run is held to: given, else declared in method.txt."""
+        return self.context.protocol
 
     def finish_pixels(
         self, results: Sequence[MaskResult], extra: Sequence[Diagnostic] = ()
@@ -123,56 +134,86 @@ class CheckRun:
 
 def run_check(
     path: Path,
+    context: RunContext,
     *,
-    sources: ManifestSources,
-    track: int | None = None,
-    split: Split | None = None,
-    protocol: Protocol | None = None,
-    quick: bool = False,
-    jobs: int = 0,
-    strict: bool = False,
     progress: ProgressSink | None = None,
     match_file: Path | None = None,
     defer_pixels: bool = False,
 ) -> CheckRun:
     """Run every stage; raises SubmitkitError only for unusable options or inputs.
 
-    ``match_file`` is a match.json outside the submission (``evaluate --match``);
-    it replaces the submission's own. ``defer_pixels`` leaves the pixel stage to
-    the caller's own pass over the masks (see :class:`CheckRun`); ``quick``
-    then still means the ids are not held against K.
+    ``context`` is what the user gave; the returned run's ``context`` is the one
+    the check completed (detected track and split, declared protocol), which
+    every later stage reads. ``match_file`` is a match.json outside the
+    submission (``evaluate --match``); it replaces the submission's own.
+    ``defer_pixels`` leaves the pixel stage to the caller's own pass over the
+    masks (see :class:`CheckRun`); ``quick`` then still means the ids are not
+    held against K.
     """
     sink = progress or NoProgress()
+    run = _open_stage(path, context)
+    _target_stage(run, context, sink)
+    _names_stage(run, context.sources)
+    protocol = _method_stage(run, context.protocol)
+    _match_stage(run, match_file)
+    run.context = context.completed(run.report.track, run.report.split, protocol)
+    _pixel_stage(run, sink, defer_pixels)
+    if run.report.protocol is None:
+        run.report.unverified.append(
+            Unverified(
+                what="the protocol's rules", flag="--protocol unsupervised|distance|semi|free"
+            )
+        )
+    return run
+
+
+def _open_stage(path: Path, context: RunContext) -> CheckRun:
+    """The submission opened and laid out; the report started with what the user gave."""
     source = open_source(path)
+    sources = context.sources
     report = Report(
         submission=str(path),
         container=source.kind,
-        protocol=protocol,
-        mode="quick" if quick else "full",
-        strict=strict,
+        protocol=context.protocol,
+        mode="quick" if context.quick else "full",
+        strict=context.strict,
         counts=Counts(files=len(source.entries)),
     )
-    report.given = Given(sources.toolbox, sources.dataset, sources.manifest, track, split, protocol)
-    diags: list[Diagnostic] = list(source.diagnostics)
-    run = CheckRun(report=report)
-    layout = read_layout(source)
-    run.layout = layout
-    diags += layout.diagnostics
+    report.given = Given(
+        sources.toolbox,
+        sources.dataset,
+        sources.manifest,
+        context.track,
+        context.split,
+        context.protocol,
+    )
+    run = CheckRun(report=report, context=context)
+    run.layout = read_layout(source)
+    run.base = [*source.diagnostics, *run.layout.diagnostics]
+    return run
 
-    target = resolve_target(layout.predictions, sources, track, split)
-    k: int | None = None
+
+def _target_stage(run: CheckRun, context: RunContext, sink: ProgressSink) -> None:
+    """The track and split (given or detected), and the list of expected images if any."""
+    assert run.layout is not None
+    report, sources = run.report, context.sources
+    target = resolve_target(run.layout.predictions, sources, context.track, context.split)
     if target is not None:
         k, chosen_split, how = target
         report.track, report.split, report.target = k, chosen_split, how
         report.counts.expected = TRACKS[k].count(chosen_split)
         if sources.any:
             run.manifest, manifest_diags = sources.build(k, chosen_split, sink)
-            diags += manifest_diags
+            run.base += manifest_diags
             report.counts.expected = len(run.manifest.images)
     _describe_sources(report, run.manifest, sources)
 
-    categories = _official_categories(run.manifest)
-    diags += under(layout.enclosing, folder_findings(layout, categories))
+
+def _names_stage(run: CheckRun, sources: ManifestSources) -> None:
+    """Folders, then expected against present predictions (or only their count, without a list)."""
+    layout, report = run.layout, run.report
+    assert layout is not None
+    diags = under(layout.enclosing, folder_findings(layout, _official_categories(run.manifest)))
     report.counts.predictions = len(layout.predictions)
     # Predictions outside the wnid folders count only where a list says where they belong.
     strays = stray_predictions(layout) if run.manifest is not None else {}
@@ -183,9 +224,12 @@ def run_check(
             )
         )
     elif run.manifest is not None:
-        assert k is not None and report.split is not None
+        assert report.track is not None and report.split is not None
         wrong = other_split_finding(
-            [*layout.predictions, *strays], run.manifest.images, (k, report.split), sources
+            [*layout.predictions, *strays],
+            run.manifest.images,
+            (report.track, report.split),
+            sources,
         )
         if wrong is not None:
             diags.append(wrong)
@@ -196,63 +240,75 @@ def run_check(
             diags += under(layout.enclosing, found)
     else:
         diags += under(layout.enclosing, duplicate_findings(layout.predictions))
-        if target is not None:
-            diags += count_findings(len(layout.predictions), target[0], target[1])
+        if report.track is not None and report.split is not None:
+            diags += count_findings(len(layout.predictions), report.track, report.split)
+    run.base += diags
 
-    shown = layout.enclosing
+
+def _method_stage(run: CheckRun, given: Protocol | None) -> Protocol | None:
+    """method.txt read and held to the protocol; returns the protocol the run is held to.
+
+    With no protocol given, the one method.txt declares rules every later stage.
+    """
+    layout = run.layout
+    assert layout is not None
     if layout.method is None:
-        diags.append(_method_missing(report.split))
-    else:
-        data = read_small_file(layout, layout.method, MAX_METHOD_BYTES)
-        if isinstance(data, Diagnostic):
-            method_diags = [data]
-        else:
-            run.method, method_diags = parse_method(data, shown + layout.method)
-        diags += method_diags
-        if run.method is not None:
-            diags += protocol_findings(run.method, protocol, k, shown + layout.method)
-            if protocol is None and run.method.protocol is not None:
-                # Later stages hold the submission to the protocol it declares.
-                protocol = report.protocol = run.method.protocol
+        run.base.append(_method_missing(run.report.split))
+        return given
+    shown = layout.enclosing + layout.method
+    data = read_small_file(layout, layout.method, MAX_METHOD_BYTES)
+    if isinstance(data, Diagnostic):
+        run.base.append(data)
+        return given
+    run.method, method_diags = parse_method(data, shown)
+    run.base += method_diags
+    if run.method is None:
+        return given
+    run.base += protocol_findings(run.method, given, run.report.track, shown)
+    if given is None and run.method.protocol is not None:
+        run.report.protocol = run.method.protocol
+        return run.method.protocol
+    return given
 
-    match_shown: str | None = None
+
+def _match_stage(run: CheckRun, match_file: Path | None) -> None:
+    """match.json (the one given, else the submission's own) read and judged alone."""
+    layout = run.layout
+    assert layout is not None
     match_bytes: bytes | Diagnostic = b""
     if match_file is not None:
-        match_shown = str(match_file)
+        run.match_shown = str(match_file)
         match_bytes = read_user_file(
             match_file, MAX_MATCH_BYTES, "match.json", "give a match.json file", oversize_ok=True
         )
     elif layout.match is not None:
-        match_shown = shown + layout.match
+        run.match_shown = layout.enclosing + layout.match
         match_bytes = read_small_file(layout, layout.match, MAX_MATCH_BYTES)
     if isinstance(match_bytes, Diagnostic):
-        diags.append(match_bytes)
-    elif match_shown is not None:
-        run.match, match_diags = load_match(match_bytes, match_shown, k)
-        diags += match_diags
+        run.base.append(match_bytes)
+    elif run.match_shown is not None:
+        run.match, match_diags = load_match(match_bytes, run.match_shown, run.report.track)
+        run.base += match_diags
 
+
+def _pixel_stage(run: CheckRun, sink: ProgressSink, defer_pixels: bool) -> None:
+    """Every mask's header, and its pixels unless deferred to the caller's pass or quick."""
+    layout = run.layout
+    assert layout is not None
     sizes = run.manifest.images if run.manifest is not None else {}
     run.tasks = {
-        key: MaskTask(layout.source.ref(name), shown + name, sizes.get(key))
+        key: MaskTask(layout.source.ref(name), layout.enclosing + name, sizes.get(key))
         for key, name in layout.predictions.items()
     }
-    run.base, run.k, run.protocol, run.match_shown = diags, k, protocol, match_shown
+    quick = run.context.quick
     run.judge_ids = not quick
     headers_only = quick or defer_pixels
     label = "Reading PNG headers" if headers_only else "Checking masks"
     tasks = list(run.tasks.values())
     advance = sink.stage(label, len(tasks))
-    run.masks = inspect_masks(tasks, quick=headers_only, jobs=jobs, progress=advance)
+    run.masks = inspect_masks(tasks, quick=headers_only, jobs=run.context.jobs, progress=advance)
     run.pending = defer_pixels
     run.compose()
-
-    if report.protocol is None:
-        report.unverified.append(
-            Unverified(
-                what="the protocol's rules", flag="--protocol unsupervised|distance|semi|free"
-            )
-        )
-    return run
 
 
 def _method_missing(split: Split | None) -> Diagnostic:

@@ -1,28 +1,23 @@
-"""What the commands share: option types, settings resolution and the usage-error exit."""
+"""What the commands share: option types, and the settings of the scoring commands."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.text import Text
 
 from submitkit._version import __version__
 from submitkit.benchmark.protocols import Protocol
 from submitkit.benchmark.tracks import Split
-from submitkit.core.document import Document
-from submitkit.core.errors import SubmitkitError
-from submitkit.core.exits import ExitCode, exit_code
-from submitkit.inputs.config import (
-    Settings,
-    load_settings,
-    unknown_variables,
-)
-from submitkit.render.console import print_document, printable, stderr_console, stdout_console
+
+# fail, finish and settings_from live in cli/runner.py; named here for the two commands
+# (bundle, score) not yet moved onto the runner.
+from submitkit.cli.runner import fail as fail
+from submitkit.cli.runner import finish as finish
+from submitkit.cli.runner import settings_from as settings_from
+from submitkit.inputs.config import Settings
 
 
 class Format(str, Enum):
@@ -140,51 +135,6 @@ BootstrapOpt = Annotated[
 ]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the bootstrap resamples.")]
 LevelOpt = Annotated[float, typer.Option("--level", help="Confidence level of the intervals.")]
-
-
-def _tell(label: str, style: str, message: str, hint: str) -> None:
-    err = stderr_console()
-    err.print(Text.assemble((f"{label}: ", style), printable(message)))
-    if hint:
-        err.print(Text("  " + printable(hint)))
-
-
-def fail(error: SubmitkitError) -> NoReturn:
-    """A usage or environment error: one message (and hint) on stderr, exit 2."""
-    _tell("error", "bold red", error.message, error.hint)
-    raise typer.Exit(ExitCode.USAGE)
-
-
-def finish(
-    document: Document,
-    output_format: Format | PlainFormat | ScoreFormat,
-    text: Callable[[Console], None],
-    table: Callable[[str], str] | None = None,
-) -> NoReturn:
-    """Render a command's document in the chosen format, then exit by the one rule.
-
-    ``table`` renders a scored document as a Markdown or LaTeX table (its argument is
-    the format); a failed run is shown as text whatever table was asked for.
-    """
-    if output_format.value == "json":
-        print_document(document)
-    elif output_format.value in ("markdown", "latex") and table and not document.is_failure():
-        stdout_console().out(table(output_format.value), highlight=False, end="")
-    elif output_format.value == "github":
-        from submitkit.render.github import render_github
-
-        render_github(document, stdout_console())
-    else:
-        text(stdout_console())
-    raise typer.Exit(exit_code(document))
-
-
-def settings_from(**flags: Any) -> Settings:
-    if isinstance(flags.get("track"), TrackChoice):
-        flags["track"] = int(flags["track"].value)
-    for variable, hint in unknown_variables():
-        _tell("warning", "bold yellow", f"{variable} is not a submitkit setting: ignored", hint)
-    return load_settings(flags)
 
 
 def validation_settings(

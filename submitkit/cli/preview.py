@@ -20,7 +20,7 @@ from submitkit.cli.options import (
     settings_from,
 )
 from submitkit.core.errors import SubmitkitError
-from submitkit.inputs.config import sources_of
+from submitkit.inputs.config import RunContext
 
 
 def preview_command(
@@ -64,9 +64,7 @@ def preview_command(
         result = preview_sheet(
             path,
             output,
-            sources=sources_of(settings),
-            track=settings.track,
-            split=settings.split,
+            RunContext.of(settings),
             count=count,
             seed=seed,
             match_file=match,

@@ -11,6 +11,7 @@ import difflib
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -217,6 +218,52 @@ def _option(key: str) -> str:
 def sources_of(settings: Settings) -> ManifestSources:
     """Where the expected names (and sizes) come from: toolbox, dataset, manifest."""
     return ManifestSources(settings.toolbox, settings.dataset, settings.manifest)
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What one run is about: made once from the settings, completed once by the check.
+
+    Every workflow takes this one object instead of loose ``track``/``split``/
+    ``protocol``/``jobs`` arguments, so no two stages can disagree about the run.
+    Before the check, ``track``, ``split`` and ``protocol`` are what the user gave
+    (``None`` when unset); :meth:`completed` returns the context the check settled
+    on: the detected track and split, and the protocol method.txt declares when
+    none was given. Later stages and renderers read only the completed one.
+    """
+
+    sources: ManifestSources = field(default_factory=ManifestSources)
+    track: int | None = None
+    split: Split | None = None
+    protocol: Protocol | None = None
+    jobs: int = 0
+    strict: bool = False
+    quick: bool = False
+    checked: bool = False
+    """Whether the check has completed this context (track, split and protocol settled)."""
+
+    @classmethod
+    def of(cls, settings: Settings) -> RunContext:
+        """The context of a run from its resolved settings."""
+        return cls(
+            sources=sources_of(settings),
+            track=settings.track,
+            split=settings.split,
+            protocol=settings.protocol,
+            jobs=settings.jobs,
+            strict=settings.strict,
+            quick=settings.quick,
+        )
+
+    def but(self, **changes: Any) -> RunContext:
+        """This context with some fields changed (a command's own fixed split, say)."""
+        return replace(self, **changes)
+
+    def completed(
+        self, track: int | None, split: Split | None, protocol: Protocol | None
+    ) -> RunContext:
+        """The context the check settled on (called once, by the check)."""
+        return replace(self, track=track, split=split, protocol=protocol, checked=True)
 
 
 def submission_of(settings: Settings) -> Path:

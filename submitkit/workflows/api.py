@@ -23,7 +23,7 @@ from submitkit.benchmark.tracks import Split
 from submitkit.checks.report import Report
 from submitkit.checks.staged import run_check
 from submitkit.core.progress import ProgressSink
-from submitkit.inputs.config import Settings, load_settings, sources_of, submission_of
+from submitkit.inputs.config import RunContext, Settings, load_settings, submission_of
 from submitkit.scoring.matching import MatchLevel
 from submitkit.workflows.analysis import DEFAULT_CONFUSIONS, BootstrapRequest
 from submitkit.workflows.compare import ComparisonOutput, Run, compare_runs, load_run
@@ -50,17 +50,7 @@ def _path(value: PathLike | None) -> Path | None:
 
 def check_with(settings: Settings, *, progress: ProgressSink | None = None) -> Report:
     """`submitkit check`: the staged check of ``settings.submission``."""
-    return run_check(
-        submission_of(settings),
-        sources=sources_of(settings),
-        track=settings.track,
-        split=settings.split,
-        protocol=settings.protocol,
-        quick=settings.quick,
-        jobs=settings.jobs,
-        strict=settings.strict,
-        progress=progress,
-    ).report
+    return run_check(submission_of(settings), RunContext.of(settings), progress=progress).report
 
 
 def evaluate_with(
@@ -73,14 +63,7 @@ def evaluate_with(
 ) -> EvaluationOutput:
     """`submitkit evaluate`: check, then the official metrics on validation ground truth."""
     return evaluate_submission(
-        path,
-        sources_of(settings),
-        track=settings.track,
-        protocol=settings.protocol,
-        match_file=match_file,
-        request=request,
-        jobs=settings.jobs,
-        progress=progress,
+        path, RunContext.of(settings), match_file=match_file, request=request, progress=progress
     )
 
 
@@ -99,14 +82,11 @@ def match_with(
     return match_and_write(
         path,
         output,
-        sources_of(settings),
-        track=settings.track,
-        protocol=settings.protocol,
+        RunContext.of(settings),
         level=level,
         clusters=clusters,
         ties=ties,
         overwrite=overwrite,
-        jobs=settings.jobs,
         progress=progress,
     )
 
@@ -145,19 +125,14 @@ def pack_with(
     """`submitkit pack`: check, then the deterministic upload zip."""
     return pack_submission(
         submission_of(settings),
-        protocol=settings.protocol,
-        sources=sources_of(settings),
+        RunContext.of(settings),
         output=output,
-        track=settings.track,
-        split=settings.split,
-        strict=settings.strict,
         method_file=method_file,
         method_config=settings.method,
         overwrite=overwrite,
         optimize=optimize,
         dry=dry_run,
         max_size=max_size,
-        jobs=settings.jobs,
         progress=progress,
     )
 
@@ -177,15 +152,11 @@ def fix_with(
     return fix_submission(
         path,
         output,
-        sources=sources_of(settings),
-        track=settings.track,
-        split=settings.split,
-        protocol=settings.protocol,
+        RunContext.of(settings),
         apply_match=apply_match,
         drop_extra=drop_extra,
         from_labels=from_labels,
         synsets=synsets,
-        jobs=settings.jobs,
         progress=progress,
     )
 

@@ -30,8 +30,6 @@ import numpy.typing as npt
 from pydantic import BaseModel, Field
 
 from submitkit.benchmark.imagenet1k import MERGES
-from submitkit.benchmark.protocols import Protocol
-from submitkit.benchmark.tracks import Split
 from submitkit.checks.report import Report, Status
 from submitkit.checks.staged import resolve_target, run_check
 from submitkit.core.atomic import Inputs, atomic_folder, atomic_output, check_target
@@ -44,6 +42,7 @@ from submitkit.core.safetext import printable
 from submitkit.core.workers import run_ordered
 from submitkit.core.zipwrite import DeterministicZip
 from submitkit.inputs import png
+from submitkit.inputs.config import RunContext
 from submitkit.inputs.layout import (
     MASK_SUFFIX,
     MATCH_FILE,
@@ -55,7 +54,7 @@ from submitkit.inputs.layout import (
     prediction_stem,
     read_layout,
 )
-from submitkit.inputs.manifest import ImageSize, Manifest, ManifestSources
+from submitkit.inputs.manifest import ImageSize, Manifest
 from submitkit.inputs.match_json import load_match
 from submitkit.inputs.png import PngFault, encode_png
 from submitkit.inputs.source import MemberRef, Source, open_source
@@ -458,16 +457,12 @@ def _unshipped(name: str, layout: Layout, notes: Mapping[str, Diagnostic]) -> Ch
 def fix_submission(
     path: Path,
     out: Path,
+    context: RunContext,
     *,
-    sources: ManifestSources,
-    track: int | None = None,
-    split: Split | None = None,
-    protocol: Protocol | None = None,
     apply_match: bool = False,
     drop_extra: bool = False,
     from_labels: Literal["imagenet1k"] | None = None,
     synsets: Path | None = None,
-    jobs: int = 0,
     progress: ProgressSink | None = None,
 ) -> FixResult:
     """Write a repaired copy of the submission at ``path`` to ``out``, then check it.
@@ -485,13 +480,14 @@ def fix_submission(
     the track's ImageNet-S ids (``synsets``: the ImageNet-1k class order).
     """
     sink_progress = progress or NoProgress()
+    sources, jobs = context.sources, context.jobs
     _check_output_path(path, out, Inputs.of(*sources.paths, synsets))
     source = open_source(path)
     if not source.entries:
         why = source.diagnostics[0].message if source.diagnostics else f"{path} holds no file"
         raise EnvironmentProblem(f"nothing to fix: {why}", "give the submission folder or zip")
     layout = read_layout(source)
-    target = resolve_target(_prediction_keys(layout), sources, track, split)
+    target = resolve_target(_prediction_keys(layout), sources, context.track, context.split)
     k = target[0] if target is not None else None
     manifest: Manifest | None = None
     notes: dict[str, Diagnostic] = {d.path: d for d in layout.diagnostics}
@@ -565,15 +561,9 @@ def fix_submission(
         doubt = _not_imagenet1k(totals, relabel, out, k)
     final_track = target[0] if target is not None else None
     final_split = target[1] if target is not None else None
-    result.report = run_check(
-        out,
-        sources=sources,
-        track=final_track,
-        split=final_split,
-        protocol=protocol,
-        jobs=jobs,
-        progress=progress,
-    ).report
+    # The copy is checked in full against the target the repair used.
+    checked = context.but(track=final_track, split=final_split, quick=False, strict=False)
+    result.report = run_check(out, checked, progress=progress).report
     if doubt is not None:
         result.report.diagnostics.append(doubt)
     return result

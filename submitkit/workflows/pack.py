@@ -29,7 +29,6 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from submitkit.benchmark.protocols import Protocol
-from submitkit.benchmark.tracks import Split
 from submitkit.checks.masks import MaskResult, MaskTask, decode_mask
 from submitkit.checks.repairs import fix_suggestion
 from submitkit.checks.report import Report, Status
@@ -42,6 +41,7 @@ from submitkit.core.progress import NoProgress, ProgressSink
 from submitkit.core.workers import run_ordered
 from submitkit.core.zipwrite import FIXED_DATE_TIME, DeterministicZip
 from submitkit.inputs import png
+from submitkit.inputs.config import RunContext
 from submitkit.inputs.layout import MATCH_FILE, METHOD_FILE, Layout, is_junk
 from submitkit.inputs.manifest import ManifestSources
 from submitkit.inputs.method_txt import (
@@ -153,18 +153,30 @@ class PackPlan:
     """What packing a submission would write, decided from its full check."""
 
     submission: Path
-    protocol: Protocol
     run: CheckRun
     report: Report
-    sources: ManifestSources
     items: list[PlanItem] = field(default_factory=list)
     method_text: str | None = None
     method_source: MethodSource | None = None
     left_out: list[str] = field(default_factory=list)
     repaired: list[Diagnostic] = field(default_factory=list)
-    jobs: int = 0
     method_findings: list[Diagnostic] | None = None
     """Findings about the method.txt packed, which replace the check's; None if none is."""
+
+    @property
+    def context(self) -> RunContext:
+        """What the run is about, as the check completed it."""
+        return self.run.context
+
+    @property
+    def protocol(self) -> Protocol:
+        """The leaderboard the zip is for (pack refuses to plan without one)."""
+        assert self.context.protocol is not None
+        return self.context.protocol
+
+    @property
+    def sources(self) -> ManifestSources:
+        return self.context.sources
 
     def judge(self) -> None:
         """The pack's report from the check's: repaired findings moved out, method re-judged."""
@@ -179,7 +191,7 @@ class PackPlan:
     def complete(self) -> None:
         """Run the check's pixel stage here, when no writing pass will decode the masks."""
         if self.run.pending:
-            self.run.run_pixels(self.jobs)
+            self.run.run_pixels(self.context.jobs)
             self.judge()
 
     @property
@@ -233,13 +245,8 @@ def ensure_writable(
 
 def plan_pack(
     path: Path,
+    context: RunContext,
     *,
-    protocol: Protocol,
-    sources: ManifestSources | None = None,
-    track: int | None = None,
-    split: Split | None = None,
-    jobs: int = 0,
-    strict: bool = False,
     method_file: Path | None = None,
     method_config: Mapping[str, str] | None = None,
     progress: ProgressSink | None = None,
@@ -252,20 +259,9 @@ def plan_pack(
     judged on that packed text, so a missing method.txt that packing supplies
     does not block. Raises SubmitkitError for unusable options or inputs.
     """
+    protocol = _protocol_of(context)
     file_fields = load_method_fields(method_file) if method_file is not None else None
-    sources = sources if sources is not None else ManifestSources()
-    run = run_check(
-        path,
-        sources=sources,
-        track=track,
-        split=split,
-        protocol=protocol,
-        quick=False,
-        jobs=jobs,
-        strict=strict,
-        progress=progress,
-        defer_pixels=True,
-    )
+    run = run_check(path, context.but(quick=False), progress=progress, defer_pixels=True)
     assert run.layout is not None
     layout = run.layout
     k = run.report.track
@@ -286,15 +282,12 @@ def plan_pack(
     text = method.decode("utf-8", errors="replace") if method is not None else None
     plan = PackPlan(
         submission=path,
-        protocol=protocol,
         run=run,
         report=run.report,
-        sources=sources,
         items=items,
         method_text=text,
         method_source=origin,
         left_out=_left_out(layout),
-        jobs=jobs,
         method_findings=method_findings,
     )
     plan.judge()
@@ -478,7 +471,6 @@ def write_pack(
     overwrite: bool = False,
     optimize: bool = False,
     max_size: int = DEFAULT_MAX_SIZE,
-    jobs: int | None = None,
     progress: ProgressSink | None = None,
 ) -> PackResult:
     """Write the planned zip to ``out`` atomically, verify it, and preview the predictions.
@@ -494,7 +486,7 @@ def write_pack(
         )
     ensure_writable(out, plan.submission, overwrite, Inputs.of(*plan.sources.paths))
     sink = progress or NoProgress()
-    n_jobs = plan.jobs if jobs is None else jobs
+    n_jobs = plan.context.jobs
     try:
         with atomic_output(out) as handle:
             written = _write_zip(handle, plan, optimize, n_jobs, sink)
@@ -506,7 +498,7 @@ def write_pack(
         return refused(plan)
     # A zip handle cached for an earlier file at this path would read stale bytes.
     forget_open_zips()
-    verification = _verify(plan, out, n_jobs)
+    verification = _verify(plan, out)
 
     size = out.stat().st_size
     result = _result(plan, "written", out)
@@ -628,7 +620,7 @@ def _preview(plan: PackPlan, counted: Mapping[str, ImageStats]) -> Preview:
     )
 
 
-def _verify(plan: PackPlan, out: Path, jobs: int) -> Verification:
+def _verify(plan: PackPlan, out: Path) -> Verification:
     """Read the zip back: its entry list, every CRC, and a quick check of the result."""
     problems: list[str] = []
     try:
@@ -644,15 +636,8 @@ def _verify(plan: PackPlan, out: Path, jobs: int) -> Verification:
         problems.append(f"{bad} fails its CRC check")
     report: Report | None = None
     if not problems:
-        report = run_check(
-            out,
-            sources=plan.sources,
-            track=plan.report.track,
-            split=plan.report.split,
-            protocol=plan.protocol,
-            quick=True,
-            jobs=jobs,
-        ).report
+        # The context the check completed: its track, split and protocol, headers only.
+        report = run_check(out, plan.context.but(quick=True)).report
         errors = [d for d in report.diagnostics if d.severity is Severity.error]
         if errors:
             problems.append(
@@ -696,41 +681,26 @@ __all__ = [
 
 def pack_submission(
     submission: Path,
+    context: RunContext,
     *,
-    protocol: Protocol | None,
-    sources: ManifestSources,
     output: Path | None = None,
-    track: int | None = None,
-    split: Split | None = None,
-    strict: bool = False,
     method_file: Path | None = None,
     method_config: Mapping[str, str] | None = None,
     overwrite: bool = False,
     optimize: bool = False,
     dry: bool = False,
     max_size: int = DEFAULT_MAX_SIZE,
-    jobs: int = 0,
     progress: ProgressSink | None = None,
 ) -> PackResult:
     """`submitkit pack` as one call: check, then write the zip (or say what it would write)."""
-    if protocol is None:
-        raise UsageError(
-            "pack needs the leaderboard the zip is for",
-            "give --protocol unsupervised|distance|semi|free, "
-            "or set `protocol` in [tool.submitkit] of pyproject.toml",
-        )
-    out = output if output is not None else default_output(submission, protocol)
+    out = output if output is not None else default_output(submission, _protocol_of(context))
     if not dry:
         # Refuse before the long check rather than after it.
-        ensure_writable(out, submission, overwrite, Inputs.of(*sources.paths, method_file))
+        inputs = Inputs.of(*context.sources.paths, method_file)
+        ensure_writable(out, submission, overwrite, inputs)
     plan = plan_pack(
         submission,
-        protocol=protocol,
-        sources=sources,
-        track=track,
-        split=split,
-        jobs=jobs,
-        strict=strict,
+        context,
         method_file=method_file,
         method_config=method_config,
         progress=progress,
@@ -742,3 +712,14 @@ def pack_submission(
     return write_pack(
         plan, out, overwrite=overwrite, optimize=optimize, max_size=max_size, progress=progress
     )
+
+
+def _protocol_of(context: RunContext) -> Protocol:
+    """The leaderboard the zip is for: pack needs it given (it decides method.txt's lines)."""
+    if context.protocol is None:
+        raise UsageError(
+            "pack needs the leaderboard the zip is for",
+            "give --protocol unsupervised|distance|semi|free, "
+            "or set `protocol` in [tool.submitkit] of pyproject.toml",
+        )
+    return context.protocol

@@ -30,6 +30,7 @@ from submitkit.core.diagnostics import Severity
 from submitkit.core.document import Document
 from submitkit.core.errors import EnvironmentProblem, UsageError
 from submitkit.inputs import png
+from submitkit.inputs.config import RunContext
 from submitkit.inputs.layout import read_layout
 from submitkit.inputs.manifest import ManifestSources, dataset_split_dir, official_categories
 from submitkit.inputs.match_json import MAX_MATCH_BYTES, load_match
@@ -176,10 +177,8 @@ class PreviewResult(Document):
 def preview_sheet(
     path: Path,
     out: Path,
+    context: RunContext,
     *,
-    sources: ManifestSources,
-    track: int | None = None,
-    split: Split | None = None,
     count: int = 12,
     seed: int = 0,
     match_file: Path | None = None,
@@ -188,7 +187,7 @@ def preview_sheet(
 
     Predicted ids are labelled through ``match_file`` when given, else through the
     submission's own match.json if it has a usable one.
-    Source images and (validation) ground truth come from ``sources.dataset``.
+    Source images and (validation) ground truth come from the context's dataset.
     Raises ``SubmitkitError`` when the submission has nothing to show or the
     track and split cannot be told.
     """
@@ -196,6 +195,7 @@ def preview_sheet(
         raise UsageError("--count must be at least 1")
     if out.suffix.lower() != ".png":
         raise UsageError(f"{out} does not end in .png", "the contact sheet is written as a PNG")
+    sources = context.sources
     inputs = Inputs.of(path, *sources.paths, match_file)
     check_target(out, replace=True, exists_hint="", inputs=inputs)
     source = open_source(path)
@@ -203,7 +203,7 @@ def preview_sheet(
     names = {**layout.misnamed, **layout.predictions}
     if not names:
         raise UsageError(f"{path} holds no prediction to preview")
-    target = resolve_target(list(names), sources, track, split)
+    target = resolve_target(list(names), sources, context.track, context.split)
     if target is None:  # pragma: no cover - only happens without predictions
         raise UsageError("cannot tell the track and split", "give --track and --split")
     k, chosen_split, _how = target

@@ -29,6 +29,7 @@ from submitkit.core.diagnostics import Code, Diagnostic, Severity
 from submitkit.core.document import Document
 from submitkit.core.errors import EnvironmentProblem, UsageError
 from submitkit.core.progress import NoProgress, ProgressSink
+from submitkit.inputs.config import RunContext
 from submitkit.inputs.layout import read_layout
 from submitkit.inputs.manifest import (
     TRUTH_FOLDER,
@@ -228,32 +229,17 @@ def synset_names(dataset: Path, synsets: Path | None = None) -> dict[str, str]:
 
 def _validation_check(
     path: Path,
-    sources: ManifestSources,
-    track: int | None,
-    protocol: Protocol | None,
-    jobs: int,
-    quick: bool,
+    context: RunContext,
     progress: ProgressSink,
     match_file: Path | None = None,
-    split: Split = Split.validation,
     ground_truth: Path | None = None,
 ) -> CheckRun:
+    sources = context.sources
     if sources.dataset is None and ground_truth is None:
         raise UsageError("scoring needs the ground truth", "give --dataset DIR")
-    if ground_truth is None and track is None:
+    if ground_truth is None and context.track is None:
         _refuse_test_predictions(path, sources)
-    return run_check(
-        path,
-        sources=sources,
-        track=track,
-        split=split,
-        protocol=protocol,
-        quick=quick,
-        jobs=jobs,
-        progress=progress,
-        match_file=match_file,
-        defer_pixels=True,
-    )
+    return run_check(path, context, progress=progress, match_file=match_file, defer_pixels=True)
 
 
 def _refuse_test_predictions(path: Path, sources: ManifestSources) -> None:
@@ -290,11 +276,11 @@ def _sources_of(sources: ManifestSources) -> list[str]:
     return Given(toolbox=sources.toolbox).sources()
 
 
-def _header_stage_passed(run: CheckRun, jobs: int, progress: ProgressSink) -> bool:
+def _header_stage_passed(run: CheckRun, progress: ProgressSink) -> bool:
     """Whether scoring may start; if not, the check is completed here for its report."""
     if scorable(run) and run.manifest is not None and run.layout is not None:
         return True
-    run.run_pixels(jobs, progress.stage("Checking masks", len(run.tasks)))
+    run.run_pixels(run.context.jobs, progress.stage("Checking masks", len(run.tasks)))
     return False
 
 
@@ -305,12 +291,12 @@ def _pass_tasks(run: CheckRun, names: list[str]) -> list[ImageTask]:
     return [ImageTask(t.name, run.tasks.get(t.name, t.prediction)) for t in fallback]
 
 
-def _finish(run: CheckRun, passed: ScorePass, names: list[str], jobs: int) -> None:
+def _finish(run: CheckRun, passed: ScorePass, names: list[str]) -> None:
     """Hand the pass's pixel stage to the check; masks outside the list are decoded too."""
     listed = set(names)
     others = [t for key, t in run.tasks.items() if key not in listed]
     results: dict[str, MaskResult] = {r.path: r for r in passed.masks}
-    for result in inspect_masks(others, jobs=jobs):
+    for result in inspect_masks(others, jobs=run.context.jobs):
         results[result.path] = result
     known = {t.path for t in run.tasks.values()}
     ordered = [results[t.path] for t in run.tasks.values() if t.path in results]
@@ -331,35 +317,56 @@ def run_evaluate(
     ground_truth: Path | None = None,
     cache: bool = True,
 ) -> Scored:
-    """Check ``path`` against the validation split, then score it if the check passed.
+    """:func:`evaluate_in` with the context spelt out (the scoring program's call)."""
+    context = RunContext(sources, track=track, split=split, protocol=protocol, jobs=jobs)
+    return evaluate_in(
+        path,
+        context,
+        match_file=match_file,
+        progress=progress,
+        ground_truth=ground_truth,
+        cache=cache,
+    )
 
-    A scoring program (`submitkit score`) names its own ``split`` and
+
+def evaluate_in(
+    path: Path,
+    context: RunContext,
+    *,
+    match_file: Path | None = None,
+    progress: ProgressSink | None = None,
+    ground_truth: Path | None = None,
+    cache: bool = True,
+) -> Scored:
+    """Check ``path`` against ``context``'s split (validation if unset), then score it if
+    the check passed.
+
+    A scoring program (`submitkit score`) names its own split and
     ``ground_truth`` folder: the reference data of a competition may hold test
     ground truth, laid out by the bundle rather than as a dataset copy.
     ``cache``: take decoded ground truth from (and add it to) the user's ground-truth cache.
     """
     sink = progress or NoProgress()
-    run = _validation_check(
-        path, sources, track, protocol, jobs, False, sink, match_file, split, ground_truth
-    )
-    if not _header_stage_passed(run, jobs, sink):
+    context = context.but(split=context.split or Split.validation, quick=False, strict=False)
+    run = _validation_check(path, context, sink, match_file, ground_truth)
+    if not _header_stage_passed(run, sink):
         return Scored(check=run)
     assert run.manifest is not None
     k = run.manifest.track
     if ground_truth is None:
-        assert sources.dataset is not None
-        ground_truth = ground_truth_dir(sources.dataset, k)
+        assert context.sources.dataset is not None
+        ground_truth = ground_truth_dir(context.sources.dataset, k)
     names = list(run.manifest.images)
     passed = score_pass(
         _pass_tasks(run, names),
         ground_truth,
         k,
         table=table_for(run.match, k),
-        jobs=jobs,
+        jobs=context.jobs,
         progress=sink.stage("Checking and scoring masks", len(names)),
         truth_cache=TruthCache.for_folder(ground_truth) if cache else None,
     )
-    _finish(run, passed, names, jobs)
+    _finish(run, passed, names)
     if not scorable(run) or not passed.complete:
         # A mask that could not be read, or an id the evaluator would choke on: no score.
         return Scored(check=run)
@@ -396,14 +403,11 @@ class Matched:
 
 def run_match(
     path: Path,
-    sources: ManifestSources,
+    context: RunContext,
     *,
-    track: int | None = None,
-    protocol: Protocol | None = None,
     level: MatchLevel = "image",
     clusters: int | None = None,
     ties: TieBreak = "munkres3",
-    jobs: int = 0,
     progress: ProgressSink | None = None,
 ) -> Matched:
     """Match predicted ids to classes on the validation split and score each matching.
@@ -416,29 +420,32 @@ def run_match(
     """
     sink = progress or NoProgress()
     # Cluster ids may exceed K before matching, so the pixel-range checks cannot apply.
-    run = _validation_check(path, sources, track, protocol, jobs, True, sink)
-    if not _header_stage_passed(run, jobs, sink):
+    context = context.but(split=Split.validation, quick=True, strict=False)
+    run = _validation_check(path, context, sink)
+    if not _header_stage_passed(run, sink):
         return Matched(check=run, candidates=[])
     assert run.manifest is not None
     k = run.manifest.track
     many = clusters is not None and clusters > k
+    # The protocol the check settled on: given, or else the one method.txt declares.
+    protocol = run.context.protocol
     if many and protocol is not None and protocol not in MANY_TO_ONE_PROTOCOLS:
         raise UsageError(
             f"--clusters {clusters} needs a many-to-one matching, which the "
             f"{protocol.label} protocol does not admit",
             "use --clusters at most K, or submit to the fully unsupervised protocol",
         )
-    assert sources.dataset is not None
+    assert context.sources.dataset is not None
     names = list(run.manifest.images)
     passed = score_pass(
         _pass_tasks(run, names),
-        ground_truth_dir(sources.dataset, k),
+        ground_truth_dir(context.sources.dataset, k),
         k,
         clusters=clusters or k,
-        jobs=jobs,
+        jobs=context.jobs,
         progress=sink.stage("Checking masks and gathering agreement", len(names)),
     )
-    _finish(run, passed, names, jobs)
+    _finish(run, passed, names)
     if not scorable(run) or not passed.complete:
         # Statistics without the masks that could not be read would write a wrong match.json.
         return Matched(check=run, candidates=[])
@@ -598,19 +605,19 @@ def evaluation_document(
     naming: Naming,
     check: Report,
     *,
-    protocol: Protocol | None = None,
     bootstrap: BootstrapRequest | None = None,
     confusions: int = DEFAULT_CONFUSIONS,
 ) -> EvaluationOutput:
     """Everything `evaluate` reports about one scored run, named for people; ``check`` is
-    the report of the check that ran first (with the scoring pass's findings)."""
+    the report of the check that ran first (with the scoring pass's findings), whose
+    protocol (given, or declared in method.txt) is the run's."""
     assert evaluation.scores is not None, "only a complete evaluation has a document"
     counts = evaluation.counts
     rows = class_scores(evaluation.scores, naming, counts)
     document = EvaluationOutput(
         submission=str(path),
         track=evaluation.k,
-        protocol=protocol.value if protocol is not None else None,
+        protocol=check.protocol.value if check.protocol is not None else None,
         images=len(evaluation.images),
         matched=evaluation.matched,
         scores=evaluation.scores,

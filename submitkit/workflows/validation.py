@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from submitkit.benchmark.protocols import Protocol
+from submitkit.benchmark.tracks import Split
 from submitkit.core.atomic import Inputs, check_target, write_text_atomic
 from submitkit.core.progress import ProgressSink
-from submitkit.inputs.manifest import ManifestSources
+from submitkit.inputs.config import RunContext
 from submitkit.inputs.match_json import write_match
 from submitkit.scoring.engine import per_image_csv
 from submitkit.scoring.matching import MatchLevel
@@ -32,9 +32,9 @@ from submitkit.workflows.score import (
     MatchOutput,
     Scored,
     TieBreak,
+    evaluate_in,
     evaluation_document,
     report_images,
-    run_evaluate,
     run_match,
     synset_names,
 )
@@ -57,17 +57,18 @@ class EvaluateRequest:
 
 def evaluate_submission(
     path: Path,
-    sources: ManifestSources,
+    context: RunContext,
     *,
-    track: int | None = None,
-    protocol: Protocol | None = None,
     match_file: Path | None = None,
     request: EvaluateRequest | None = None,
-    jobs: int = 0,
     progress: ProgressSink | None = None,
 ) -> EvaluationOutput:
-    """Check, then score ``path``; add intervals and confusions and write the files asked for."""
+    """Check, then score ``path``; add intervals and confusions and write the files asked for.
+
+    Validation predictions only: the split is validation whatever ``context`` says.
+    """
     asked = request or EvaluateRequest()
+    sources = context.sources
     inputs = Inputs.of(path, *sources.paths, match_file, asked.synsets)
     for output in (asked.per_image, asked.plot, asked.html, asked.save_counts):
         if output is not None:
@@ -75,13 +76,10 @@ def evaluate_submission(
             inputs = inputs.adding(output)  # two outputs never share a path
     if asked.synsets is not None and sources.dataset is not None:
         synset_names(sources.dataset, asked.synsets)  # a missing list fails before the work
-    scored = run_evaluate(
+    scored = evaluate_in(
         path,
-        sources,
-        track=track,
-        protocol=protocol,
+        context.but(split=Split.validation),
         match_file=match_file,
-        jobs=jobs,
         progress=progress,
         cache=asked.cache,
     )
@@ -98,7 +96,6 @@ def evaluate_submission(
         evaluation,
         naming,
         report,
-        protocol=protocol,
         bootstrap=asked.bootstrap,
         confusions=asked.confusions,
     )
@@ -150,15 +147,12 @@ def _plot(document: EvaluationOutput, out: Path) -> None:
 def match_and_write(
     path: Path,
     output: Path,
-    sources: ManifestSources,
+    context: RunContext,
     *,
-    track: int | None = None,
-    protocol: Protocol | None = None,
     level: MatchLevel = "image",
     clusters: int | None = None,
     ties: TieBreak | Literal["official"] = "munkres3",
     overwrite: bool = False,
-    jobs: int = 0,
     progress: ProgressSink | None = None,
 ) -> MatchOutput:
     """Check, match and score ``path``; write the chosen matching to ``output``."""
@@ -166,17 +160,14 @@ def match_and_write(
         output,
         replace=overwrite,
         exists_hint="pass --overwrite to replace it",
-        inputs=Inputs.of(path, *sources.paths),
+        inputs=Inputs.of(path, *context.sources.paths),
     )
     matched = run_match(
         path,
-        sources,
-        track=track,
-        protocol=protocol,
+        context,
         level=level,
         clusters=clusters,
         ties=TIE_ALIASES.get(ties, ties),  # type: ignore[arg-type]
-        jobs=jobs,
         progress=progress,
     )
     if matched.chosen is None or matched.mapping is None:
