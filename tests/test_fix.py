@@ -23,12 +23,11 @@ from submitkit.core.diagnostics import Code
 from submitkit.core.errors import SubmitkitError, UsageError
 from submitkit.inputs.config import RunContext
 from submitkit.inputs.manifest import ManifestSources, manifest_from_names
-from submitkit.inputs.png import decode, encode
+from submitkit.inputs.png import decode, encode, read_label_map
 from submitkit.workflows.fix import (
     ChangeKind,
     FixResult,
     fix_submission,
-    read_label_map,
     resize_nearest,
 )
 from tests.conftest import png_bytes, write_tree
@@ -166,7 +165,7 @@ def test_low_bit_depth_grayscale_keeps_the_stored_ids(tmp_path: Path, bits: int)
         scaled = (ids * (255 // (2**bits - 1))).astype(np.uint8)
         data = save(Image.fromarray(scaled, "L"), bits=bits)
     assert data[24] == bits  # IHDR bit depth
-    np.testing.assert_array_equal(read_label_map(data).ids, ids)
+    np.testing.assert_array_equal(read_label_map(data, npy=True).ids, ids)
     sub = make_submission(tmp_path / "sub", {f"{TARGET}.png": data})
     result = run_fix(tmp_path, sub)
     np.testing.assert_array_equal(out_ids(result), ids)

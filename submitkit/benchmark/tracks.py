@@ -47,10 +47,6 @@ class Track(BaseModel):
     def test_mapping_file(self) -> str:
         return f"mapping/ImageNetS_im{self.k}_mapping_test.txt"
 
-    @property
-    def semi_train_file(self) -> str:
-        return f"names/ImageNetSemi_im{self.k}_train.txt"
-
 
 TRACKS: dict[int, Track] = {
     50: Track(k=50, folder="ImageNetS50", train=64431, validation=752, test=1682),

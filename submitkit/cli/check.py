@@ -20,12 +20,9 @@ from submitkit.cli.options import (
     SubmissionArg,
     ToolboxOpt,
     TrackOpt,
-    fail,
-    finish,
-    settings_from,
+    setting_flags,
 )
-from submitkit.core.errors import SubmitkitError
-from submitkit.render.console import RichProgress
+from submitkit.cli.runner import run
 
 
 def check(
@@ -52,21 +49,10 @@ def check(
     from submitkit.render.reporting import TextReporter
     from submitkit.workflows.api import check_with
 
-    try:
-        settings = settings_from(
-            submission=path,
-            toolbox=toolbox,
-            dataset=dataset,
-            manifest=manifest,
-            track=track,
-            split=split,
-            protocol=protocol,
-            quick=quick,
-            strict=strict,
-            jobs=jobs,
-        )
-        with RichProgress(quiet) as progress:
-            report = check_with(settings, progress=progress)
-    except SubmitkitError as error:
-        fail(error)
-    finish(report, output_format, lambda out: TextReporter(out, examples).render(report))
+    run(
+        output_format,
+        lambda settings, progress: check_with(settings, progress=progress),
+        lambda out, report: TextReporter(out, examples).render(report),
+        flags=setting_flags(locals(), submission=path),
+        quiet=quiet,
+    )

@@ -6,9 +6,10 @@ from typing import Annotated
 
 import typer
 
-from submitkit.cli.options import PlainFormat, PlainFormatOpt, fail, finish
+from submitkit.cli.options import PlainFormat, PlainFormatOpt
+from submitkit.cli.runner import finish, usage_errors
 from submitkit.core.diagnostics import Code
-from submitkit.core.errors import SubmitkitError, UsageError
+from submitkit.core.errors import UsageError
 from submitkit.render.code_pages import (
     GENERATED_NOTE,
     CodesOutput,
@@ -35,10 +36,8 @@ def codes(
     output_format: PlainFormatOpt = PlainFormat.text,
 ) -> None:
     """List every diagnostic code, or print the page of the codes named."""
-    try:
+    with usage_errors():
         chosen = [_code(name) for name in names or []]
-    except SubmitkitError as error:
-        fail(error)
     out = stdout_console()
     if markdown and not chosen and output_format is PlainFormat.text:
         out.print(codes_table(), end="", markup=False, highlight=False)

@@ -19,12 +19,9 @@ from submitkit.cli.options import (
     SeedOpt,
     ToolboxOpt,
     TrackOpt,
-    fail,
-    finish,
-    validation_settings,
+    setting_flags,
 )
-from submitkit.core.errors import SubmitkitError
-from submitkit.render.console import RichProgress
+from submitkit.cli.runner import run
 
 
 def compare(
@@ -62,18 +59,18 @@ def compare(
     from submitkit.workflows.analysis import BootstrapRequest
     from submitkit.workflows.api import compare_with
 
-    try:
-        request = BootstrapRequest(bootstrap, seed, level)
-        settings = validation_settings(dataset, toolbox, manifest, track, protocol, jobs)
-        with RichProgress(quiet) as progress:
-            result = compare_with(
-                settings, a, b, request=request, synsets=synsets, progress=progress
-            )
-    except SubmitkitError as error:
-        fail(error)
-    finish(
-        result,
+    run(
         output_format,
-        lambda out: render_comparison(out, result, classes),
-        lambda fmt: TABLES[fmt](comparison_rows(result)),
+        lambda settings, progress: compare_with(
+            settings,
+            a,
+            b,
+            request=BootstrapRequest(bootstrap, seed, level),
+            synsets=synsets,
+            progress=progress,
+        ),
+        lambda out, result: render_comparison(out, result, classes),
+        flags=setting_flags(locals()),
+        quiet=quiet,
+        table=lambda result, fmt: TABLES[fmt](comparison_rows(result)),
     )

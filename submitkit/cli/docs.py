@@ -8,8 +8,7 @@ from typing import Annotated
 import typer
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
-from submitkit.cli.options import fail
-from submitkit.core.errors import SubmitkitError
+from submitkit.cli.runner import usage_errors
 from submitkit.inputs.config import Settings
 from submitkit.render.console import stderr_console, stdout_console
 from submitkit.render.docs import REGENERATE, SettingFlags, stale_pages, write_docs
@@ -42,10 +41,8 @@ def docs(
     group = ctx.find_root().command
     assert isinstance(group, TyperGroup)
     flags = setting_flags(group)
-    try:
+    with usage_errors():
         _run(root, flags, check_only)
-    except SubmitkitError as error:
-        fail(error)
 
 
 def _run(root: Path, flags: SettingFlags, check_only: bool) -> None:

@@ -19,12 +19,12 @@ from submitkit.cli.options import (
     SeedOpt,
     ToolboxOpt,
     TrackOpt,
-    fail,
-    finish,
-    validation_settings,
+    setting_flags,
 )
-from submitkit.core.errors import SubmitkitError
-from submitkit.render.console import RichProgress, stderr_console
+from submitkit.cli.runner import run
+from submitkit.core.progress import ProgressSink
+from submitkit.inputs.config import Settings
+from submitkit.render.console import stderr_console
 
 GroundTruthOpt = Annotated[
     Path | None,
@@ -115,10 +115,12 @@ def evaluate(
     from submitkit.render.tables import TABLES, table_row
     from submitkit.workflows.analysis import DEFAULT_CONFUSIONS, BootstrapRequest
     from submitkit.workflows.api import evaluate_with
+    from submitkit.workflows.score import EvaluationOutput
     from submitkit.workflows.validation import EvaluateRequest
 
-    try:
-        settings = validation_settings(dataset, toolbox, manifest, track, protocol, jobs)
+    flags = setting_flags(locals())
+
+    def work(settings: Settings, progress: ProgressSink) -> EvaluationOutput:
         request = EvaluateRequest(
             synsets=synsets,
             per_image=per_image,
@@ -130,15 +132,13 @@ def evaluate(
             worst=worst,
             cache=not no_cache,
         )
-        with RichProgress(quiet) as progress:
-            document = evaluate_with(
-                settings, path, match_file=match, request=request, progress=progress
-            )
-    except SubmitkitError as error:
-        fail(error)
-    finish(
-        document,
+        return evaluate_with(settings, path, match_file=match, request=request, progress=progress)
+
+    run(
         output_format,
-        lambda out: render_evaluation_text(out, stderr_console(), document, classes, confusions),
-        lambda fmt: TABLES[fmt]([table_row(document)]),
+        work,
+        lambda out, doc: render_evaluation_text(out, stderr_console(), doc, classes, confusions),
+        flags=flags,
+        quiet=quiet,
+        table=lambda doc, fmt: TABLES[fmt]([table_row(doc)]),
     )

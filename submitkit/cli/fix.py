@@ -20,12 +20,9 @@ from submitkit.cli.options import (
     SplitOpt,
     ToolboxOpt,
     TrackOpt,
-    fail,
-    finish,
-    settings_from,
+    setting_flags,
 )
-from submitkit.core.errors import SubmitkitError
-from submitkit.render.console import RichProgress
+from submitkit.cli.runner import run
 
 
 class LabelSet(str, Enum):
@@ -92,27 +89,19 @@ def fix_command(
     from submitkit.render.views import render_fix_text
     from submitkit.workflows.api import fix_with
 
-    try:
-        settings = settings_from(
-            toolbox=toolbox,
-            dataset=dataset,
-            manifest=manifest,
-            track=track,
-            split=split,
-            protocol=protocol,
-            jobs=jobs,
-        )
-        with RichProgress(quiet) as progress:
-            result = fix_with(
-                settings,
-                path,
-                output,
-                apply_match=apply_match,
-                drop_extra=drop_extra,
-                from_labels=from_labels.value if from_labels else None,
-                synsets=synsets,
-                progress=progress,
-            )
-    except SubmitkitError as error:
-        fail(error)
-    finish(result, output_format, lambda out: render_fix_text(out, result, examples))
+    run(
+        output_format,
+        lambda settings, progress: fix_with(
+            settings,
+            path,
+            output,
+            apply_match=apply_match,
+            drop_extra=drop_extra,
+            from_labels=from_labels.value if from_labels else None,
+            synsets=synsets,
+            progress=progress,
+        ),
+        lambda out, result: render_fix_text(out, result, examples),
+        flags=setting_flags(locals()),
+        quiet=quiet,
+    )

@@ -15,13 +15,10 @@ from submitkit.cli.options import (
     QuietOpt,
     ToolboxOpt,
     TrackChoice,
-    fail,
-    finish,
-    settings_from,
 )
-from submitkit.core.errors import SubmitkitError
+from submitkit.cli.runner import run
 from submitkit.inputs.manifest import ManifestSources
-from submitkit.render.console import RichProgress, stderr_console
+from submitkit.render.console import stderr_console
 
 
 def manifest_command(
@@ -44,11 +41,16 @@ def manifest_command(
     from submitkit.render.views import render_manifest_text
     from submitkit.workflows.manifest import write_manifest
 
-    try:
-        settings = settings_from(toolbox=toolbox, dataset=dataset)
-        sources = ManifestSources(settings.toolbox, settings.dataset)
-        with RichProgress(quiet) as progress:
-            result = write_manifest(sources, int(track.value), split, output, progress)
-    except SubmitkitError as error:
-        fail(error)
-    finish(result, output_format, lambda out: render_manifest_text(out, result, stderr_console()))
+    run(
+        output_format,
+        lambda settings, progress: write_manifest(
+            ManifestSources(settings.toolbox, settings.dataset),
+            int(track.value),
+            split,
+            output,
+            progress,
+        ),
+        lambda out, result: render_manifest_text(out, result, stderr_console()),
+        flags={"toolbox": toolbox, "dataset": dataset},
+        quiet=quiet,
+    )

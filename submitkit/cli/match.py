@@ -19,12 +19,9 @@ from submitkit.cli.options import (
     QuietOpt,
     ToolboxOpt,
     TrackOpt,
-    fail,
-    finish,
-    validation_settings,
+    setting_flags,
 )
-from submitkit.core.errors import SubmitkitError
-from submitkit.render.console import RichProgress
+from submitkit.cli.runner import run
 
 
 class LevelChoice(str, Enum):
@@ -87,19 +84,19 @@ def match(
     from submitkit.render.scoreboard import render_match_text
     from submitkit.workflows.api import match_with
 
-    try:
-        settings = validation_settings(dataset, toolbox, manifest, track, protocol, jobs)
-        with RichProgress(quiet) as progress:
-            document = match_with(
-                settings,
-                path,
-                output,
-                level=level.value,
-                clusters=clusters,
-                overwrite=overwrite,
-                ties=ties.value,
-                progress=progress,
-            )
-    except SubmitkitError as error:
-        fail(error)
-    finish(document, output_format, lambda out: render_match_text(out, document))
+    run(
+        output_format,
+        lambda settings, progress: match_with(
+            settings,
+            path,
+            output,
+            level=level.value,
+            clusters=clusters,
+            overwrite=overwrite,
+            ties=ties.value,
+            progress=progress,
+        ),
+        render_match_text,
+        flags=setting_flags(locals()),
+        quiet=quiet,
+    )

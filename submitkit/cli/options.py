@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -137,23 +138,18 @@ SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the bootstrap resa
 LevelOpt = Annotated[float, typer.Option("--level", help="Confidence level of the intervals.")]
 
 
-def validation_settings(
-    dataset: Path | None,
-    toolbox: Path | None,
-    manifest: Path | None,
-    track: TrackChoice | None,
-    protocol: Protocol | None,
-    jobs: int | None,
-) -> Settings:
-    """Settings of the commands that score against validation ground truth."""
-    return settings_from(
-        dataset=dataset,
-        toolbox=toolbox,
-        manifest=manifest,
-        track=track,
-        protocol=protocol,
-        jobs=jobs,
-    )
+SETTING_OPTIONS = frozenset(Settings.model_fields) - {"submission", "method"}
+"""Options named as the settings they set (a submission is an argument; pack's --method a file)."""
+
+
+def setting_flags(given: Mapping[str, Any], **renamed: Any) -> dict[str, Any]:
+    """A command's options that are settings, picked by name from its parameters.
+
+    Commands pass ``locals()``, so the list of settings is written once (on
+    :class:`~submitkit.inputs.config.Settings`), not once a command; ``renamed``
+    adds those under another name (the submission argument ``path``).
+    """
+    return {key: value for key, value in given.items() if key in SETTING_OPTIONS} | renamed
 
 
 def show_version(value: bool) -> None:

@@ -22,12 +22,9 @@ from submitkit.cli.options import (
     SubmissionArg,
     ToolboxOpt,
     TrackOpt,
-    fail,
-    finish,
-    settings_from,
+    setting_flags,
 )
-from submitkit.core.errors import SubmitkitError
-from submitkit.render.console import RichProgress
+from submitkit.cli.runner import run
 
 MB = 1000 * 1000
 
@@ -83,29 +80,19 @@ def pack(
     from submitkit.render.views import render_pack_text
     from submitkit.workflows.api import pack_with
 
-    try:
-        settings = settings_from(
-            submission=path,
-            toolbox=toolbox,
-            dataset=dataset,
-            manifest=manifest,
-            track=track,
-            split=split,
-            protocol=protocol,
-            strict=strict,
-            jobs=jobs,
-        )
-        with RichProgress(quiet) as progress:
-            result = pack_with(
-                settings,
-                output=output,
-                method_file=method,
-                overwrite=overwrite,
-                optimize=optimize,
-                dry_run=dry_run,
-                max_size=round(max_size * MB),
-                progress=progress,
-            )
-    except SubmitkitError as error:
-        fail(error)
-    finish(result, output_format, lambda out: render_pack_text(out, result, examples))
+    run(
+        output_format,
+        lambda settings, progress: pack_with(
+            settings,
+            output=output,
+            method_file=method,
+            overwrite=overwrite,
+            optimize=optimize,
+            dry_run=dry_run,
+            max_size=round(max_size * MB),
+            progress=progress,
+        ),
+        lambda out, result: render_pack_text(out, result, examples),
+        flags=setting_flags(locals(), submission=path),
+        quiet=quiet,
+    )

@@ -15,11 +15,9 @@ from submitkit.cli.options import (
     SplitOpt,
     ToolboxOpt,
     TrackOpt,
-    fail,
-    finish,
-    settings_from,
+    setting_flags,
 )
-from submitkit.core.errors import SubmitkitError
+from submitkit.cli.runner import run
 from submitkit.inputs.config import RunContext
 
 
@@ -57,19 +55,13 @@ def preview_command(
     from submitkit.render.views import render_preview_text
     from submitkit.workflows.preview import preview_sheet
 
-    try:
-        settings = settings_from(
-            toolbox=toolbox, dataset=dataset, manifest=manifest, track=track, split=split
-        )
-        result = preview_sheet(
-            path,
-            output,
-            RunContext.of(settings),
-            count=count,
-            seed=seed,
-            match_file=match,
-        )
-    except SubmitkitError as error:
-        fail(error)
     # The sheet is quick to draw: --quiet leaves out the summary line instead of a progress bar.
-    finish(result, output_format, lambda out: None if quiet else render_preview_text(out, result))
+    run(
+        output_format,
+        lambda settings, _: preview_sheet(
+            path, output, RunContext.of(settings), count=count, seed=seed, match_file=match
+        ),
+        lambda out, result: None if quiet else render_preview_text(out, result),
+        flags=setting_flags(locals()),
+        quiet=True,
+    )

@@ -8,7 +8,8 @@ rule) is written here once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from enum import Enum
 from typing import Any, NoReturn, TypeVar
 
@@ -34,6 +35,16 @@ def fail(error: SubmitkitError) -> NoReturn:
     """A usage or environment error: one message (and hint) on stderr, exit 2."""
     say(error.message, error.hint)
     raise typer.Exit(ExitCode.USAGE)
+
+
+@contextlib.contextmanager
+def usage_errors() -> Iterator[None]:
+    """For the commands that write files rather than a document (schemas, docs, codes):
+    a :class:`SubmitkitError` inside is one ``error:`` line and exit 2, as in :func:`run`."""
+    try:
+        yield
+    except SubmitkitError as error:
+        fail(error)
 
 
 def settings_from(**flags: Any) -> Settings:
@@ -106,12 +117,10 @@ def run(
     settings, and no configuration is read). A :class:`SubmitkitError` from
     resolving the settings or from the workflow is one ``error:`` line and exit 2.
     """
-    try:
+    with usage_errors():
         settings = settings_from(**flags) if flags is not None else Settings()
         with RichProgress(quiet) as progress:
             document = work(settings, progress)
-    except SubmitkitError as error:
-        fail(error)
     shown = document
     finish(
         shown,

@@ -8,8 +8,7 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from submitkit.cli.options import fail
-from submitkit.core.errors import SubmitkitError
+from submitkit.cli.runner import usage_errors
 from submitkit.core.exits import ExitCode
 from submitkit.render.console import printable, stderr_console, stdout_console
 
@@ -32,9 +31,7 @@ def schemas(
             state = "differs from its model" if (output / name).is_file() else "is missing"
             stderr_console().print(Text(f"{shown} {state}; run `submitkit schemas`"))
         raise typer.Exit(ExitCode.FINDINGS if stale else ExitCode.OK)
-    try:
+    with usage_errors():
         written = write_schemas(output)
-    except SubmitkitError as error:
-        fail(error)
     for path in written:
         stdout_console().print(Text(f"wrote {printable(str(path))}"))

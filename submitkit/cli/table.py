@@ -13,10 +13,11 @@ from submitkit.cli.options import (
     ScoreFormat,
     ScoreFormatOpt,
     SeedOpt,
-    fail,
-    finish,
 )
-from submitkit.core.errors import SubmitkitError, UsageError
+from submitkit.cli.runner import run
+from submitkit.core.errors import UsageError
+from submitkit.core.progress import ProgressSink
+from submitkit.inputs.config import Settings
 
 
 def table(
@@ -55,9 +56,14 @@ def table(
     """Several runs in one paper table: values, intervals, signed differences to a baseline."""
     from submitkit.render.tables import runs_latex, runs_markdown
     from submitkit.workflows.analysis import BootstrapRequest
-    from submitkit.workflows.table import build_table, check_columns, load_table_run
+    from submitkit.workflows.table import (
+        TableOutput,
+        build_table,
+        check_columns,
+        load_table_run,
+    )
 
-    try:
+    def work(_settings: Settings, _progress: ProgressSink) -> TableOutput:
         names = list(name or [])
         if names and len(names) != len(runs):
             raise UsageError(
@@ -66,18 +72,20 @@ def table(
         loaded = [load_table_run(path, names[i] if names else None) for i, path in enumerate(runs)]
         chosen = check_columns([c.strip() for c in columns.split(",") if c.strip()])
         request = BootstrapRequest(bootstrap, seed, level) if bootstrap else None
-        document = build_table(
-            loaded, chosen, _baseline(baseline, [r.name for r in loaded]), request
-        )
-    except SubmitkitError as error:
-        fail(error)
+        return build_table(loaded, chosen, _baseline(baseline, [r.name for r in loaded]), request)
 
-    def markdown(fmt: str) -> str:
+    def markdown(document: TableOutput, fmt: str) -> str:
         if fmt == "latex":
             return runs_latex(document, 1 if digits is None else digits)
         return runs_markdown(document, 2 if digits is None else digits)
 
-    finish(document, output_format, lambda out: out.out(markdown("markdown"), end=""), markdown)
+    run(
+        output_format,
+        work,
+        lambda out, document: out.out(markdown(document, "markdown"), end=""),
+        quiet=True,
+        table=markdown,
+    )
 
 
 def _baseline(given: str, names: list[str]) -> int:

@@ -13,11 +13,9 @@ from submitkit.cli.options import (
     ProtocolOpt,
     StrictOpt,
     TrackOpt,
-    fail,
-    finish,
-    settings_from,
+    setting_flags,
 )
-from submitkit.core.errors import SubmitkitError
+from submitkit.cli.runner import run
 
 
 def validate_files_command(
@@ -34,11 +32,12 @@ def validate_files_command(
     from submitkit.checks.files import files_report
     from submitkit.render.reporting import render_findings_text
 
-    try:
-        settings = settings_from(protocol=protocol, track=track, strict=strict)
-        document = files_report(
+    run(
+        output_format,
+        lambda settings, _: files_report(
             files, protocol=settings.protocol, track=settings.track, strict=settings.strict
-        )
-    except SubmitkitError as error:
-        fail(error)
-    finish(document, output_format, lambda out: render_findings_text(out, document))
+        ),
+        render_findings_text,
+        flags=setting_flags(locals()),
+        quiet=True,
+    )

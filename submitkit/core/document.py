@@ -11,7 +11,7 @@ got before it reads the rest:
 
 A new command declares ``kind`` and ``schema_file`` on its result model, lists it
 in ``submitkit.render.schemas.DOCUMENTS`` and prints it with
-``submitkit.render.output.print_document``; nothing else writes JSON to stdout.
+``submitkit.render.console.print_document``; nothing else writes JSON to stdout.
 The envelope lives only at the top: a report embedded in another document (as
 ``check``) is the bare model.
 """

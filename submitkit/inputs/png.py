@@ -109,11 +109,6 @@ def decode(rgb: npt.NDArray[np.uint8]) -> IdArray:
     return out
 
 
-def colour_id(r: int, g: int) -> int:
-    """The id of one colour (for colour tables such as ``Image.getcolors``)."""
-    return r + (g << 8)
-
-
 def encode_png(ids: npt.NDArray[np.integer], *, optimize: bool = False) -> bytes:
     """The official encoding of an id map, as PNG bytes (``optimize``: smallest lossless)."""
     return rgb_png(encode(ids), optimize=optimize)
@@ -692,17 +687,22 @@ class LabelMap:
 
     ids: IdArray
     stored_as: str | None
-    """``grayscale``, ``palette`` or ``alpha`` when the file is not 8-bit RGB, else None."""
+    """``grayscale``, ``palette``, ``alpha`` or ``npy`` when not an 8-bit RGB PNG, else None."""
     detail: str = ""
     """What the file was, for a summary of changes."""
 
 
-def read_label_map(data: bytes) -> LabelMap:
+def read_label_map(data: bytes, *, npy: bool = False) -> LabelMap:
     """The ids a PNG holds, where they are recoverable without guessing; else PngFault.
 
     Accepts the official 8-bit RGB PNG, grayscale PNGs (1/2/4/8/16-bit),
-    palette PNGs (the index is the id) and PNGs with a constant alpha channel.
+    palette PNGs (the index is the id) and PNGs with a constant alpha channel;
+    with ``npy`` (fix and preview), NumPy ``.npy`` arrays of integer ids too.
+    The one reader of label maps: the check judges the ids of a PNG in another
+    mode with it, and fix writes what it reads.
     """
+    if npy and data.startswith(NPY_MAGIC):
+        return _read_npy(data)
     header = judge_head(data[:HEAD_BYTES])
     huge = too_many_pixels(header)
     if huge is not None:
@@ -767,3 +767,38 @@ def checked_ids(ids: npt.NDArray[np.int64]) -> IdArray:
             f"ids must lie in 0..{MAX_ENCODABLE}",
         )
     return ids.astype(np.int32)
+
+
+NPY_MAGIC = b"\x93NUMPY"
+
+
+def _npy_fault(code: Code, message: str) -> PngFault:
+    return PngFault(code, message, "re-export the prediction as an 8-bit RGB PNG")
+
+
+def _read_npy(data: bytes) -> LabelMap:
+    # NumPy arrays of integer ids (or whole floats), any (1, H, W) or (H, W, 1) shape.
+    try:
+        arr = np.load(io.BytesIO(data), allow_pickle=False)
+    except Exception as exc:
+        # A damaged header, a pickled object array, a truncated file: all unreadable.
+        raise _npy_fault(Code.NOT_PNG, f"an unreadable .npy array: {exc}") from exc
+    if not isinstance(arr, np.ndarray):
+        raise _npy_fault(Code.NOT_PNG, "a .npy file that holds no array")
+    # (1, H, W) and (H, W, 1) say the same as (H, W); more is a score volume.
+    squeezed = arr.reshape([n for n in arr.shape if n != 1]) if arr.ndim > 2 else arr
+    if squeezed.ndim != 2:
+        raise _npy_fault(
+            Code.NOT_PNG,
+            f"a .npy array of shape {arr.shape}, not H{_X}W ids (logits need an argmax first)",
+        )
+    if squeezed.dtype == np.bool_ or np.issubdtype(squeezed.dtype, np.integer):
+        ids = squeezed.astype(np.int64)
+    elif np.issubdtype(squeezed.dtype, np.floating):
+        if not (np.isfinite(squeezed).all() and (squeezed == np.round(squeezed)).all()):
+            raise _npy_fault(Code.NOT_PNG, "a .npy array of non-integer floats: scores, not ids")
+        ids = squeezed.astype(np.int64)
+    else:
+        raise _npy_fault(Code.NOT_PNG, f"a .npy array of {squeezed.dtype}, not integer ids")
+    h, w = ids.shape
+    return LabelMap(checked_ids(ids), "npy", f"{squeezed.dtype} array {w}{_X}{h}")

@@ -50,13 +50,6 @@ objects for two runs to be told apart on it (the 919 track has classes with 3)."
 _EPS_IOU = 1e-10
 
 
-class Interval(BaseModel):
-    """A percentile interval; ``None`` ends where the metric is undefined (no such objects)."""
-
-    low: float | None
-    high: float | None
-
-
 class BootstrapInfo(BaseModel):
     """How the intervals were drawn: enough to reproduce them exactly."""
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import io
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import Enum
@@ -30,6 +29,7 @@ import numpy.typing as npt
 from pydantic import BaseModel, Field
 
 from submitkit.benchmark.imagenet1k import MERGES
+from submitkit.benchmark.tracks import Split
 from submitkit.checks.report import Report, Status
 from submitkit.checks.staged import resolve_target, run_check
 from submitkit.core.atomic import Inputs, atomic_folder, atomic_output, check_target
@@ -56,7 +56,7 @@ from submitkit.inputs.layout import (
 )
 from submitkit.inputs.manifest import ImageSize, Manifest
 from submitkit.inputs.match_json import load_match
-from submitkit.inputs.png import PngFault, encode_png
+from submitkit.inputs.png import PngFault, encode_png, read_label_map
 from submitkit.inputs.source import MemberRef, Source, open_source
 from submitkit.inputs.synsets import find_synsets
 from submitkit.workflows.relabel import (
@@ -70,7 +70,6 @@ from submitkit.workflows.relocate import Setaside, Where, Why, place
 IdArray = png.IdArray
 
 _X = "\N{MULTIPLICATION SIGN}"
-_NPY_MAGIC = b"\x93NUMPY"
 _MAX_NPY_BYTES = 256 * 1024 * 1024
 """No id map of an ImageNet image as .npy comes near this (int64 at 8000 x 4000)."""
 _PREDICTION_SUFFIXES = (".png", ".jpg", ".jpeg", ".npy", ".bmp", ".tif", ".tiff", ".gif", ".webp")
@@ -189,64 +188,13 @@ _STORED_AS = {
     "grayscale": ChangeKind.grayscale,
     "palette": ChangeKind.palette,
     "alpha": ChangeKind.alpha,
+    "npy": ChangeKind.npy,
 }
-
-
-@dataclass(frozen=True)
-class LabelMap:
-    """The ids of one prediction, however they were stored."""
-
-    ids: IdArray
-    """H x W ids."""
-    fault: ChangeKind | None
-    """How the file departs from the official encoding; None if it does not."""
-    detail: str = ""
-    """What the file was, for the change summary."""
-
-
-def read_label_map(data: bytes) -> LabelMap:
-    """The ids a prediction file holds; raises ``PngFault`` when they are not recoverable.
-
-    Accepts what :func:`submitkit.inputs.png.read_label_map` accepts (the official
-    8-bit RGB PNG, grayscale, palette, constant alpha) and NumPy ``.npy`` arrays
-    of integers.
-    """
-    if data.startswith(_NPY_MAGIC):
-        return _read_npy(data)
-    label = png.read_label_map(data)
-    kind = _STORED_AS[label.stored_as] if label.stored_as is not None else None
-    return LabelMap(label.ids, kind, label.detail)
+"""The change a label map stored another way (:attr:`png.LabelMap.stored_as`) makes."""
 
 
 def _fault(code: Code, message: str) -> PngFault:
     return PngFault(code, message, "re-export the prediction as an 8-bit RGB PNG")
-
-
-def _read_npy(data: bytes) -> LabelMap:
-    try:
-        arr = np.load(io.BytesIO(data), allow_pickle=False)
-    except Exception as exc:
-        # A damaged header, a pickled object array, a truncated file: all unreadable.
-        raise _fault(Code.NOT_PNG, f"an unreadable .npy array: {exc}") from exc
-    if not isinstance(arr, np.ndarray):
-        raise _fault(Code.NOT_PNG, "a .npy file that holds no array")
-    # (1, H, W) and (H, W, 1) say the same as (H, W); more is a score volume.
-    squeezed = arr.reshape([n for n in arr.shape if n != 1]) if arr.ndim > 2 else arr
-    if squeezed.ndim != 2:
-        raise _fault(
-            Code.NOT_PNG,
-            f"a .npy array of shape {arr.shape}, not H{_X}W ids (logits need an argmax first)",
-        )
-    if squeezed.dtype == np.bool_ or np.issubdtype(squeezed.dtype, np.integer):
-        ids = squeezed.astype(np.int64)
-    elif np.issubdtype(squeezed.dtype, np.floating):
-        if not (np.isfinite(squeezed).all() and (squeezed == np.round(squeezed)).all()):
-            raise _fault(Code.NOT_PNG, "a .npy array of non-integer floats: scores, not ids")
-        ids = squeezed.astype(np.int64)
-    else:
-        raise _fault(Code.NOT_PNG, f"a .npy array of {squeezed.dtype}, not integer ids")
-    h, w = ids.shape
-    return LabelMap(png.checked_ids(ids), ChangeKind.npy, f"{squeezed.dtype} array {w}{_X}{h}")
 
 
 def resize_nearest(ids: IdArray, height: int, width: int) -> IdArray:
@@ -316,13 +264,12 @@ def _repair(job: _Job, relabel: Relabel | None) -> _Done:
         )
     try:
         data = read_prediction(job.ref)
-        label = read_label_map(data)
+        label = read_label_map(data, npy=True)
         ids = label.ids
-        rewrite = label.fault is not None
-        if label.fault is not None:
-            changes.append(
-                Change(kind=label.fault, path=job.shown, target=target, detail=label.detail)
-            )
+        rewrite = label.stored_as is not None
+        if label.stored_as is not None:
+            kind = _STORED_AS[label.stored_as]
+            changes.append(Change(kind=kind, path=job.shown, target=target, detail=label.detail))
         if relabel is not None:
             ids, counts, missing = relabel.apply(ids)
             if missing:
@@ -479,26 +426,10 @@ def fix_submission(
     ``from_labels="imagenet1k"`` reads the ids as ImageNet-1k classes and writes
     the track's ImageNet-S ids (``synsets``: the ImageNet-1k class order).
     """
-    sink_progress = progress or NoProgress()
-    sources, jobs = context.sources, context.jobs
-    _check_output_path(path, out, Inputs.of(*sources.paths, synsets))
-    source = open_source(path)
-    if not source.entries:
-        why = source.diagnostics[0].message if source.diagnostics else f"{path} holds no file"
-        raise EnvironmentProblem(f"nothing to fix: {why}", "give the submission folder or zip")
-    layout = read_layout(source)
-    target = resolve_target(_prediction_keys(layout), sources, context.track, context.split)
-    k = target[0] if target is not None else None
-    manifest: Manifest | None = None
-    notes: dict[str, Diagnostic] = {d.path: d for d in layout.diagnostics}
-    if target is not None and sources.any:
-        manifest, _ = sources.build(target[0], target[1], sink_progress)
-        full = len(manifest.categories) == manifest.track
-        categories = set(manifest.categories) if full else None
-    else:
-        categories = None
-    notes.update({d.path: d for d in folder_findings(layout, categories)})
-    if (drop_extra or from_labels) and manifest is None:
+    sink = progress or NoProgress()
+    _check_output_path(path, out, Inputs.of(*context.sources.paths, synsets))
+    read = _read_stage(path, context, sink)
+    if (drop_extra or from_labels) and read.manifest is None:
         flag = "--drop-extra" if drop_extra else f"--from {from_labels}"
         raise UsageError(
             f"{flag} needs the split's list of images",
@@ -509,64 +440,101 @@ def fix_submission(
             f"--apply-match and --from {from_labels} both relabel the masks",
             "give only one of them",
         )
-    relabel = _match_table(layout, k) if apply_match else None
-    if from_labels and manifest is not None:
-        relabel = imagenet1k_relabel(manifest, synsets or find_synsets(sources.dataset))
+    relabel = _match_table(read.layout, read.k) if apply_match else None
+    if from_labels and read.manifest is not None:
+        synset_file = synsets or find_synsets(context.sources.dataset)
+        relabel = imagenet1k_relabel(read.manifest, synset_file)
+    result, doubt = _write_stage(read, out, relabel, apply_match, drop_extra, context.jobs, sink)
+    # The copy is checked in full against the target the repair used.
+    track, split = read.target[:2] if read.target is not None else (None, None)
+    checked = context.but(track=track, split=split, quick=False, strict=False)
+    result.report = run_check(out, checked, progress=progress).report
+    if doubt is not None:
+        result.report.diagnostics.append(doubt)
+    return result
 
+
+@dataclass
+class _Read:
+    """What fix learns before writing: the layout, the target, its list, the notes per file."""
+
+    path: Path
+    source: Source
+    layout: Layout
+    target: tuple[int, Split, str] | None
+    manifest: Manifest | None
+    notes: dict[str, Diagnostic]
+
+    @property
+    def k(self) -> int | None:
+        return self.target[0] if self.target is not None else None
+
+
+def _read_stage(path: Path, context: RunContext, sink: ProgressSink) -> _Read:
+    """The submission opened, its track and split told, their list built when sources allow."""
+    source = open_source(path)
+    if not source.entries:
+        why = source.diagnostics[0].message if source.diagnostics else f"{path} holds no file"
+        raise EnvironmentProblem(f"nothing to fix: {why}", "give the submission folder or zip")
+    layout = read_layout(source)
+    sources = context.sources
+    target = resolve_target(_prediction_keys(layout), sources, context.track, context.split)
+    manifest: Manifest | None = None
+    notes: dict[str, Diagnostic] = {d.path: d for d in layout.diagnostics}
+    categories = None
+    if target is not None and sources.any:
+        manifest, _ = sources.build(target[0], target[1], sink)
+        if len(manifest.categories) == manifest.track:
+            categories = set(manifest.categories)
+    notes.update({d.path: d for d in folder_findings(layout, categories)})
+    return _Read(path, source, layout, target, manifest, notes)
+
+
+def _write_stage(
+    read: _Read,
+    out: Path,
+    relabel: Relabel | None,
+    apply_match: bool,
+    drop_extra: bool,
+    jobs: int,
+    sink: ProgressSink,
+) -> tuple[FixResult, Diagnostic | None]:
+    """The repaired copy written at ``out`` (atomically), every change it makes, and a doubt
+    about ``--from imagenet1k`` (masks that held ImageNet-S ids already), if any."""
+    layout = read.layout
     result = FixResult(
-        submission=str(path),
+        submission=str(read.path),
         output=str(out),
-        container=source.kind,
+        container=read.source.kind,
         output_container="zip" if out.suffix.lower() == ".zip" else "folder",
     )
-    shown = layout.enclosing
-    if shown:
+    if layout.enclosing:
         result.changes.append(
             Change(
                 kind=ChangeKind.flattened,
-                path=shown,
-                detail=f"the contents of {shown!r} now sit at the root",
+                path=layout.enclosing,
+                detail=f"the contents of {layout.enclosing!r} now sit at the root",
             )
         )
-
-    expected = manifest.images if manifest is not None else None
+    expected = read.manifest.images if read.manifest is not None else None
     jobs_list, planned, consumed = _plan(layout, expected, drop_extra)
     result.changes += planned
     used = {layout.source.prefix + name for name in consumed}
     try:
         with _output(out) as put:
-            totals, relabelled = _write_all(
-                result,
-                put,
-                source,
-                layout,
-                notes,
-                jobs_list,
-                used,
-                relabel,
-                apply_match,
-                jobs,
-                sink_progress,
-            )
+            args = (read.source, layout, read.notes, jobs_list, used, relabel, apply_match)
+            totals, relabelled = _write_all(result, put, *args, jobs, sink)
     except FileExistsError as exc:
         raise UsageError(f"{out} appeared while fixing; nothing was written over it") from exc
     except OSError as exc:
         raise EnvironmentProblem(
             f"cannot write {out}: {exc.strerror or exc}", "check the free space and permissions"
         ) from exc
-
-    doubt = None
+    k, doubt = read.k, None
     if totals is not None and relabel is not None and k is not None:
         result.changes += _relabel_changes(totals, relabel, k, relabelled)
         doubt = _not_imagenet1k(totals, relabel, out, k)
-    final_track = target[0] if target is not None else None
-    final_split = target[1] if target is not None else None
-    # The copy is checked in full against the target the repair used.
-    checked = context.but(track=final_track, split=final_split, quick=False, strict=False)
-    result.report = run_check(out, checked, progress=progress).report
-    if doubt is not None:
-        result.report.diagnostics.append(doubt)
-    return result
+    return result, doubt
 
 
 ALREADY_IN_TRACK_SHARE = 0.99

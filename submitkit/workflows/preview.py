@@ -34,11 +34,10 @@ from submitkit.inputs.config import RunContext
 from submitkit.inputs.layout import read_layout
 from submitkit.inputs.manifest import ManifestSources, dataset_split_dir, official_categories
 from submitkit.inputs.match_json import MAX_MATCH_BYTES, load_match
-from submitkit.inputs.png import PngFault
+from submitkit.inputs.png import PngFault, read_label_map
 from submitkit.inputs.source import MemberRef, open_source
 from submitkit.workflows.fix import (
     IdArray,
-    read_label_map,
     read_prediction,
     resize_nearest,
 )
@@ -321,9 +320,9 @@ def _load_tile(
 ) -> Tile:
     tile = Tile(key=key, name=name)
     try:
-        label = read_label_map(read_prediction(ref(name)))
+        label = read_label_map(read_prediction(ref(name)), npy=True)
         tile.prediction = label.ids
-        if label.fault is not None:
+        if label.stored_as is not None:
             tile.notes.append(f"stored as {label.detail}; shown as its ids")
     except PngFault as bad:
         tile.notes.append(f"{bad.code.value}: {bad.message}")
