@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 
 from submitkit.benchmark.protocols import RULES, Protocol, RowKind
 from submitkit.cli.app import app
-from submitkit.inputs.method_txt import render_method
 from submitkit.workflows.bundle import REFERENCE_ZIP, program_zip_name
+from submitkit.workflows.method_writer import render_method
 
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN = REPO / "tests" / "fixtures" / "golden"

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from submitkit.benchmark.protocols import NOTE_1, RULES, Protocol, RowKind
+from submitkit.checks.protocol import protocol_findings
 from submitkit.core.diagnostics import Code, Diagnostic, Severity
 from submitkit.core.errors import SubmitkitError, UsageError
 from submitkit.inputs.method_txt import (
@@ -20,9 +21,8 @@ from submitkit.inputs.method_txt import (
     MethodInfo,
     load_method_fields,
     parse_method,
-    protocol_findings,
-    render_method,
 )
+from submitkit.workflows.method_writer import render_method
 
 PATH = "method.txt"
 

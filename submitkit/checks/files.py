@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import ClassVar
 
 from submitkit.benchmark.protocols import Protocol
+from submitkit.checks.protocol import protocol_findings
 from submitkit.core.diagnostics import Code, Diagnostic, Severity
 from submitkit.core.document import Document
 from submitkit.core.errors import UsageError
 from submitkit.inputs.files import read_user_file
 from submitkit.inputs.layout import MATCH_FILE, METHOD_FILE
 from submitkit.inputs.match_json import MAX_MATCH_BYTES, load_match, match_usage_findings
-from submitkit.inputs.method_txt import MAX_METHOD_BYTES, parse_method, protocol_findings
+from submitkit.inputs.method_txt import MAX_METHOD_BYTES, parse_method
 
 
 def validate_file(path: Path, *, protocol: Protocol | None, track: int | None) -> list[Diagnostic]:

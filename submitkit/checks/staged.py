@@ -20,6 +20,7 @@ from submitkit.checks.names import (
     name_findings,
     other_split_finding,
 )
+from submitkit.checks.protocol import protocol_findings
 from submitkit.checks.report import Counts, Report, Unverified
 from submitkit.core.diagnostics import Code, Diagnostic, judged_on
 from submitkit.core.errors import UsageError
@@ -40,7 +41,6 @@ from submitkit.inputs.method_txt import (
     MAX_METHOD_BYTES,
     MethodInfo,
     parse_method,
-    protocol_findings,
 )
 from submitkit.inputs.source import open_source
 

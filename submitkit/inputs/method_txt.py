@@ -14,7 +14,6 @@ import importlib
 import json
 import re
 import sys
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,16 +22,11 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field
 
 from submitkit.benchmark.protocols import (
-    NOTE_1,
-    NOTE_1_PROTOCOLS,
-    PROTOCOL_TITLES,
     RULES,
-    UNSUPERVISED_SCHEME_PROTOCOLS,
     Protocol,
-    Rule,
 )
 from submitkit.benchmark.tracks import TRACKS
-from submitkit.core.diagnostics import Code, Diagnostic, Severity
+from submitkit.core.diagnostics import Code, Diagnostic
 from submitkit.core.errors import UsageError
 from submitkit.inputs.files import read_user_text
 
@@ -89,7 +83,7 @@ _EXAMPLES: dict[str, str] = {
 }
 """What a researcher could write for each field, quoted in hints."""
 
-_WHAT: dict[str, str] = {
+FIELD_WHAT: dict[str, str] = {
     METHOD_NAME: "the method's name (e.g. `Method name: PASS`)",
     TRAINING_DATA: "the data used for training (e.g. `Training data: ImageNet-S50 train`)",
     TRAINING_SCHEME: "the training scheme: SSL, Sup or SSL+Sup (e.g. `Training scheme: SSL`)",
@@ -218,7 +212,7 @@ def _declared_value(line: _Line) -> Protocol | int | bool | None:
     return _parse_bool(line.value)
 
 
-def _split_lines(text: str) -> list[str]:
+def split_lines(text: str) -> list[str]:
     # Not str.splitlines: form feeds or U+2028 inside the description are text.
     return re.split(r"\r\n|\r|\n", text)
 
@@ -255,7 +249,7 @@ def parse_method(data: bytes, path: str) -> tuple[MethodInfo | None, list[Diagno
             )
         ]
 
-    lines = _split_lines(text)
+    lines = split_lines(text)
     parsed = [_field_line(i + 1, line) for i, line in enumerate(lines)]
     # Line numbers are 1-based: line n is lines[n - 1] and parsed[n - 1].
     start = next((p.number for p in parsed if p.known and p.name == DESCRIPTION), None)
@@ -443,7 +437,7 @@ def _field_findings(
             Code.METHOD_FIELD_EMPTY.at(
                 path,
                 f'{at}"{name}" is empty',
-                f"write {_WHAT[name]} after `{name}:`",
+                f"write {FIELD_WHAT[name]} after `{name}:`",
                 line=number,
             )
         ]
@@ -477,171 +471,11 @@ def _field_findings(
             Code.METHOD_PLACEHOLDER.at(
                 path,
                 f'{at}"{name}" holds the placeholder "{shown}"',
-                f"replace it with {_WHAT[name]}",
+                f"replace it with {FIELD_WHAT[name]}",
                 line=number,
             )
         ]
     return []
-
-
-# --- protocol rules -----------------------------------------------------------------
-
-_NEGATIONS = frozenset({"no", "non", "not", "un", "without"})
-_SUPERVISION_WORDS = frozenset({"sup", "supervised", "supervision"})
-
-
-def supervision_word(scheme: str) -> str | None:
-    """The word of ``scheme`` that names supervision, if any.
-
-    "Sup", "SSL+Sup", "supervised", "semi-supervised" name it; "unsupervised",
-    "Unsup", "self-supervised", "SSL" and "no supervision" do not.
-    """
-    text = scheme.casefold()
-    # Self-supervision is the unsupervised protocols' own tool: fold it away first.
-    text = re.sub(r"self[\s_-]*sup(?:ervised|ervision)?\b", "ssl", text)
-    text = text.replace("w/o", "without")
-    words: list[str] = re.findall(r"[a-z]+", text)
-    for i, word in enumerate(words):
-        if word in _SUPERVISION_WORDS and (i == 0 or words[i - 1] not in _NEGATIONS):
-            return word
-    return None
-
-
-_IMAGENET_S = re.compile(r"\bimagenet[\s_-]?s(?:[\s_-]?(\d+))?(?![a-z0-9])", re.IGNORECASE)
-_OUTSIDE_DATA = re.compile(
-    r"\bimagenet[\s_-]?(?:1k|1000|2[12]k)\b"
-    r"|\bin[_-]?(?:1k|2[12]k)\b"
-    r"|\b(?:full|whole|entire)\s+imagenet\b"
-    r"|\bilsvrc[\s_-]?(?:20)?1[0-7]\b(?![\s_-]*val)"
-    r"|\bilsvrc\b(?![\s_-]*(?:20)?1[0-7])",
-    re.IGNORECASE,
-)
-_BARE_IMAGENET = re.compile(r"\bimagenet(?![\s_-]?(?:s(?![a-z])|s?\d))\b", re.IGNORECASE)
-
-
-def note1_datasets(training_data: str, track: int) -> list[str]:
-    """The datasets named in ``training_data`` that note 1 forbids on a 50/300 track."""
-    found: list[str] = []
-    for m in _IMAGENET_S.finditer(training_data):
-        if m.group(1) not in ("50", "300"):
-            found.append(m.group(0))
-    found += [m.group(0) for m in _OUTSIDE_DATA.finditer(training_data)]
-    # "ImageNet" alone means the full dataset unless the track's own data is named,
-    # as in "ImageNet-S50 (a subset of ImageNet)".
-    own = re.search(rf"\bimagenet[\s_-]?s[\s_-]?{track}(?!\d)", training_data, re.IGNORECASE)
-    if own is None and not found:
-        found += [m.group(0) for m in _BARE_IMAGENET.finditer(training_data)]
-    return list(dict.fromkeys(found))
-
-
-def fitting_protocols(declarations: Mapping[str, bool]) -> list[Protocol]:
-    """The protocols whose rules every declared rules-table row satisfies."""
-    rules = {r.key: r for r in RULES}
-    return [
-        p
-        for p in Protocol
-        if not any(rules[key].violated_by(p, value) for key, value in declarations.items())
-    ]
-
-
-def protocol_findings(
-    info: MethodInfo, protocol: Protocol | None, track: int | None, path: str
-) -> list[Diagnostic]:
-    """Judge method.txt against a protocol's rules (P001-P004).
-
-    The protocol checked is ``protocol`` when given, else the one method.txt
-    declares; with neither there is nothing to check. ``track`` likewise falls
-    back to the declared one.
-    """
-    effective = protocol if protocol is not None else info.protocol
-    if effective is None:
-        return []
-    diags: list[Diagnostic] = []
-    if protocol is not None and info.protocol is not None and info.protocol is not protocol:
-        diags.append(
-            Code.PROTOCOL_MISMATCH.at(
-                path,
-                f'method.txt declares "{PROTOCOL_FIELD}: {info.protocol.value}" '
-                f"({PROTOCOL_TITLES[info.protocol]}) but the submission is checked for the "
-                f"{PROTOCOL_TITLES[protocol]} protocol",
-                "a submission on the wrong leaderboard is deleted: write "
-                f"`{PROTOCOL_FIELD}: {protocol.value}` if that is the leaderboard, or check "
-                f"it for the {PROTOCOL_TITLES[info.protocol]} protocol",
-                line=info.lines.get(PROTOCOL_FIELD),
-            )
-        )
-    if track is not None and info.track is not None and info.track != track:
-        checked = f"{TRACKS[track].name} (K = {track})" if track in TRACKS else f"K = {track}"
-        diags.append(
-            Code.PROTOCOL_MISMATCH.at(
-                path,
-                f'method.txt declares "{TRACK_FIELD}: {info.track}" but the submission is '
-                f"checked for the {checked} track",
-                f"write `{TRACK_FIELD}: {track}`, or check the submission against the "
-                f"{info.track} track if that is the one it was made for",
-                line=info.lines.get(TRACK_FIELD),
-            )
-        )
-    effective_track = track if track is not None else info.track
-
-    fits = fitting_protocols(info.declarations)
-    for rule in RULES:
-        if rule.key in info.declarations:
-            declared = info.declarations[rule.key]
-            if rule.violated_by(effective, declared):
-                violation = _violation(path, rule, effective, declared, fits)
-                line = info.lines.get(rule.declaration)
-                diags.append(violation.model_copy(update={"line": line}))
-
-    scheme = info.fields.get(TRAINING_SCHEME)
-    if effective in UNSUPERVISED_SCHEME_PROTOCOLS and scheme:
-        word = supervision_word(scheme)
-        if word is not None:
-            diags.append(
-                Code.PROTOCOL_SUPERVISED_SCHEME.at(
-                    path,
-                    f'"{TRAINING_SCHEME}: {scheme}" names supervision ("{word}"), which the '
-                    f"{PROTOCOL_TITLES[effective]} protocol does not allow",
-                    f"if no human labels were used write `{TRAINING_SCHEME}: SSL`; if they "
-                    "were, the submission belongs to the semi-supervised or free protocol",
-                    line=info.lines.get(TRAINING_SCHEME),
-                )
-            )
-
-    data = info.fields.get(TRAINING_DATA)
-    if effective in NOTE_1_PROTOCOLS and effective_track in (50, 300) and data:
-        named = note1_datasets(data, effective_track)
-        if named:
-            diags.append(
-                Code.PROTOCOL_NOTE1.at(
-                    path,
-                    f'"{TRAINING_DATA}: {data}" names {", ".join(map(repr, named))}, but on '
-                    f"the ImageNet-S{effective_track} track the {PROTOCOL_TITLES[effective]} "
-                    "protocol "
-                    f"allows only ImageNet-S{effective_track} data ({NOTE_1})",
-                    f"train on the track's own data only and write `{TRAINING_DATA}: "
-                    f"ImageNet-S{effective_track} train`, or submit to the free protocol",
-                    line=info.lines.get(TRAINING_DATA),
-                )
-            )
-    return diags
-
-
-def _violation(
-    path: str, rule: Rule, protocol: Protocol, declared: bool, fits: list[Protocol]
-) -> Diagnostic:
-    answer = "yes" if declared else "no"
-    others = [p for p in fits if p is not protocol]
-    if others:
-        where = " or ".join(PROTOCOL_TITLES[p] for p in others)
-        move = f"if the line is true, the submission belongs to the {where} protocol"
-    else:
-        move = "if the line is true, no leaderboard accepts the submission"
-    return Code.PROTOCOL_VIOLATION.at(
-        path,
-        f'method.txt declares "{rule.declaration}: {answer}", but {rule.explain(protocol)}',
-        f"{move}; if it is not, write `{rule.declaration}: {'no' if declared else 'yes'}`",
-    )
 
 
 # --- writing ---------------------------------------------------------------------
@@ -655,73 +489,8 @@ def canonical_field(key: str) -> str | None:
     return FIELD_ALIASES.get(re.sub(r"[\s-]+", "_", key.strip().casefold()))
 
 
-def _accepted_keys() -> str:
+def accepted_keys() -> str:
     return ", ".join(dict.fromkeys([*OFFICIAL_FIELDS, *FIELD_ALIASES]))
-
-
-def render_method(
-    fields: Mapping[str, str],
-    protocol: Protocol,
-    track: int,
-    declarations: Mapping[str, bool] | None = None,
-) -> str:
-    """A method.txt that :func:`parse_method` and :func:`protocol_findings` accept.
-
-    ``fields`` holds the official fields by official or snake_case name; a
-    missing link becomes ``null``. Line breaks inside single-line fields are
-    folded into spaces. ``declarations`` are rules-table rows by ``Rule.key``.
-    Raises ``UsageError`` when the result would still carry an error (a missing
-    field, a declaration the protocol forbids, a supervised scheme under an
-    unsupervised protocol, ...), naming what to change.
-    """
-    if track not in TRACKS:
-        raise UsageError(f"unknown track {track}", "use 50, 300 or 919")
-    values: dict[str, str] = {}
-    for key, value in fields.items():
-        name = canonical_field(key)
-        if name is None:
-            raise UsageError(
-                f'"{key}" is not a method.txt field', f"use one of: {_accepted_keys()}"
-            )
-        values[name] = value
-    if not values.get(LINK, "").strip():
-        values[LINK] = "null"
-    missing = [name for name in OFFICIAL_FIELDS if not values.get(name, "").strip()]
-    if missing:
-        snake = {v: k for k, v in reversed(FIELD_ALIASES.items())}
-        raise UsageError(
-            "cannot write method.txt: no value for " + ", ".join(f'"{m}"' for m in missing),
-            "give " + "; ".join(f"{snake[m]} ({_WHAT[m]})" for m in missing),
-        )
-    rules = {r.key: r for r in RULES}
-    for key in declarations or {}:
-        if key not in rules:
-            raise UsageError(f'"{key}" is not a rules-table row', f"use one of: {', '.join(rules)}")
-
-    out: list[str] = []
-    for name in OFFICIAL_FIELDS[:-1]:
-        out.append(f"{name}: {' '.join(values.get(name, '').split())}")
-    out.append(f"{PROTOCOL_FIELD}: {protocol.value}")
-    out.append(f"{TRACK_FIELD}: {track}")
-    for r in RULES:
-        if declarations is not None and r.key in declarations:
-            out.append(f"{r.declaration}: {'yes' if declarations[r.key] else 'no'}")
-    body = values[DESCRIPTION].strip()
-    description = "\n".join(line.rstrip() for line in _split_lines(body))
-    out.append(f"{DESCRIPTION}: {description}")
-    text = "\n".join(out) + "\n"
-
-    # The writer promises a file the checker passes: verify rather than trust.
-    info, diags = parse_method(text.encode("utf-8"), "method.txt")
-    if info is not None:
-        diags += protocol_findings(info, protocol, track, "method.txt")
-    errors = [d for d in diags if d.severity is Severity.error]
-    if errors:
-        raise UsageError(
-            "cannot write method.txt: " + "; ".join(f"{d.message} [{d.code}]" for d in errors),
-            "; ".join(dict.fromkeys(d.hint for d in errors)),
-        )
-    return text
 
 
 def _toml_loads(text: str) -> Any:
@@ -792,7 +561,7 @@ def load_method_fields(path: Path) -> dict[str, str]:
     for key, value in data.items():
         name = canonical_field(str(key))
         if name is None:
-            raise UsageError(f'{path}: unknown key "{key}"', f"use one of: {_accepted_keys()}")
+            raise UsageError(f'{path}: unknown key "{key}"', f"use one of: {accepted_keys()}")
         if value is None and name == LINK:
             value = "null"
         if not isinstance(value, str):

@@ -10,8 +10,8 @@ from __future__ import annotations
 from submitkit.benchmark.protocols import NOTE_1, PROTOCOL_TITLES, RULES, Protocol, RowKind
 from submitkit.benchmark.tracks import Split, Track
 from submitkit.inputs.layout import MATCH_FILE, METHOD_FILE
-from submitkit.inputs.method_txt import render_method
 from submitkit.scoring.leaderboard import COLUMNS
+from submitkit.workflows.method_writer import render_method
 
 EXAMPLE_FIELDS = {
     "method_name": "MyMethod",

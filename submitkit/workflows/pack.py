@@ -30,6 +30,7 @@ from pydantic import BaseModel, Field
 
 from submitkit.benchmark.protocols import Protocol
 from submitkit.checks.masks import MaskResult, MaskTask, decode_mask
+from submitkit.checks.protocol import protocol_findings
 from submitkit.checks.repairs import fix_suggestion
 from submitkit.checks.report import Report, Status
 from submitkit.checks.staged import CheckRun, run_check
@@ -50,10 +51,9 @@ from submitkit.inputs.method_txt import (
     TRACK_FIELD,
     load_method_fields,
     parse_method,
-    protocol_findings,
-    render_method,
 )
 from submitkit.inputs.source import forget_open_zips
+from submitkit.workflows.method_writer import render_method
 from submitkit.workflows.preview_stats import ImageStats, Preview, build_preview
 
 PACK_DATE_TIME = FIXED_DATE_TIME

@@ -36,7 +36,7 @@ from submitkit.inputs.arrays import id_map, id_range
 from submitkit.inputs.layout import MASK_SUFFIX
 from submitkit.inputs.manifest import Manifest, ManifestSources
 from submitkit.inputs.match_json import write_match
-from submitkit.inputs.method_txt import render_method
+from submitkit.workflows.method_writer import render_method
 
 PathLike = str | Path
 
