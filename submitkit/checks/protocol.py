@@ -99,6 +99,24 @@ def protocol_findings(
     effective = protocol if protocol is not None else info.protocol
     if effective is None:
         return []
+    diags = _mismatches(info, protocol, track, path)
+    fits = fitting_protocols(info.declarations)
+    for rule in RULES:
+        if rule.key in info.declarations:
+            declared = info.declarations[rule.key]
+            if rule.violated_by(effective, declared):
+                violation = _violation(path, rule, effective, declared, fits)
+                line = info.lines.get(rule.declaration)
+                diags.append(violation.model_copy(update={"line": line}))
+    diags += _scheme_findings(info, effective, path)
+    diags += _note1_findings(info, effective, track if track is not None else info.track, path)
+    return diags
+
+
+def _mismatches(
+    info: MethodInfo, protocol: Protocol | None, track: int | None, path: str
+) -> list[Diagnostic]:
+    """P001: a declared protocol or track other than the one checked."""
     diags: list[Diagnostic] = []
     if protocol is not None and info.protocol is not None and info.protocol is not protocol:
         diags.append(
@@ -125,49 +143,52 @@ def protocol_findings(
                 line=info.lines.get(TRACK_FIELD),
             )
         )
-    effective_track = track if track is not None else info.track
-
-    fits = fitting_protocols(info.declarations)
-    for rule in RULES:
-        if rule.key in info.declarations:
-            declared = info.declarations[rule.key]
-            if rule.violated_by(effective, declared):
-                violation = _violation(path, rule, effective, declared, fits)
-                line = info.lines.get(rule.declaration)
-                diags.append(violation.model_copy(update={"line": line}))
-
-    scheme = info.fields.get(TRAINING_SCHEME)
-    if effective in UNSUPERVISED_SCHEME_PROTOCOLS and scheme:
-        word = supervision_word(scheme)
-        if word is not None:
-            diags.append(
-                Code.PROTOCOL_SUPERVISED_SCHEME.at(
-                    path,
-                    f'"{TRAINING_SCHEME}: {scheme}" names supervision ("{word}"), which the '
-                    f"{PROTOCOL_TITLES[effective]} protocol does not allow",
-                    f"if no human labels were used write `{TRAINING_SCHEME}: SSL`; if they "
-                    "were, the submission belongs to the semi-supervised or free protocol",
-                    line=info.lines.get(TRAINING_SCHEME),
-                )
-            )
-
-    data = info.fields.get(TRAINING_DATA)
-    if effective in NOTE_1_PROTOCOLS and effective_track in (50, 300) and data:
-        named = note1_datasets(data, effective_track)
-        if named:
-            diags.append(
-                Code.PROTOCOL_NOTE1.at(
-                    path,
-                    f'"{TRAINING_DATA}: {data}" names {", ".join(map(repr, named))}, but on '
-                    f"the ImageNet-S{effective_track} track the {PROTOCOL_TITLES[effective]} "
-                    "protocol "
-                    f"allows only ImageNet-S{effective_track} data ({NOTE_1})",
-                    f"train on the track's own data only and write `{TRAINING_DATA}: "
-                    f"ImageNet-S{effective_track} train`, or submit to the free protocol",
-                    line=info.lines.get(TRAINING_DATA),
-                )
-            )
     return diags
+
+
+def _scheme_findings(info: MethodInfo, effective: Protocol, path: str) -> list[Diagnostic]:
+    """A training scheme that names supervision, on a protocol that allows none."""
+    scheme = info.fields.get(TRAINING_SCHEME)
+    if effective not in UNSUPERVISED_SCHEME_PROTOCOLS or not scheme:
+        return []
+    word = supervision_word(scheme)
+    if word is None:
+        return []
+    return [
+        Code.PROTOCOL_SUPERVISED_SCHEME.at(
+            path,
+            f'"{TRAINING_SCHEME}: {scheme}" names supervision ("{word}"), which the '
+            f"{PROTOCOL_TITLES[effective]} protocol does not allow",
+            f"if no human labels were used write `{TRAINING_SCHEME}: SSL`; if they "
+            "were, the submission belongs to the semi-supervised or free protocol",
+            line=info.lines.get(TRAINING_SCHEME),
+        )
+    ]
+
+
+def _note1_findings(
+    info: MethodInfo, effective: Protocol, track: int | None, path: str
+) -> list[Diagnostic]:
+    """Training data beyond the track's own, where note 1 of the rules forbids it."""
+    data = info.fields.get(TRAINING_DATA)
+    if effective not in NOTE_1_PROTOCOLS or track not in (50, 300) or not data:
+        return []
+    assert track is not None
+    named = note1_datasets(data, track)
+    if not named:
+        return []
+    return [
+        Code.PROTOCOL_NOTE1.at(
+            path,
+            f'"{TRAINING_DATA}: {data}" names {", ".join(map(repr, named))}, but on '
+            f"the ImageNet-S{track} track the {PROTOCOL_TITLES[effective]} "
+            "protocol "
+            f"allows only ImageNet-S{track} data ({NOTE_1})",
+            f"train on the track's own data only and write `{TRAINING_DATA}: "
+            f"ImageNet-S{track} train`, or submit to the free protocol",
+            line=info.lines.get(TRAINING_DATA),
+        )
+    ]
 
 
 def _violation(
