@@ -398,17 +398,7 @@ def resolve_target(
     """Choose the track and split: flags, else the manifest, else names, else the count."""
     loaded = sources.loaded
     if loaded is not None:
-        if track is not None and track != loaded.track:
-            raise UsageError(
-                f"--track {track} contradicts the manifest (track {loaded.track})",
-                "drop --track or give the manifest of that track",
-            )
-        if split is not None and split is not loaded.split:
-            raise UsageError(
-                f"--split {split.value} contradicts the manifest ({loaded.split.value})",
-                "drop --split or give the manifest of that split",
-            )
-        return loaded.track, loaded.split, "manifest"
+        return _manifest_target(loaded, track, split)
     if track is not None and split is not None:
         return track, split, "flags"
     pairs = [
@@ -455,3 +445,20 @@ def resolve_target(
         f"cannot tell which track and split {n} predictions in {len(folders)} folders are for",
         "give " + (" and ".join(flag for flag, unset in wanted if unset) or "the lists: --toolbox"),
     )
+
+
+def _manifest_target(
+    loaded: Manifest, track: int | None, split: Split | None
+) -> tuple[int, Split, str]:
+    """The manifest's track and split; a usage error where the flags say otherwise."""
+    if track is not None and track != loaded.track:
+        raise UsageError(
+            f"--track {track} contradicts the manifest (track {loaded.track})",
+            "drop --track or give the manifest of that track",
+        )
+    if split is not None and split is not loaded.split:
+        raise UsageError(
+            f"--split {split.value} contradicts the manifest ({loaded.split.value})",
+            "drop --split or give the manifest of that split",
+        )
+    return loaded.track, loaded.split, "manifest"

@@ -508,27 +508,34 @@ def write_pack(
     result.optimized = optimize
     result.max_size = max_size
     result.over_limit = size > max_size
-    if optimize:
+    _size_notes(result, plan, written)
+    result.preview = _preview(plan, written.stats)
+    return result
+
+
+def _size_notes(result: PackResult, plan: PackPlan, written: _Written) -> None:
+    """What --optimize saved (or would save), and a warning when the zip is over the limit."""
+    size, max_size = result.size or 0, result.max_size
+    if result.optimized:
         result.optimize_saved = written.original_mask_bytes - written.written_mask_bytes
         if written.optimize_failed:
             result.warnings.append(
                 f"{written.optimize_failed} mask(s) re-encoded with different pixels were "
                 "packed as they were (a PIL bug?): their ids are untouched"
             )
-    if result.over_limit:
-        limit = f"{human_size(size)} exceeds the upload limit of {human_size(max_size)}"
-        if optimize:
-            result.warnings.append(f"{limit}, even with --optimize")
-        else:
-            saving = _estimate_saving(plan, written.original_mask_bytes)
-            result.optimize_saved, result.optimize_estimated = saving, True
-            sample = min(ESTIMATE_SAMPLE, _mask_count(plan))
-            result.warnings.append(
-                f"{limit}; --optimize would save about {human_size(saving)} "
-                f"(to about {human_size(size - saving)}; estimated from {sample} masks)"
-            )
-    result.preview = _preview(plan, written.stats)
-    return result
+    if not result.over_limit:
+        return
+    limit = f"{human_size(size)} exceeds the upload limit of {human_size(max_size)}"
+    if result.optimized:
+        result.warnings.append(f"{limit}, even with --optimize")
+        return
+    saving = _estimate_saving(plan, written.original_mask_bytes)
+    result.optimize_saved, result.optimize_estimated = saving, True
+    sample = min(ESTIMATE_SAMPLE, _mask_count(plan))
+    result.warnings.append(
+        f"{limit}; --optimize would save about {human_size(saving)} "
+        f"(to about {human_size(size - saving)}; estimated from {sample} masks)"
+    )
 
 
 def human_size(n: int) -> str:

@@ -31,7 +31,7 @@ from submitkit.core.document import Document
 from submitkit.core.errors import EnvironmentProblem, UsageError
 from submitkit.inputs import png
 from submitkit.inputs.config import RunContext
-from submitkit.inputs.layout import read_layout
+from submitkit.inputs.layout import Layout, read_layout
 from submitkit.inputs.manifest import ManifestSources, dataset_split_dir, official_categories
 from submitkit.inputs.match_json import MAX_MATCH_BYTES, load_match
 from submitkit.inputs.png import PngFault, read_label_map
@@ -208,20 +208,7 @@ def preview_sheet(
     k, chosen_split, _how = target
     info = TRACKS[k]
     labels = _class_labels(sources, k)
-    match: Mapping[int, int] | None = None
-    match_name = "match.json"
-    if match_file is not None:
-        match, match_name = _external_match(match_file, k), str(match_file)
-    elif layout.match is not None:
-        try:
-            data = layout.source.ref(layout.match).read_head(MAX_MATCH_BYTES + 1)
-        except Exception:
-            # An unreadable match.json only means the ids are shown unmapped.
-            data = b""
-        loaded, diags = load_match(data, layout.match, k)
-        if loaded is not None and not any(d.severity is Severity.error for d in diags):
-            match = loaded
-
+    match, match_name = _match_of(layout, match_file, k)
     picked = sorted(random.Random(seed).sample(sorted(names), min(count, len(names))))
     split_dir = dataset_split_dir(sources.dataset, info, chosen_split) if sources.dataset else None
     gt_dir = split_dir.parent / "validation-segmentation" if split_dir else None
@@ -235,16 +222,8 @@ def preview_sheet(
     subtitle = (
         f"{info.name} {chosen_split.value}: {len(tiles)} of {len(names)} predictions (seed {seed})"
     )
-    parts = [
-        "prediction over the source image"
-        if split_dir
-        else "predictions alone (no source images: give --dataset)"
-    ]
-    if gt_dir is not None:
-        parts.append("ground truth beside it (hatched = ignored)")
-    if match is not None:
-        parts.append(f"ids mapped through {match_name}")
-    legend = " | ".join(parts)
+    mapped_by = match_name if match is not None else None
+    legend = _legend(split_dir is not None, gt_dir is not None, mapped_by)
     sheet = _draw_sheet(tiles, title, subtitle, legend, labels, with_gt=gt_dir is not None)
     _write_png(sheet, out)
     return PreviewResult(
@@ -257,6 +236,39 @@ def preview_sheet(
         with_ground_truth=sum(1 for t in tiles if t.ground_truth is not None),
         mapped=match is not None,
     )
+
+
+def _match_of(
+    layout: Layout, match_file: Path | None, k: int
+) -> tuple[Mapping[int, int] | None, str]:
+    """The matching the ids are shown through, and its name: the one given, else the
+    submission's own when it is usable (an unusable one only means ids shown unmapped)."""
+    if match_file is not None:
+        return _external_match(match_file, k), str(match_file)
+    if layout.match is None:
+        return None, "match.json"
+    try:
+        data = layout.source.ref(layout.match).read_head(MAX_MATCH_BYTES + 1)
+    except Exception:
+        data = b""
+    loaded, diags = load_match(data, layout.match, k)
+    if loaded is not None and not any(d.severity is Severity.error for d in diags):
+        return loaded, "match.json"
+    return None, "match.json"
+
+
+def _legend(sources: bool, ground_truth: bool, match_name: str | None) -> str:
+    """The sheet's legend line: what each tile shows."""
+    parts = [
+        "prediction over the source image"
+        if sources
+        else "predictions alone (no source images: give --dataset)"
+    ]
+    if ground_truth:
+        parts.append("ground truth beside it (hatched = ignored)")
+    if match_name is not None:
+        parts.append(f"ids mapped through {match_name}")
+    return " | ".join(parts)
 
 
 def _external_match(match_file: Path, k: int) -> Mapping[int, int]:
