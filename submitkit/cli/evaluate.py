@@ -36,76 +36,86 @@ GroundTruthOpt = Annotated[
 PathOpt = Annotated[Path | None, typer.Option(show_default=False)]
 
 
+_PathOpt = Annotated[
+    Path, typer.Argument(help="Validation submission folder or .zip.", show_default=False)
+]
+MatchOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--match",
+        help="A match.json to map predicted ids (replaces the submission's own).",
+        show_default=False,
+    ),
+]
+PerImageOpt = Annotated[
+    Path | None,
+    typer.Option("--per-image", help="Write per-image mIoU/F/Acc as CSV here.", show_default=False),
+]
+SynsetsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="wnid-to-name list over the built-in names (default: LOC_synset_mapping.txt "
+        "in --dataset).",
+        show_default=False,
+    ),
+]
+ClassesOpt = Annotated[
+    int,
+    typer.Option(min=0, metavar="N", help="Per-class rows shown, worst first (0 = none)."),
+]
+PlotOpt = Annotated[
+    Path | None,
+    typer.Option(help="Draw the per-class IoU, sorted, as a PNG here.", show_default=False),
+]
+ConfusionsOpt = Annotated[
+    int,
+    typer.Option(min=0, help="Largest confusions shown (JSON always lists at least 20)."),
+]
+SaveCountsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--save-counts",
+        help="Write the evaluation with its exact per-image counts here (for `compare`).",
+        show_default=False,
+    ),
+]
+HtmlOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="Write a self-contained HTML report here (metrics, every class, confusions, "
+        "worst images).",
+        show_default=False,
+    ),
+]
+NoCacheOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-cache",
+        help="Decode the ground truth again instead of using (and filling) the cache.",
+    ),
+]
+
+
 def evaluate(
-    path: Annotated[
-        Path, typer.Argument(help="Validation submission folder or .zip.", show_default=False)
-    ],
+    path: _PathOpt,
     dataset: GroundTruthOpt = None,
     track: TrackOpt = None,
-    match: Annotated[
-        Path | None,
-        typer.Option(
-            "--match",
-            help="A match.json to map predicted ids (replaces the submission's own).",
-            show_default=False,
-        ),
-    ] = None,
+    match: MatchOpt = None,
     toolbox: ToolboxOpt = None,
     manifest: ManifestOpt = None,
     protocol: ProtocolOpt = None,
-    per_image: Annotated[
-        Path | None,
-        typer.Option(
-            "--per-image", help="Write per-image mIoU/F/Acc as CSV here.", show_default=False
-        ),
-    ] = None,
-    synsets: Annotated[
-        Path | None,
-        typer.Option(
-            help="wnid-to-name list over the built-in names (default: LOC_synset_mapping.txt "
-            "in --dataset).",
-            show_default=False,
-        ),
-    ] = None,
-    classes: Annotated[
-        int,
-        typer.Option(min=0, metavar="N", help="Per-class rows shown, worst first (0 = none)."),
-    ] = 15,
-    plot: Annotated[
-        Path | None,
-        typer.Option(help="Draw the per-class IoU, sorted, as a PNG here.", show_default=False),
-    ] = None,
+    per_image: PerImageOpt = None,
+    synsets: SynsetsOpt = None,
+    classes: ClassesOpt = 15,
+    plot: PlotOpt = None,
     bootstrap: BootstrapOpt = 0,
     seed: SeedOpt = 0,
     level: LevelOpt = 0.95,
-    confusions: Annotated[
-        int,
-        typer.Option(min=0, help="Largest confusions shown (JSON always lists at least 20)."),
-    ] = 0,
-    save_counts: Annotated[
-        Path | None,
-        typer.Option(
-            "--save-counts",
-            help="Write the evaluation with its exact per-image counts here (for `compare`).",
-            show_default=False,
-        ),
-    ] = None,
-    html: Annotated[
-        Path | None,
-        typer.Option(
-            help="Write a self-contained HTML report here (metrics, every class, confusions, "
-            "worst images).",
-            show_default=False,
-        ),
-    ] = None,
+    confusions: ConfusionsOpt = 0,
+    save_counts: SaveCountsOpt = None,
+    html: HtmlOpt = None,
     worst: Annotated[int, typer.Option(min=0, help="Worst images in the HTML report.")] = 8,
-    no_cache: Annotated[
-        bool,
-        typer.Option(
-            "--no-cache",
-            help="Decode the ground truth again instead of using (and filling) the cache.",
-        ),
-    ] = False,
+    no_cache: NoCacheOpt = False,
     jobs: JobsOpt = None,
     output_format: ScoreFormatOpt = ScoreFormat.text,
     quiet: QuietOpt = False,

@@ -31,55 +31,61 @@ class LabelSet(str, Enum):
     imagenet1k = "imagenet1k"
 
 
+PathOpt = Annotated[
+    Path,
+    typer.Argument(help="Submission folder or .zip to repair; never modified.", show_default=False),
+]
+OutputOpt = Annotated[
+    Path,
+    typer.Option(
+        "-o",
+        "--output",
+        help="New folder (or .zip) for the repaired copy; must not exist.",
+        show_default=False,
+    ),
+]
+ApplyMatchOpt = Annotated[
+    bool,
+    typer.Option("--apply-match", help="Map the masks' ids through match.json and drop it."),
+]
+DropExtraOpt = Annotated[
+    bool,
+    typer.Option(
+        "--drop-extra",
+        help="Leave out predictions of images that are not in the split (needs the lists).",
+    ),
+]
+FromLabelsOpt = Annotated[
+    LabelSet | None,
+    typer.Option(
+        "--from",
+        help="The masks hold ImageNet-1k class ids (index + 1, sorted wnids): convert them.",
+        show_default=False,
+    ),
+]
+SynsetsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="LOC_synset_mapping.txt: the ImageNet-1k class order for --from imagenet1k "
+        "(found in --dataset when omitted).",
+        show_default=False,
+    ),
+]
+
+
 def fix_command(
-    path: Annotated[
-        Path,
-        typer.Argument(
-            help="Submission folder or .zip to repair; never modified.", show_default=False
-        ),
-    ],
-    output: Annotated[
-        Path,
-        typer.Option(
-            "-o",
-            "--output",
-            help="New folder (or .zip) for the repaired copy; must not exist.",
-            show_default=False,
-        ),
-    ],
+    path: PathOpt,
+    output: OutputOpt,
     toolbox: ToolboxOpt = None,
     dataset: DatasetOpt = None,
     manifest: ManifestOpt = None,
     track: TrackOpt = None,
     split: SplitOpt = None,
     protocol: ProtocolOpt = None,
-    apply_match: Annotated[
-        bool,
-        typer.Option("--apply-match", help="Map the masks' ids through match.json and drop it."),
-    ] = False,
-    drop_extra: Annotated[
-        bool,
-        typer.Option(
-            "--drop-extra",
-            help="Leave out predictions of images that are not in the split (needs the lists).",
-        ),
-    ] = False,
-    from_labels: Annotated[
-        LabelSet | None,
-        typer.Option(
-            "--from",
-            help="The masks hold ImageNet-1k class ids (index + 1, sorted wnids): convert them.",
-            show_default=False,
-        ),
-    ] = None,
-    synsets: Annotated[
-        Path | None,
-        typer.Option(
-            help="LOC_synset_mapping.txt: the ImageNet-1k class order for --from imagenet1k "
-            "(found in --dataset when omitted).",
-            show_default=False,
-        ),
-    ] = None,
+    apply_match: ApplyMatchOpt = False,
+    drop_extra: DropExtraOpt = False,
+    from_labels: FromLabelsOpt = None,
+    synsets: SynsetsOpt = None,
     jobs: JobsOpt = None,
     output_format: PlainFormatOpt = PlainFormat.text,
     examples: ExamplesOpt = 5,

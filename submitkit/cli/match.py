@@ -37,41 +37,46 @@ class TieChoice(str, Enum):
     official = "official"
 
 
+PathOpt = Annotated[
+    Path,
+    typer.Argument(help="Validation submission (cluster ids) folder or .zip.", show_default=False),
+]
+OutputOpt = Annotated[
+    Path,
+    typer.Option("-o", "--output", help="Where to write match.json.", show_default=False),
+]
+LevelOpt = Annotated[
+    LevelChoice, typer.Option(help="Agreement counted per image (official) or per pixel.")
+]
+ClustersOpt = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        help="Number of predicted ids; above K gives a many-to-one matching "
+        "(fully unsupervised protocol only).",
+        show_default=False,
+    ),
+]
+TiesOpt = Annotated[
+    TieChoice,
+    typer.Option(
+        help="Where optimal image-level assignments tie, the one written, named for the "
+        "code it reproduces: evaluation/match.py under munkres 3.x (default: what "
+        "`pip install munkres` gives today, and what the golden cases hold) or 1.x "
+        "(1.1.4: the old leaderboards and most published match.json files), PASS's "
+        "inference.py (pass), or SciPy's (any); official is munkres3.",
+    ),
+]
+
+
 def match(
-    path: Annotated[
-        Path,
-        typer.Argument(
-            help="Validation submission (cluster ids) folder or .zip.", show_default=False
-        ),
-    ],
-    output: Annotated[
-        Path,
-        typer.Option("-o", "--output", help="Where to write match.json.", show_default=False),
-    ],
+    path: PathOpt,
+    output: OutputOpt,
     dataset: GroundTruthOpt = None,
     track: TrackOpt = None,
-    level: Annotated[
-        LevelChoice, typer.Option(help="Agreement counted per image (official) or per pixel.")
-    ] = LevelChoice.image,
-    clusters: Annotated[
-        int | None,
-        typer.Option(
-            min=1,
-            help="Number of predicted ids; above K gives a many-to-one matching "
-            "(fully unsupervised protocol only).",
-            show_default=False,
-        ),
-    ] = None,
-    ties: Annotated[
-        TieChoice,
-        typer.Option(
-            help="Where optimal image-level assignments tie, the one written, named for the "
-            "code it reproduces: evaluation/match.py under munkres 3.x (default: what "
-            "`pip install munkres` gives today, and what the golden cases hold) or 1.x "
-            "(1.1.4: the old leaderboards and most published match.json files), PASS's "
-            "inference.py (pass), or SciPy's (any); official is munkres3.",
-        ),
-    ] = TieChoice.munkres3,
+    level: LevelOpt = LevelChoice.image,
+    clusters: ClustersOpt = None,
+    ties: TiesOpt = TieChoice.munkres3,
     toolbox: ToolboxOpt = None,
     manifest: ManifestOpt = None,
     protocol: ProtocolOpt = None,

@@ -29,39 +29,46 @@ from submitkit.cli.runner import run
 MB = 1000 * 1000
 
 
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "-o",
+        "--output",
+        help="The zip to write (default: <name>-<protocol>.zip beside the input).",
+        show_default=False,
+    ),
+]
+MethodOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="TOML/YAML/JSON file with the six method.txt fields (replaces the submission's).",
+        show_default=False,
+    ),
+]
+OptimizeOpt = Annotated[
+    bool,
+    typer.Option(
+        "--optimize", help="Re-encode masks at maximum lossless PNG compression (ids verified)."
+    ),
+]
+DryRunOpt = Annotated[
+    bool, typer.Option("--dry-run", help="Show what would be written; write nothing.")
+]
+MaxSizeOpt = Annotated[
+    float,
+    typer.Option(min=0, max=1e9, help="Upload limit in MB; a larger zip is warned about."),
+]
+
+
 def pack(
     path: SubmissionArg = None,
     protocol: ProtocolOpt = None,
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "-o",
-            "--output",
-            help="The zip to write (default: <name>-<protocol>.zip beside the input).",
-            show_default=False,
-        ),
-    ] = None,
-    method: Annotated[
-        Path | None,
-        typer.Option(
-            help="TOML/YAML/JSON file with the six method.txt fields (replaces the submission's).",
-            show_default=False,
-        ),
-    ] = None,
+    output: OutputOpt = None,
+    method: MethodOpt = None,
     overwrite: OverwriteOpt = False,
-    optimize: Annotated[
-        bool,
-        typer.Option(
-            "--optimize", help="Re-encode masks at maximum lossless PNG compression (ids verified)."
-        ),
-    ] = False,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show what would be written; write nothing.")
-    ] = False,
-    max_size: Annotated[
-        float,
-        typer.Option(min=0, max=1e9, help="Upload limit in MB; a larger zip is warned about."),
-    ] = 300.0,
+    optimize: OptimizeOpt = False,
+    dry_run: DryRunOpt = False,
+    max_size: MaxSizeOpt = 300.0,
     toolbox: ToolboxOpt = None,
     dataset: DatasetOpt = None,
     manifest: ManifestOpt = None,

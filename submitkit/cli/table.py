@@ -19,35 +19,39 @@ from submitkit.core.errors import UsageError
 from submitkit.core.progress import ProgressSink
 from submitkit.inputs.config import Settings
 
+RunsOpt = Annotated[
+    list[Path],
+    typer.Argument(
+        help="Runs: files of `evaluate --save-counts` or `evaluate --format json`.",
+        show_default=False,
+    ),
+]
+NameOpt = Annotated[
+    list[str] | None,
+    typer.Option("--name", help="A row's name, once per run in order (default: the file's stem)."),
+]
+ColumnsOpt = Annotated[
+    str,
+    typer.Option(help="Metrics shown, comma-separated (mIoU, Acc, FMeasure, mBIoU, ...)."),
+]
+BaselineOpt = Annotated[
+    str,
+    typer.Option(help="The run the others are compared with: its name or 1-based position."),
+]
+DigitsOpt = Annotated[
+    int | None,
+    typer.Option(
+        min=0, max=4, help="Decimals (default: 1 in LaTeX, 2 elsewhere).", show_default=False
+    ),
+]
+
 
 def table(
-    runs: Annotated[
-        list[Path],
-        typer.Argument(
-            help="Runs: files of `evaluate --save-counts` or `evaluate --format json`.",
-            show_default=False,
-        ),
-    ],
-    name: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--name", help="A row's name, once per run in order (default: the file's stem)."
-        ),
-    ] = None,
-    columns: Annotated[
-        str,
-        typer.Option(help="Metrics shown, comma-separated (mIoU, Acc, FMeasure, mBIoU, ...)."),
-    ] = "mIoU,Acc,mBIoU",
-    baseline: Annotated[
-        str,
-        typer.Option(help="The run the others are compared with: its name or 1-based position."),
-    ] = "1",
-    digits: Annotated[
-        int | None,
-        typer.Option(
-            min=0, max=4, help="Decimals (default: 1 in LaTeX, 2 elsewhere).", show_default=False
-        ),
-    ] = None,
+    runs: RunsOpt,
+    name: NameOpt = None,
+    columns: ColumnsOpt = "mIoU,Acc,mBIoU",
+    baseline: BaselineOpt = "1",
+    digits: DigitsOpt = None,
     bootstrap: BootstrapOpt = 1000,
     seed: SeedOpt = 0,
     level: LevelOpt = 0.95,
