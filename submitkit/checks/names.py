@@ -84,9 +84,16 @@ def name_findings(
                 )
             )
     covered = placed_elsewhere | set(misnamed)
-    for key in expected:
-        stray = (elsewhere or {}).get(_stem(key))
-        if key not in predictions and key not in covered and stray is not None:
+    missing = [key for key in expected if key not in predictions and key not in covered]
+    return diags + _missing_findings(missing, elsewhere or {})
+
+
+def _missing_findings(missing: list[str], elsewhere: Mapping[str, str]) -> list[Diagnostic]:
+    """An expected image without its prediction: misplaced where a stray file predicts it."""
+    diags: list[Diagnostic] = []
+    for key in missing:
+        stray = elsewhere.get(_stem(key))
+        if stray is not None:
             diags.append(
                 Code.WRONG_FOLDER.at(
                     stray,
@@ -95,7 +102,7 @@ def name_findings(
                     "command closes the report)",
                 )
             )
-        elif key not in predictions and key not in covered:
+        else:
             diags.append(
                 Code.MISSING_PREDICTION.at(
                     f"{key}.png",

@@ -45,21 +45,7 @@ def render_method(
     """
     if track not in TRACKS:
         raise UsageError(f"unknown track {track}", "use 50, 300 or 919")
-    values: dict[str, str] = {}
-    for key, value in fields.items():
-        name = canonical_field(key)
-        if name is None:
-            raise UsageError(f'"{key}" is not a method.txt field', f"use one of: {accepted_keys()}")
-        values[name] = value
-    if not values.get(LINK, "").strip():
-        values[LINK] = "null"
-    missing = [name for name in OFFICIAL_FIELDS if not values.get(name, "").strip()]
-    if missing:
-        snake = {v: k for k, v in reversed(FIELD_ALIASES.items())}
-        raise UsageError(
-            "cannot write method.txt: no value for " + ", ".join(f'"{m}"' for m in missing),
-            "give " + "; ".join(f"{snake[m]} ({FIELD_WHAT[m]})" for m in missing),
-        )
+    values = _official_values(fields)
     rules = {r.key: r for r in RULES}
     for key in declarations or {}:
         if key not in rules:
@@ -89,3 +75,23 @@ def render_method(
             "; ".join(dict.fromkeys(d.hint for d in errors)),
         )
     return text
+
+
+def _official_values(fields: Mapping[str, str]) -> dict[str, str]:
+    """The six fields by official name; a usage error for an unknown or missing one."""
+    values: dict[str, str] = {}
+    for key, value in fields.items():
+        name = canonical_field(key)
+        if name is None:
+            raise UsageError(f'"{key}" is not a method.txt field', f"use one of: {accepted_keys()}")
+        values[name] = value
+    if not values.get(LINK, "").strip():
+        values[LINK] = "null"
+    missing = [name for name in OFFICIAL_FIELDS if not values.get(name, "").strip()]
+    if missing:
+        snake = {v: k for k, v in reversed(FIELD_ALIASES.items())}
+        raise UsageError(
+            "cannot write method.txt: no value for " + ", ".join(f'"{m}"' for m in missing),
+            "give " + "; ".join(f"{snake[m]} ({FIELD_WHAT[m]})" for m in missing),
+        )
+    return values

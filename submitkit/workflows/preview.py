@@ -23,7 +23,7 @@ import numpy.typing as npt
 from PIL import Image, ImageDraw, ImageFont
 
 from submitkit.benchmark.ids import IGNORE, OTHER
-from submitkit.benchmark.tracks import TRACKS, Split
+from submitkit.benchmark.tracks import TRACKS, Split, Track
 from submitkit.checks.staged import resolve_target
 from submitkit.core.atomic import Inputs, check_target, write_bytes_atomic
 from submitkit.core.diagnostics import Severity
@@ -210,10 +210,7 @@ def preview_sheet(
     labels = _class_labels(sources, k)
     match, match_name = _match_of(layout, match_file, k)
     picked = sorted(random.Random(seed).sample(sorted(names), min(count, len(names))))
-    split_dir = dataset_split_dir(sources.dataset, info, chosen_split) if sources.dataset else None
-    gt_dir = split_dir.parent / "validation-segmentation" if split_dir else None
-    if gt_dir is not None and not (chosen_split is Split.validation and gt_dir.is_dir()):
-        gt_dir = None
+    split_dir, gt_dir = _image_folders(sources.dataset, info, chosen_split)
     tiles = [
         _load_tile(key, names[key], layout.source.ref, split_dir, gt_dir, match) for key in picked
     ]
@@ -236,6 +233,17 @@ def preview_sheet(
         with_ground_truth=sum(1 for t in tiles if t.ground_truth is not None),
         mapped=match is not None,
     )
+
+
+def _image_folders(
+    dataset: Path | None, info: Track, split: Split
+) -> tuple[Path | None, Path | None]:
+    """The split's source images and (validation only) ground truth in the dataset, if any."""
+    split_dir = dataset_split_dir(dataset, info, split) if dataset else None
+    gt_dir = split_dir.parent / "validation-segmentation" if split_dir else None
+    if gt_dir is not None and not (split is Split.validation and gt_dir.is_dir()):
+        gt_dir = None
+    return split_dir, gt_dir
 
 
 def _match_of(
