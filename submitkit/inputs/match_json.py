@@ -175,40 +175,9 @@ def load_match(
             )
         ]
 
-    duplicates: list[str] = []
-
-    def pairs_to_dict(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        seen: set[str] = set()
-        for key, _value in pairs:
-            if key in seen:
-                duplicates.append(key)
-            seen.add(key)
-        return dict(pairs)
-
-    try:
-        raw = json.loads(text, object_pairs_hook=pairs_to_dict, parse_constant=_reject_constant)
-    except json.JSONDecodeError as exc:
-        hint = 'fix the JSON syntax; a valid file looks like {"0": 0, "1": 17}'
-        if exc.msg.startswith("Unexpected UTF-8 BOM"):
-            hint = "save match.json as UTF-8 without a byte order mark (BOM)"
-        return None, [
-            Code.MATCH_INVALID_JSON.at(
-                path,
-                f"match.json is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
-                hint,
-                line=exc.lineno,
-            )
-        ]
-    except (ValueError, RecursionError) as exc:
-        # NaN/Infinity, integers too long to parse, absurd nesting.
-        return None, [
-            Code.MATCH_INVALID_JSON.at(
-                path,
-                f"match.json is not valid JSON: {exc}",
-                'write a plain object of integers, e.g. {"0": 0, "1": 17}',
-            )
-        ]
-
+    raw, duplicates, failed = _parse_json(text, path)
+    if failed is not None:
+        return None, [failed]
     lines = key_lines(text)
     diags = [
         Code.MATCH_SCHEMA.at(
@@ -225,6 +194,48 @@ def load_match(
     if schema_diags or duplicates:
         return None, diags
     return {int(key): value for key, value in raw.items()}, diags
+
+
+def _parse_json(text: str, path: str) -> tuple[Any, list[str], Diagnostic | None]:
+    """The JSON value, the keys seen twice in one object, and J001 when it is not JSON."""
+    duplicates: list[str] = []
+
+    def pairs_to_dict(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: set[str] = set()
+        for key, _value in pairs:
+            if key in seen:
+                duplicates.append(key)
+            seen.add(key)
+        return dict(pairs)
+
+    try:
+        raw = json.loads(text, object_pairs_hook=pairs_to_dict, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        hint = 'fix the JSON syntax; a valid file looks like {"0": 0, "1": 17}'
+        if exc.msg.startswith("Unexpected UTF-8 BOM"):
+            hint = "save match.json as UTF-8 without a byte order mark (BOM)"
+        return (
+            None,
+            duplicates,
+            Code.MATCH_INVALID_JSON.at(
+                path,
+                f"match.json is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
+                hint,
+                line=exc.lineno,
+            ),
+        )
+    except (ValueError, RecursionError) as exc:
+        # NaN/Infinity, integers too long to parse, absurd nesting.
+        return (
+            None,
+            duplicates,
+            Code.MATCH_INVALID_JSON.at(
+                path,
+                f"match.json is not valid JSON: {exc}",
+                'write a plain object of integers, e.g. {"0": 0, "1": 17}',
+            ),
+        )
+    return raw, duplicates, None
 
 
 _STRING = re.compile(r'("(?:[^"\\]|\\.)*")(\s*:)?')
@@ -429,37 +440,7 @@ def match_usage_findings(
             sources[value].append(key)
     groups = {value: sorted(keys) for value, keys in sorted(sources.items()) if len(keys) > 1}
     if groups:
-        listed = _listing(
-            [f"{', '.join(map(str, keys))} -> {value}" for value, keys in groups.items()]
-        )
-        if protocol in MANY_TO_ONE_PROTOCOLS:
-            message = f"several predicted ids map to the same class (over-clustering): {listed}"
-            hint = (
-                "legitimate under the fully unsupervised protocol; note that boundaries are "
-                "taken on the unmapped ids, so a class split into clusters gains boundary pixels"
-            )
-        elif protocol is None:
-            message = f"several predicted ids map to the same class: {listed}"
-            hint = (
-                "this is legitimate only under the fully unsupervised protocol "
-                "(over-clustering); give the protocol to check it"
-            )
-        else:
-            title = PROTOCOL_TITLES[protocol]
-            message = (
-                f"several predicted ids map to the same class under the {title} protocol"
-                f": {listed}; over-clustering is legitimate only under the fully "
-                "unsupervised protocol"
-            )
-            hint = (
-                f"under the {title} protocol write ground-truth ids into the masks "
-                "directly; if the method really clusters without labels, submit it to the "
-                "fully unsupervised protocol"
-            )
-        legitimate = protocol in MANY_TO_ONE_PROTOCOLS
-        diags.append(
-            Code.MATCH_MANY_TO_ONE.at(path, message, hint, Severity.info if legitimate else None)
-        )
+        diags.append(_many_to_one_finding(groups, protocol, path))
 
     if protocol is not None and protocol not in MATCH_JSON_PROTOCOLS:
         diags.append(
@@ -472,6 +453,39 @@ def match_usage_findings(
             )
         )
     return diags
+
+
+def _many_to_one_finding(
+    groups: Mapping[int, list[int]], protocol: Protocol | None, path: str
+) -> Diagnostic:
+    """J006: ids that share a class, worded for the protocol (legitimate only unsupervised)."""
+    listed = _listing([f"{', '.join(map(str, keys))} -> {value}" for value, keys in groups.items()])
+    if protocol in MANY_TO_ONE_PROTOCOLS:
+        message = f"several predicted ids map to the same class (over-clustering): {listed}"
+        hint = (
+            "legitimate under the fully unsupervised protocol; note that boundaries are "
+            "taken on the unmapped ids, so a class split into clusters gains boundary pixels"
+        )
+    elif protocol is None:
+        message = f"several predicted ids map to the same class: {listed}"
+        hint = (
+            "this is legitimate only under the fully unsupervised protocol "
+            "(over-clustering); give the protocol to check it"
+        )
+    else:
+        title = PROTOCOL_TITLES[protocol]
+        message = (
+            f"several predicted ids map to the same class under the {title} protocol"
+            f": {listed}; over-clustering is legitimate only under the fully "
+            "unsupervised protocol"
+        )
+        hint = (
+            f"under the {title} protocol write ground-truth ids into the masks "
+            "directly; if the method really clusters without labels, submit it to the "
+            "fully unsupervised protocol"
+        )
+    legitimate = protocol in MANY_TO_ONE_PROTOCOLS
+    return Code.MATCH_MANY_TO_ONE.at(path, message, hint, Severity.info if legitimate else None)
 
 
 def write_match(match: Mapping[int, int]) -> str:
