@@ -9,7 +9,7 @@ copy (sizes from JPEG headers), or loaded from a JSON file written earlier.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -287,55 +287,14 @@ class ManifestSources:
             listing = list_dataset(split_dir) if split_dir is not None else {}
             sources.append(f"dataset:{split_dir or truth}")
             if not names:
-                # The ground truth names images too: a lost JPEG is the copy's gap.
-                truth_names = list_dataset(truth, (".png",)) if truth is not None else {}
-                names = sorted(listing.keys() | truth_names.keys())
-                folders = sorted({n.split("/", 1)[0] for n in names})
-                # Class i is the i-th wnid of the official (sorted) list: folders
-                # stand for it only when all K are there; a gap would renumber the rest.
-                categories = folders if len(folders) == k else []
-                official = info.count(split)
-                if len(names) == official:
-                    count = (
-                        f"its {len(names)} images are as many as the official {split.value} "
-                        "list holds, but their names are not checked against it"
-                    )
-                else:
-                    count = (
-                        f"it holds {len(names)} images where the official {split.value} "
-                        f"list has {official}"
-                    )
-                diags.append(
-                    Code.NAMES_FROM_DATASET.at(
-                        "",
-                        f"expected names come from the local copy {split_dir or truth} alone: "
-                        f"{count}",
-                        "add --toolbox <clone of LUSSeg/ImageNet-S> to check against the "
-                        "official list",
-                    )
-                )
-            wanted = {n: listing[n] for n in names if n in listing}
-            advance = (progress or NoProgress()).stage("Reading image sizes", len(wanted))
-            sizes, unreadable = read_sizes(wanted, advance)
-            lacking = [n for n in names if n not in listing]
-            if lacking:
-                diags.append(
-                    Code.DATASET_INCOMPLETE.at(
-                        "",
-                        f"the local copy {split_dir or self.dataset} lacks {len(lacking)} of the "
-                        f"{len(names)} expected images (e.g. {', '.join(lacking[:3])}); "
-                        "their mask sizes are not verified",
-                        "complete the dataset copy (see the toolbox's datapreparation)",
-                    )
-                )
-            for name in unreadable:
-                diags.append(
-                    Code.DATASET_UNREADABLE_IMAGE.at(
-                        str(listing[name]),
-                        f"no size could be read from the JPEG header of {name}",
-                        "re-download this image; its prediction's size is not verified",
-                    )
-                )
+                shown = split_dir or truth
+                assert shown is not None
+                names, categories, note = _names_of_copy(listing, truth, info, split, shown)
+                diags.append(note)
+            sizes, size_diags = _sizes_of_copy(
+                names, listing, split_dir or self.dataset, progress or NoProgress()
+            )
+            diags += size_diags
         manifest = Manifest(
             track=k,
             split=split,
@@ -344,6 +303,62 @@ class ManifestSources:
             sources=sources,
         )
         return manifest, diags
+
+
+def _names_of_copy(
+    listing: Mapping[str, Path], truth: Path | None, info: Track, split: Split, shown: Path
+) -> tuple[list[str], list[str], Diagnostic]:
+    """Expected names and categories read off a dataset copy alone, and D003 saying so."""
+    # The ground truth names images too: a lost JPEG is the copy's gap.
+    truth_names = list_dataset(truth, (".png",)) if truth is not None else {}
+    names = sorted(listing.keys() | truth_names.keys())
+    folders = sorted({n.split("/", 1)[0] for n in names})
+    # Class i is the i-th wnid of the official (sorted) list: folders
+    # stand for it only when all K are there; a gap would renumber the rest.
+    categories = folders if len(folders) == info.k else []
+    official = info.count(split)
+    if len(names) == official:
+        count = (
+            f"its {len(names)} images are as many as the official {split.value} "
+            "list holds, but their names are not checked against it"
+        )
+    else:
+        count = f"it holds {len(names)} images where the official {split.value} list has {official}"
+    note = Code.NAMES_FROM_DATASET.at(
+        "",
+        f"expected names come from the local copy {shown} alone: {count}",
+        "add --toolbox <clone of LUSSeg/ImageNet-S> to check against the official list",
+    )
+    return names, categories, note
+
+
+def _sizes_of_copy(
+    names: list[str], listing: Mapping[str, Path], shown: Path | None, progress: ProgressSink
+) -> tuple[dict[str, ImageSize | None], list[Diagnostic]]:
+    """Each expected image's size from its JPEG header; findings for those lacking or unread."""
+    diags: list[Diagnostic] = []
+    wanted = {n: listing[n] for n in names if n in listing}
+    sizes, unreadable = read_sizes(wanted, progress.stage("Reading image sizes", len(wanted)))
+    lacking = [n for n in names if n not in listing]
+    if lacking:
+        diags.append(
+            Code.DATASET_INCOMPLETE.at(
+                "",
+                f"the local copy {shown} lacks {len(lacking)} of the "
+                f"{len(names)} expected images (e.g. {', '.join(lacking[:3])}); "
+                "their mask sizes are not verified",
+                "complete the dataset copy (see the toolbox's datapreparation)",
+            )
+        )
+    for name in unreadable:
+        diags.append(
+            Code.DATASET_UNREADABLE_IMAGE.at(
+                str(listing[name]),
+                f"no size could be read from the JPEG header of {name}",
+                "re-download this image; its prediction's size is not verified",
+            )
+        )
+    return sizes, diags
 
 
 def _partial_copy_findings(manifest: Manifest, path: Path | None) -> list[Diagnostic]:
