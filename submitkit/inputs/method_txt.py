@@ -225,38 +225,15 @@ def parse_method(data: bytes, path: str) -> tuple[MethodInfo | None, list[Diagno
     the protocol itself is judged by :func:`protocol_findings`. Callers read at
     most ``MAX_METHOD_BYTES + 1`` bytes: more is T010.
     """
-    if len(data) > MAX_METHOD_BYTES:
-        return None, [
-            Code.METHOD_TOO_LARGE.at(
-                path,
-                f"method.txt is larger than {MAX_METHOD_BYTES // 1024} KiB; it is not read",
-                "keep the six fields and a description of a few paragraphs",
-            )
-        ]
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        bad_line = data[: exc.start].count(b"\n") + 1
-        # Windows editors write UTF-16 with a byte order mark when told "Unicode".
-        utf16 = data[:2] in (b"\xff\xfe", b"\xfe\xff")
-        return None, [
-            Code.METHOD_ENCODING.at(
-                path,
-                f"method.txt is not UTF-8 text (byte 0x{data[exc.start]:02x} on line {bad_line})"
-                + (": it is saved as UTF-16" if utf16 else ""),
-                "save method.txt as UTF-8 (in most editors: Save As, encoding UTF-8)",
-                line=bad_line,
-            )
-        ]
-
+    text = _text_of(data, path)
+    if isinstance(text, Diagnostic):
+        return None, [text]
     lines = split_lines(text)
     parsed = [_field_line(i + 1, line) for i, line in enumerate(lines)]
     # Line numbers are 1-based: line n is lines[n - 1] and parsed[n - 1].
     start = next((p.number for p in parsed if p.known and p.name == DESCRIPTION), None)
-    diags: list[Diagnostic] = []
     values: dict[str, str] = {}
     where: dict[str, int] = {}
-    declared: dict[str, Protocol | int | bool] = {}
     if start is None:
         head, trailing = parsed, []
     else:
@@ -266,10 +243,60 @@ def parse_method(data: bytes, path: str) -> tuple[MethodInfo | None, list[Diagno
         values[DESCRIPTION] = "\n".join([parsed[start - 1].value, *lines[start:end]]).strip()
         where[DESCRIPTION] = start
 
-    for line in [*head, *trailing]:
+    diags, declared = _read_lines([*head, *trailing], lines, path, values, where)
+    description = values.get(DESCRIPTION, "")
+    for name in OFFICIAL_FIELDS:
+        diags += _field_findings(path, name, values.get(name), where.get(name), description)
+
+    protocol = declared.get(PROTOCOL_FIELD)
+    track = declared.get(TRACK_FIELD)
+    info = MethodInfo(
+        fields={name: values.get(name) for name in OFFICIAL_FIELDS},
+        protocol=protocol if isinstance(protocol, Protocol) else None,
+        track=track if isinstance(track, int) and not isinstance(track, bool) else None,
+        declarations={
+            r.key: bool(declared[r.declaration]) for r in RULES if r.declaration in declared
+        },
+        lines=dict(where),
+    )
+    return info, diags
+
+
+def _text_of(data: bytes, path: str) -> str | Diagnostic:
+    """method.txt as text (a BOM dropped); T010 when too large, T008 when not UTF-8."""
+    if len(data) > MAX_METHOD_BYTES:
+        return Code.METHOD_TOO_LARGE.at(
+            path,
+            f"method.txt is larger than {MAX_METHOD_BYTES // 1024} KiB; it is not read",
+            "keep the six fields and a description of a few paragraphs",
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        bad_line = data[: exc.start].count(b"\n") + 1
+        # Windows editors write UTF-16 with a byte order mark when told "Unicode".
+        utf16 = data[:2] in (b"\xff\xfe", b"\xfe\xff")
+        return Code.METHOD_ENCODING.at(
+            path,
+            f"method.txt is not UTF-8 text (byte 0x{data[exc.start]:02x} on line {bad_line})"
+            + (": it is saved as UTF-16" if utf16 else ""),
+            "save method.txt as UTF-8 (in most editors: Save As, encoding UTF-8)",
+            line=bad_line,
+        )
+    return text
+
+
+def _read_lines(
+    lines: list[_Line], raw: list[str], path: str, values: dict[str, str], where: dict[str, int]
+) -> tuple[list[Diagnostic], dict[str, Protocol | int | bool]]:
+    """The fields (into ``values``) and declarations of the lines, first line of each in
+    ``where``; findings for unknown, unreadable and contradicting lines."""
+    diags: list[Diagnostic] = []
+    declared: dict[str, Protocol | int | bool] = {}
+    for line in lines:
         if not line.known:
-            if lines[line.number - 1].strip():
-                diags.append(_unknown_line(path, line, lines[line.number - 1]))
+            if raw[line.number - 1].strip():
+                diags.append(_unknown_line(path, line, raw[line.number - 1]))
             continue
         if line.name in OFFICIAL_FIELDS:
             if line.name in values and values[line.name] != line.value:
@@ -293,23 +320,7 @@ def parse_method(data: bytes, path: str) -> tuple[MethodInfo | None, list[Diagno
             diags.append(_duplicate(path, line, where[line.name], shown))
         elif line.name not in declared:
             declared[line.name], where[line.name] = value, line.number
-
-    description = values.get(DESCRIPTION, "")
-    for name in OFFICIAL_FIELDS:
-        diags += _field_findings(path, name, values.get(name), where.get(name), description)
-
-    protocol = declared.get(PROTOCOL_FIELD)
-    track = declared.get(TRACK_FIELD)
-    info = MethodInfo(
-        fields={name: values.get(name) for name in OFFICIAL_FIELDS},
-        protocol=protocol if isinstance(protocol, Protocol) else None,
-        track=track if isinstance(track, int) and not isinstance(track, bool) else None,
-        declarations={
-            r.key: bool(declared[r.declaration]) for r in RULES if r.declaration in declared
-        },
-        lines=dict(where),
-    )
-    return info, diags
+    return diags, declared
 
 
 def _trailing_declarations(tail: list[_Line]) -> list[_Line]:
