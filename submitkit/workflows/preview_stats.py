@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import BaseModel, Field
 
@@ -93,6 +93,42 @@ class ImageStats:
     """Hash of the decoded pixels (and shape), counted while packing."""
 
 
+@dataclass
+class _Tally:
+    """Per-class image and pixel counts, all-"other" images and masks by pixel digest."""
+
+    images: Counter[int] = field(default_factory=Counter)
+    pixels: Counter[int] = field(default_factory=Counter)
+    all_other: list[str] = field(default_factory=list)
+    by_digest: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+
+def _tally(images: Sequence[ImageStats], match: Mapping[int, int] | None) -> _Tally:
+    """One pass over the images' statistics, ids mapped through ``match`` when given."""
+
+    def to_class(i: int) -> int:
+        return match.get(i, i) if match is not None else i
+
+    tally = _Tally()
+    for stat in images:
+        if stat.counts is not None:
+            classes = {to_class(i) for i, n in stat.counts.items() if n}
+            for i, n in stat.counts.items():
+                tally.pixels[to_class(i)] += n
+        elif stat.ids is not None:
+            classes = {to_class(i) for i in stat.ids}
+        else:
+            continue
+        tally.images.update(c for c in classes if c != OTHER)
+        if classes <= {OTHER}:
+            tally.all_other.append(stat.name)
+        elif len(classes) > 1 and stat.digest is not None:
+            # Masks of a single class are often identical by chance (same size,
+            # whole image one class); repeats of a real layout are not.
+            tally.by_digest[stat.digest].append(stat.name)
+    return tally
+
+
 def build_preview(
     images: Sequence[ImageStats],
     *,
@@ -103,33 +139,11 @@ def build_preview(
 ) -> Preview:
     """Summarise the predictions: class shares, all-"other" images, duplicates, warnings."""
     mapped = match is not None
-
-    def to_class(i: int) -> int:
-        return match.get(i, i) if match is not None else i
-
     wnids = list(categories) if categories is not None and len(categories) == k else None
-    per_class_images: Counter[int] = Counter()
-    per_class_pixels: Counter[int] = Counter()
     counted = bool(images) and all(s.counts is not None for s in images)
-    all_other: list[str] = []
-    by_digest: dict[str, list[str]] = defaultdict(list)
-    for stat in images:
-        if stat.counts is not None:
-            classes = {to_class(i) for i, n in stat.counts.items() if n}
-            for i, n in stat.counts.items():
-                per_class_pixels[to_class(i)] += n
-        elif stat.ids is not None:
-            classes = {to_class(i) for i in stat.ids}
-        else:
-            continue
-        per_class_images.update(c for c in classes if c != OTHER)
-        if classes <= {OTHER}:
-            all_other.append(stat.name)
-        elif len(classes) > 1 and stat.digest is not None:
-            # Masks of a single class are often identical by chance (same size,
-            # whole image one class); repeats of a real layout are not.
-            by_digest[stat.digest].append(stat.name)
-
+    tally = _tally(images, match)
+    per_class_images, per_class_pixels = tally.images, tally.pixels
+    all_other, by_digest = tally.all_other, tally.by_digest
     total = sum(per_class_pixels.values()) if counted else None
 
     def class_stat(c: int) -> ClassStat:
