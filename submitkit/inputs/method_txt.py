@@ -422,25 +422,29 @@ def _link_hint(value: str) -> str:
     return f"write an http(s) URL, or `{LINK}: null` if the work is unpublished"
 
 
+def _missing_hint(name: str, description: str) -> str:
+    """How to add a missing field: above the description, where it may have been lost."""
+    lost = re.search(rf"(?im)^\s*{re.escape(name)}\s*:", description)
+    if lost:
+        return (
+            f"a `{name}:` line follows `Method description:` and is read as part of the "
+            "description: move it above the `Method description:` line"
+        )
+    if name == DESCRIPTION:
+        return f"end method.txt with `{_EXAMPLES[DESCRIPTION]}`"
+    if name == LINK:
+        return (
+            f"add `{LINK}: https://...` (the paper or project URL) above `Method "
+            f"description:`, or `{LINK}: null` if the work is unpublished"
+        )
+    return f"add `{_EXAMPLES[name]}` (with your value) above `Method description:`"
+
+
 def _field_findings(
     path: str, name: str, value: str | None, number: int | None, description: str
 ) -> list[Diagnostic]:
     if value is None:
-        lost = re.search(rf"(?im)^\s*{re.escape(name)}\s*:", description)
-        if lost:
-            hint = (
-                f"a `{name}:` line follows `Method description:` and is read as part of the "
-                "description: move it above the `Method description:` line"
-            )
-        elif name == DESCRIPTION:
-            hint = f"end method.txt with `{_EXAMPLES[DESCRIPTION]}`"
-        elif name == LINK:
-            hint = (
-                f"add `{LINK}: https://...` (the paper or project URL) above `Method "
-                f"description:`, or `{LINK}: null` if the work is unpublished"
-            )
-        else:
-            hint = f"add `{_EXAMPLES[name]}` (with your value) above `Method description:`"
+        hint = _missing_hint(name, description)
         return [Code.METHOD_FIELD_MISSING.at(path, f'method.txt has no "{name}:" line', hint)]
     at = f"line {number}: " if number is not None else ""
     if not value:

@@ -297,17 +297,7 @@ def _zip_source(path: Path) -> Source:
         raise EnvironmentProblem(f"cannot read {path}: {exc.strerror}") from exc
     with archive:
         infos = archive.infolist()
-    diags: list[Diagnostic] = []
-    kept: dict[str, list[zipfile.ZipInfo]] = {}
-    folders: list[str] = []
-    for info in infos:
-        problem = _member_problem(info)
-        if problem is not None:
-            diags.append(problem)
-        elif not info.filename.endswith("/"):
-            kept.setdefault(normalised(info.filename), []).append(info)
-        else:
-            folders.append(normalised(info.filename))
+    diags, kept, folders = _members(infos)
     entries: list[Entry] = []
     stored: dict[str, str] = {}
     for name, copies in kept.items():
@@ -340,6 +330,24 @@ def _zip_source(path: Path) -> Source:
         entries = []
     entries.sort(key=lambda e: e.name)
     return Source(path, "zip", entries, diags, stored=stored)
+
+
+def _members(
+    infos: list[zipfile.ZipInfo],
+) -> tuple[list[Diagnostic], dict[str, list[zipfile.ZipInfo]], list[str]]:
+    """Refused members' findings, the files by normalised name (copies kept), the folders."""
+    diags: list[Diagnostic] = []
+    kept: dict[str, list[zipfile.ZipInfo]] = {}
+    folders: list[str] = []
+    for info in infos:
+        problem = _member_problem(info)
+        if problem is not None:
+            diags.append(problem)
+        elif not info.filename.endswith("/"):
+            kept.setdefault(normalised(info.filename), []).append(info)
+        else:
+            folders.append(normalised(info.filename))
+    return diags, kept, folders
 
 
 def _too_many_members(path: Path) -> Diagnostic | None:

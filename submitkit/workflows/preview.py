@@ -190,13 +190,8 @@ def preview_sheet(
     Raises ``SubmitkitError`` when the submission has nothing to show or the
     track and split cannot be told.
     """
-    if count < 1:
-        raise UsageError("--count must be at least 1")
-    if out.suffix.lower() != ".png":
-        raise UsageError(f"{out} does not end in .png", "the contact sheet is written as a PNG")
     sources = context.sources
-    inputs = Inputs.of(path, *sources.paths, match_file)
-    check_target(out, replace=True, exists_hint="", inputs=inputs)
+    _refuse_output(out, count, Inputs.of(path, *sources.paths, match_file))
     source = open_source(path)
     layout = read_layout(source)
     names = {**layout.misnamed, **layout.predictions}
@@ -233,6 +228,15 @@ def preview_sheet(
         with_ground_truth=sum(1 for t in tiles if t.ground_truth is not None),
         mapped=match is not None,
     )
+
+
+def _refuse_output(out: Path, count: int, inputs: Inputs) -> None:
+    """A usage error, before any work, for a count or an output the sheet cannot have."""
+    if count < 1:
+        raise UsageError("--count must be at least 1")
+    if out.suffix.lower() != ".png":
+        raise UsageError(f"{out} does not end in .png", "the contact sheet is written as a PNG")
+    check_target(out, replace=True, exists_hint="", inputs=inputs)
 
 
 def _image_folders(
