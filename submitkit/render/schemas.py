@@ -20,6 +20,7 @@ from submitkit.workflows.compare import ComparisonOutput
 from submitkit.workflows.fix import FixResult
 from submitkit.workflows.manifest import ManifestWritten
 from submitkit.workflows.pack import PackResult
+from submitkit.workflows.platform_documents import BundleResult, ScoreResult
 from submitkit.workflows.preview import PreviewResult
 from submitkit.workflows.score import EvaluationOutput, MatchOutput
 
@@ -33,6 +34,8 @@ DOCUMENTS: tuple[type[Document], ...] = (
     FilesReport,
     ManifestWritten,
     PreviewResult,
+    BundleResult,
+    ScoreResult,
 )
 """Every document a command prints with --format json; a new command adds its model here."""
 

@@ -219,6 +219,7 @@ def _validation_check(
     match_file: Path | None = None,
     split: Split = Split.validation,
     ground_truth: Path | None = None,
+    platform_files: frozenset[str] = frozenset(),
 ) -> CheckRun:
     if sources.dataset is None and ground_truth is None:
         raise UsageError("scoring needs the ground truth", "give --dataset DIR")
@@ -233,6 +234,7 @@ def _validation_check(
         progress=progress,
         match_file=match_file,
         defer_pixels=True,
+        platform_files=platform_files,
     )
 
 
@@ -276,6 +278,7 @@ def run_evaluate(
     split: Split = Split.validation,
     ground_truth: Path | None = None,
     cache: bool = True,
+    platform_files: frozenset[str] = frozenset(),
 ) -> Scored:
     """Check ``path`` against the validation split, then score it if the check passed.
 
@@ -283,10 +286,21 @@ def run_evaluate(
     ``ground_truth`` folder: the reference data of a competition may hold test
     ground truth, laid out by the bundle rather than as a dataset copy.
     ``cache``: take decoded ground truth from (and add it to) the user's ground-truth cache.
+    ``platform_files``: root names the platform added (see ``run_check``).
     """
     sink = progress or NoProgress()
     run = _validation_check(
-        path, sources, track, protocol, jobs, False, sink, match_file, split, ground_truth
+        path,
+        sources,
+        track,
+        protocol,
+        jobs,
+        False,
+        sink,
+        match_file,
+        split,
+        ground_truth,
+        platform_files,
     )
     if not _header_stage_passed(run, jobs, sink):
         return Scored(check=run)
