@@ -106,6 +106,10 @@ def test_score_gives_the_numbers_of_evaluate_and_the_official_toolbox(
     assert text[0] == f"mIoU: {scores['mIoU']:.6f}"
     page = (tmp_path / "out" / "detailed_results.html").read_text()
     assert page.startswith("<!DOCTYPE html>") and f"{scores['mIoU']:.2f}" in page
+    # The leaderboard's interval is on the page, and the title is said once.
+    assert f"[{scores['mIoU_low']:.2f}, {scores['mIoU_high']:.2f}]" in page
+    assert page.count("<h1>") == 1 and "Detailed results" in page
+    assert str(input_dir) not in page and "manifest.json" not in page
 
 
 def _broken_mask(submission: Path) -> str:
