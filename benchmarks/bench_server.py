@@ -43,7 +43,13 @@ from submitkit.benchmark.protocols import Protocol
 from submitkit.benchmark.tracks import TRACKS, Split
 from submitkit.inputs.manifest import ManifestSources, official_categories, official_names
 from submitkit.inputs.png import encode
-from submitkit.workflows.bundle import BundleSettings, plan_bundle, program_zip_name, write_bundle
+from submitkit.workflows.bundle import (
+    PROGRAM_ZIP,
+    BundleSettings,
+    plan_bundle,
+    reference_zip_name,
+    write_bundle,
+)
 from submitkit.workflows.score import run_evaluate
 from submitkit.workflows.server import REFERENCE_MANIFEST, REFERENCE_MASKS, find_reference
 
@@ -103,10 +109,13 @@ def rehearse(bundle: Path, sub: Path, root: Path) -> tuple[float, int, int]:
     """Wall seconds, exit code and peak RSS (KiB) of the bundle's scoring program."""
     input_dir, program = root / "input", root / "program"
     with zipfile.ZipFile(bundle) as outer:
-        zipfile.ZipFile(io.BytesIO(outer.read("reference_data.zip"))).extractall(input_dir / "ref")
-        zipfile.ZipFile(io.BytesIO(outer.read(program_zip_name(Protocol.free)))).extractall(program)
+        reference = outer.read(reference_zip_name(Split.test))
+        zipfile.ZipFile(io.BytesIO(reference)).extractall(input_dir / "ref")
+        zipfile.ZipFile(io.BytesIO(outer.read(PROGRAM_ZIP))).extractall(program)
     shutil.copytree(sub, input_dir / "res")
-    argv = [sys.executable, str(program / "score.py"), str(input_dir), str(root / "output")]
+    # A bare interpreter, as in the image: the program brings its own wheels.
+    argv = [sys.executable, "-I", "-S", str(program / "score.py"), str(input_dir)]
+    argv.append(str(root / "output"))
     start = time.perf_counter()
     done = subprocess.run([*argv, "--protocol", "free"], capture_output=True, text=True)
     seconds = time.perf_counter() - start
@@ -130,7 +139,9 @@ def main() -> None:
         t0 = time.perf_counter()
         gt_root, sub = build_data(root, args.toolbox, args.images, args.real_sizes)
         print(f"synthetic data: {args.images} masks x2 in {time.perf_counter() - t0:.1f} s")
-        settings = BundleSettings(track=K, ground_truth=gt_root, split=Split.test)
+        settings = BundleSettings(
+            track=K, ground_truth=gt_root, protocol=Protocol.free, split=Split.test
+        )
         if args.images == TRACKS[K].test:
             settings.toolbox = args.toolbox
         t0 = time.perf_counter()
