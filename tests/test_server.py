@@ -310,3 +310,32 @@ def test_a_rehearsal_on_a_golden_case_gives_the_official_mIoU(
     official = json.loads((GOLDEN / "t919-small" / "expected.json").read_text())
     scores = json.loads((ok.output / "scores.json").read_text())
     assert scores["mIoU"] == pytest.approx(official["evaluate_submission"]["mIoU"], abs=1e-3)
+
+
+def test_the_shipped_ground_truth_is_read_and_nothing_is_written(
+    example_bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from submitkit.workflows.server import REFERENCE_TRUTH, ShippedTruth
+
+    monkeypatch.setenv("SUBMITKIT_CACHE_DIR", str(tmp_path / "user-cache"))
+    hits: list[str] = []
+    original = ShippedTruth.lookup
+
+    def counted(self: ShippedTruth, name: str, data_digest: str) -> Any:
+        found = original(self, name, data_digest)
+        if found is not None:
+            hits.append(name)
+        return found
+
+    monkeypatch.setattr(ShippedTruth, "lookup", counted)
+    input_dir = platform_input(example_bundle, EXAMPLES / "submissions" / "valid", tmp_path)
+    before = sorted(p.relative_to(input_dir).as_posix() for p in input_dir.rglob("*"))
+    assert (input_dir / "ref" / REFERENCE_TRUTH).is_file()
+    result = runner.invoke(
+        app, ["score", str(input_dir), str(tmp_path / "out"), "--protocol", "semi", "--jobs", "1"]
+    )
+    assert result.exit_code == 0, result.output
+    # Every ground truth came from the bundle's cache: none decoded, none cached anew.
+    assert len(hits) == 12
+    assert sorted(p.relative_to(input_dir).as_posix() for p in input_dir.rglob("*")) == before
+    assert not (tmp_path / "user-cache").exists()

@@ -33,12 +33,16 @@ from submitkit.benchmark.protocols import PROTOCOL_TITLES, Protocol
 from submitkit.benchmark.tracks import TRACKS, Split, Track
 from submitkit.core.atomic import atomic_output
 from submitkit.core.errors import EnvironmentProblem, UsageError
-from submitkit.core.workers import run_all
+from submitkit.core.workers import run_ordered
 from submitkit.core.zipwrite import DeterministicZip
 from submitkit.inputs.imagesize import png_size
 from submitkit.inputs.layout import is_wnid
 from submitkit.inputs.manifest import Manifest, ManifestSources, load_manifest
+from submitkit.inputs.png import PngFault
+from submitkit.scoring.engine import learn_truth
 from submitkit.scoring.leaderboard import leaderboard_columns
+from submitkit.scoring.truth_cache import Entry as TruthEntry
+from submitkit.scoring.truth_cache import TruthCache, digest
 from submitkit.workflows import bundle_kit, bundle_pages, bundle_program
 from submitkit.workflows.bundle_program import Pin, TargetPython
 from submitkit.workflows.competition_yaml import dump_yaml
@@ -48,7 +52,7 @@ from submitkit.workflows.platform_documents import (
     BundleResult,
     RehearsalVerdict,
 )
-from submitkit.workflows.server import REFERENCE_MANIFEST, REFERENCE_MASKS
+from submitkit.workflows.server import REFERENCE_MANIFEST, REFERENCE_MASKS, REFERENCE_TRUTH
 
 PROGRAM_ZIP = "scoring_program.zip"
 STARTING_KIT = "starting_kit.zip"
@@ -317,25 +321,39 @@ def reference_data(settings: BundleSettings, split: Split, ground_truth: Path) -
     return SplitData(split, manifest, {n: masks[n] for n in names})
 
 
-def _mask_fault(path: Path) -> str | None:
-    """Why a ground-truth PNG cannot be scored against, or None: the one PNG reader decodes it."""
-    from submitkit.inputs.png import PngFault, file_opener, open_image, read_png
+def _learn(path: Path) -> TruthEntry | str | None:
+    """A ground truth's cache entry, ``None`` if it cannot be cached, or why it cannot be read.
 
+    The one PNG reader decodes it as the scoring pass will; a truncated mask
+    would otherwise fail every submission.
+    """
     try:
-        _, data = read_png(file_opener(path))
-        open_image(data)
+        data = path.read_bytes()
+        return learn_truth(data, digest(data))[2]
     except PngFault as fault:
         return fault.message
     except OSError as exc:
         return exc.strerror or str(exc)
-    return None
 
 
-def check_masks(reference: SplitData, jobs: int, progress: Callable[[int], None] | None) -> None:
-    """Decode every ground-truth mask once: a truncated one would fail every submission."""
+def learn_references(
+    reference: SplitData, jobs: int, progress: Callable[[int], None] | None
+) -> dict[str, TruthEntry]:
+    """Decode every ground-truth mask once; their ids and boundaries, as the scoring cache.
+
+    Shipped in the reference data, the cache spares every submission the
+    decoding of the ground truth and its boundaries (each entry is checked
+    against the digest of the PNG's bytes before it is believed).
+    """
     paths = list(reference.masks.values())
-    faults = run_all(_mask_fault, paths, jobs=jobs, progress=progress)
-    bad = [(path, fault) for path, fault in zip(paths, faults, strict=True) if fault]
+    found = run_ordered(_learn, paths, jobs=jobs, progress=progress, processes=True)
+    entries: dict[str, TruthEntry] = {}
+    bad: list[tuple[Path, str]] = []
+    for (name, path), result in zip(reference.masks.items(), found, strict=True):
+        if isinstance(result, str):
+            bad.append((path, result))
+        elif result is not None:
+            entries[f"{name}.png"] = result
     if bad:
         path, fault = bad[0]
         raise EnvironmentProblem(
@@ -343,6 +361,7 @@ def check_masks(reference: SplitData, jobs: int, progress: Callable[[int], None]
             f"(e.g. {path}: {fault})",
             "replace them with the official ground truth",
         )
+    return entries
 
 
 # --- the bundle ----------------------------------------------------------------------
@@ -511,16 +530,17 @@ def write_bundle(
     either leaves nothing written.
     """
     out.parent.mkdir(parents=True, exist_ok=True)
-    for reference in plan.references:
-        check_masks(reference, plan.settings.jobs, progress)
     with tempfile.TemporaryDirectory(prefix=".submitkit-bundle-", dir=out.parent) as tmp:
         folder = Path(tmp)
+        for reference in plan.references:
+            cache = TruthCache(folder / f"{reference.split.value}.cache")
+            cache.update(learn_references(reference, plan.settings.jobs, progress))
         program = folder / PROGRAM_ZIP
         _write_program(plan, program, folder / "wheels")
         large: list[tuple[str, Path]] = [(PROGRAM_ZIP, program)]
         for reference in plan.references:
             ref_zip = folder / reference_zip_name(reference.split)
-            _write_reference(reference, ref_zip)
+            _write_reference(reference, ref_zip, folder / f"{reference.split.value}.cache")
             solution = folder / solution_zip_name(reference.split)
             bundle_kit.write_solution(reference.manifest, plan.settings.protocol, solution)
             large += [(ref_zip.name, ref_zip), (solution.name, solution)]
@@ -551,9 +571,12 @@ def _write_program(plan: BundlePlan, path: Path, wheels_dir: Path) -> None:
                 archive.add_file(f"{bundle_program.WHEELS}/{wheel.name}", src)
 
 
-def _write_reference(reference: SplitData, path: Path) -> None:
+def _write_reference(reference: SplitData, path: Path, cache: Path) -> None:
     with path.open("wb") as handle, DeterministicZip(handle) as archive:
         archive.add(REFERENCE_MANIFEST, reference.manifest.model_dump_json(indent=1).encode())
+        if cache.is_file():
+            with cache.open("rb") as src:
+                archive.add_file(REFERENCE_TRUTH, src)
         for name, mask in reference.masks.items():
             archive.add(f"{REFERENCE_MASKS}/{name}.png", mask.read_bytes())
 

@@ -255,6 +255,7 @@ import zipfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 PYTHON = {version!r}
 NEEDED = {needed!r}
+SKIPPED = (".pyi", ".h", ".hpp", ".c", ".cpp", ".pxd", ".pyx")
 
 
 def cannot_start(message):
@@ -273,7 +274,9 @@ def unpack_wheels(target):
                     if len(parts) < 3 or parts[1] not in ("purelib", "platlib"):
                         continue
                     parts = parts[2:]
-                if info.is_dir() or ".." in parts or not parts[0]:
+                if info.is_dir() or ".." in parts or not parts[0] or "tests" in parts[:-1]:
+                    continue  # test suites of numpy and scipy: a third of the bytes
+                if parts[-1].endswith(SKIPPED):
                     continue
                 path = os.path.join(target, *parts)
                 os.makedirs(os.path.dirname(path), exist_ok=True)

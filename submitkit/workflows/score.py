@@ -279,6 +279,7 @@ def run_evaluate(
     ground_truth: Path | None = None,
     cache: bool = True,
     platform_files: frozenset[str] = frozenset(),
+    truth_cache: TruthCache | None = None,
 ) -> Scored:
     """Check ``path`` against the validation split, then score it if the check passed.
 
@@ -287,6 +288,7 @@ def run_evaluate(
     ground truth, laid out by the bundle rather than as a dataset copy.
     ``cache``: take decoded ground truth from (and add it to) the user's ground-truth cache.
     ``platform_files``: root names the platform added (see ``run_check``).
+    ``truth_cache``: a given cache of the ground truth, used instead of the user's.
     """
     sink = progress or NoProgress()
     run = _validation_check(
@@ -317,7 +319,7 @@ def run_evaluate(
         table=table_for(run.match, k),
         jobs=jobs,
         progress=sink.stage("Checking and scoring masks", len(names)),
-        truth_cache=TruthCache.for_folder(ground_truth) if cache else None,
+        truth_cache=truth_cache or (TruthCache.for_folder(ground_truth) if cache else None),
     )
     _finish(run, passed, names, jobs)
     if not scorable(run) or not passed.complete:

@@ -23,12 +23,15 @@ from submitkit.core.progress import ProgressSink
 from submitkit.inputs.layout import is_junk, read_layout
 from submitkit.inputs.manifest import Manifest, ManifestSources, load_manifest
 from submitkit.inputs.source import open_source
+from submitkit.scoring.truth_cache import Entry, TruthCache
 from submitkit.workflows.score import Scored, run_evaluate
 
 REFERENCE_MANIFEST = "manifest.json"
 """In the reference data: the submitkit manifest (track, split, categories, images, sizes)."""
 REFERENCE_MASKS = "ground-truth"
 """In the reference data: the ground truth as ``<wnid>/<stem>.png`` (R + 256·G)."""
+REFERENCE_TRUTH = "ground-truth.cache"
+"""In the reference data: the decoded ground truth and its boundaries (scoring.truth_cache)."""
 SCORES_JSON = "scores.json"
 SCORES_TXT = "scores.txt"
 DETAILED_RESULTS = "detailed_results.html"
@@ -45,6 +48,18 @@ class Reference:
     manifest_path: Path
     masks: Path
     manifest: Manifest
+
+    def truth(self) -> TruthCache | None:
+        """The decoded ground truth `bundle` shipped, read only; None for an older bundle."""
+        shipped = self.manifest_path.parent / REFERENCE_TRUTH
+        return ShippedTruth(shipped) if shipped.is_file() else None
+
+
+class ShippedTruth(TruthCache):
+    """A cache that is read, never written: INPUT/ref is the platform's, not ours."""
+
+    def update(self, new: dict[str, Entry]) -> None:
+        return
 
 
 LEADERBOARD_BOOTSTRAP = 1000
@@ -143,6 +158,9 @@ def score_input(
         jobs=jobs,
         progress=progress,
         ground_truth=reference.masks,
+        # Each run is a fresh container: a cache written there would be thrown away.
+        cache=False,
+        truth_cache=reference.truth(),
         platform_files=PLATFORM_FILES if not enclosing else frozenset(),
     )
     return ServerRun(scored, reference, submission, enclosing)
