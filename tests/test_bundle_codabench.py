@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import itertools
+import json
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -217,3 +218,44 @@ def test_the_starting_kit_commands_run_as_written(two_phases: Path, tmp_path: Pa
     finally:
         os.chdir(here)
     assert result.exit_code == 0, result.output
+
+
+def test_dry_run_json_names_its_schema_and_the_phases(tmp_path: Path) -> None:
+    gt = GOLDEN / "t50-small" / "dataset" / "ImageNetS50" / "validation-segmentation"
+    result = runner.invoke(
+        app,
+        [
+            *("bundle", "-o", str(tmp_path / "b.zip"), "--track", "50", "--protocol", "semi"),
+            *("--ground-truth", str(gt), "--test-ground-truth", str(gt)),
+            *("--start", "2026-02-01", "--time-limit", "1200", "--dry-run", "--format", "json"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["$schema"] == "bundle.schema.json" and document["written"] is False
+    assert [p["split"] for p in document["phases"]] == ["validation", "test"]
+    assert document["phases"][1]["start"] == "2026-03-03"
+    assert any("600 s" in note for note in document["notes"])
+    assert not (tmp_path / "b.zip").exists()
+
+
+def test_rehearse_prints_each_phase_verdict(tmp_path: Path) -> None:
+    from tests.server_helpers import method_txt, wheelhouse
+
+    submission = tmp_path / "sub.zip"
+    with zipfile.ZipFile(submission, "w") as archive:
+        folder = EXAMPLES / "submissions" / "valid"
+        for path in sorted(folder.rglob("*.png")):
+            archive.write(path, f"my-predictions/{path.relative_to(folder).as_posix()}")
+        archive.writestr("my-predictions/method.txt", method_txt(Protocol.semi, 50))
+    result = runner.invoke(
+        app,
+        [
+            *("bundle", "-o", str(tmp_path / "b.zip"), "--track", "50", "--protocol", "semi"),
+            *("--ground-truth", str(EXAMPLES / "dataset")),
+            *("--manifest", str(EXAMPLES / "manifest.json"), "--start", "2026-02-01"),
+            *("--wheels-from", str(wheelhouse()), "--rehearse", str(submission), "-q"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "rehearsal, Development: scored: mIoU" in result.stdout

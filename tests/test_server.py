@@ -339,3 +339,43 @@ def test_the_shipped_ground_truth_is_read_and_nothing_is_written(
     assert len(hits) == 12
     assert sorted(p.relative_to(input_dir).as_posix() for p in input_dir.rglob("*")) == before
     assert not (tmp_path / "user-cache").exists()
+
+
+def test_score_json_names_its_schema_and_speaks_to_the_participant(
+    example_bundle: Path, tmp_path: Path
+) -> None:
+    input_dir = platform_input(example_bundle, EXAMPLES / "submissions" / "valid", tmp_path)
+    ok = runner.invoke(
+        app,
+        [
+            *("score", str(input_dir), str(tmp_path / "out")),
+            *("--protocol", "semi", "--format", "json", "-q"),
+        ],
+    )
+    assert ok.exit_code == 0, ok.output
+    document = json.loads(ok.stdout)
+    assert document["$schema"] == "score.schema.json" and document["accepted"] is True
+    assert list(document["scores"]) == [c.key for c in leaderboard_columns()]
+    assert document["report"]["submission"] == "submission.zip"
+    assert str(input_dir) not in ok.stdout
+
+    refused = runner.invoke(
+        app,
+        [
+            *("score", str(input_dir), str(tmp_path / "out2")),
+            *("--protocol", "free", "--format", "json", "-q"),
+        ],
+    )
+    assert refused.exit_code == 1
+    document = json.loads(refused.stdout)
+    assert document["accepted"] is False and document["scores"] is None
+    assert "P004" in {d["code"] for d in document["report"]["diagnostics"]}
+
+
+def test_an_organiser_error_names_no_server_folder(tmp_path: Path) -> None:
+    (tmp_path / "input" / "res").mkdir(parents=True)
+    (tmp_path / "input" / "ref").mkdir()
+    result = runner.invoke(app, ["score", str(tmp_path / "input"), str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "INPUT/ref holds no manifest.json" in result.stderr
+    assert str(tmp_path) not in result.stderr

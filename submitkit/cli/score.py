@@ -56,7 +56,7 @@ def score(
         if files:
             write_outputs(output_dir, files)
     except SubmitkitError as error:
-        fail(error)
+        fail(_without_server_paths(error, input_dir, output_dir))
     report = participant_report(run)
     if output_format is PlainFormat.json:
         import json
@@ -88,11 +88,25 @@ def _participant_log(report: object, split: str) -> None:
     assert isinstance(report, Report)
     local = f"--manifest manifest-{split}.json (from the starting kit)"
     closing = [
-        f"give fix the starting kit's {local}" if "as this check" in line else line
-        for line in repair_lines(report)
+        f"give fix {local}" if "as this check" in line else line for line in repair_lines(report)
     ]
     # A platform log is not a terminal: the console leaves long lines whole there.
     err = stderr_console()
     more = f"`submitkit check submission.zip {local}` lists them all"
     TextReporter(err, examples=PARTICIPANT_EXAMPLES, more=more, closing=closing).render(report)
     err.print("no score: fix the errors above and submit again")
+
+
+def _without_server_paths(
+    error: SubmitkitError, input_dir: Path, output_dir: Path
+) -> SubmitkitError:
+    """The error with the platform's folders named as the contract names them (INPUT, OUTPUT).
+
+    The scoring log is the participant's to read: it says what broke, not where
+    the server keeps the organiser's data.
+    """
+    message, hint = error.message, error.hint
+    for folder, name in ((input_dir, "INPUT"), (output_dir, "OUTPUT")):
+        for form in {str(folder), str(folder.resolve())}:
+            message, hint = message.replace(form, name), hint.replace(form, name)
+    return type(error)(message, hint)
