@@ -19,9 +19,12 @@ Read in codalab/codabench at c7dbc756 (2026-03):
 from __future__ import annotations
 
 import datetime as dt
+import importlib.metadata
 import io
 import itertools
 import json
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -259,3 +262,97 @@ def test_rehearse_prints_each_phase_verdict(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "rehearsal, Development: scored: mIoU" in result.stdout
+
+
+def test_every_declared_dependency_is_vendored_for_the_image_python(two_phases: Path) -> None:
+    # Derived from the installed metadata, so a dependency added to pyproject is covered.
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    from submitkit.workflows.bundle_program import TargetPython
+
+    target = TargetPython(sys.version_info[:2]).marker_environment()
+    declared = {
+        canonicalize_name(r.name)
+        for r in map(Requirement, importlib.metadata.requires("submitkit") or [])
+        if r.marker is None or r.marker.evaluate({**target, "extra": ""})
+    }
+    with zipfile.ZipFile(two_phases) as outer:
+        program = zipfile.ZipFile(io.BytesIO(outer.read("scoring_program.zip")))
+    wheels = {
+        canonicalize_name(n.split("/")[1].split("-")[0])
+        for n in program.namelist()
+        if n.startswith("wheels/")
+    }
+    assert declared and declared <= wheels, declared - wheels
+
+
+def test_a_pin_the_image_python_cannot_install_is_refused(tmp_path: Path) -> None:
+    from packaging.specifiers import SpecifierSet
+
+    from submitkit.workflows.bundle_program import TargetPython, vendored_pins
+
+    pins = vendored_pins(TargetPython(sys.version_info[:2]))
+    older = (3, 10) if sys.version_info[:2] != (3, 10) else (3, 11)
+    excluded = [
+        p.name
+        for p in pins
+        if p.version
+        and (needs := importlib.metadata.metadata(p.name)["Requires-Python"])
+        and f"{older[0]}.{older[1]}.0" not in SpecifierSet(needs)
+    ]
+    if not excluded:
+        pytest.skip(f"every installed dependency supports Python {older[0]}.{older[1]}")
+    result = runner.invoke(
+        app,
+        [
+            *("bundle", "-o", str(tmp_path / "b.zip"), "--track", "50", "--protocol", "semi"),
+            *("--ground-truth", str(EXAMPLES / "dataset")),
+            *("--manifest", str(EXAMPLES / "manifest.json")),
+            *("--docker-image", f"python:{older[0]}.{older[1]}-slim"),
+        ],
+    )
+    assert result.exit_code == 2
+    assert f"the image runs Python {older[0]}.{older[1]}, which cannot install it" in (
+        result.stderr
+    )
+    assert not (tmp_path / "b.zip").exists()
+
+
+def test_the_kit_wheel_installs_and_runs(two_phases: Path, tmp_path: Path) -> None:
+    with zipfile.ZipFile(two_phases) as outer:
+        kit = zipfile.ZipFile(io.BytesIO(outer.read("starting_kit.zip")))
+    kit.extract(WHEEL, tmp_path)
+    install = subprocess.run(
+        [
+            *(sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index"),
+            *("--target", str(tmp_path / "site"), str(tmp_path / WHEEL)),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert install.returncode == 0, install.stderr
+    assert (tmp_path / "site" / "submitkit" / "cli" / "entry.py").is_file()
+    entry = (tmp_path / "site").glob("submitkit-*.dist-info/entry_points.txt")
+    assert "submitkit = submitkit.cli.entry:main" in next(entry).read_text()
+
+
+def test_a_program_run_by_another_python_says_so_in_one_line(
+    two_phases: Path, tmp_path: Path
+) -> None:
+    with zipfile.ZipFile(two_phases) as outer:
+        zipfile.ZipFile(io.BytesIO(outer.read("scoring_program.zip"))).extractall(tmp_path / "p")
+    launcher = tmp_path / "p" / "score.py"
+    here = repr(tuple(sys.version_info[:2]))
+    launcher.write_text(launcher.read_text().replace(f"PYTHON = {here}", "PYTHON = (3, 99)"))
+    run = subprocess.run(
+        [sys.executable, "-I", "-S", str(launcher), str(tmp_path / "in"), str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 3
+    (line,) = run.stderr.strip().splitlines()
+    assert line.startswith("scoring program cannot start: this image runs Python")
+    assert "--docker-image python:3.99-slim" in line
