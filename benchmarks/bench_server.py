@@ -50,8 +50,14 @@ from submitkit.workflows.bundle import (
     reference_zip_name,
     write_bundle,
 )
+from submitkit.workflows.rehearsal import prediction_step
 from submitkit.workflows.score import run_evaluate
-from submitkit.workflows.server import REFERENCE_MANIFEST, REFERENCE_MASKS, find_reference
+from submitkit.workflows.server import (
+    PLATFORM_FILES,
+    REFERENCE_MANIFEST,
+    REFERENCE_MASKS,
+    find_reference,
+)
 
 K = 919
 
@@ -112,7 +118,10 @@ def rehearse(bundle: Path, sub: Path, root: Path) -> tuple[float, int, int]:
         reference = outer.read(reference_zip_name(Split.test))
         zipfile.ZipFile(io.BytesIO(reference)).extractall(input_dir / "ref")
         zipfile.ZipFile(io.BytesIO(outer.read(PROGRAM_ZIP))).extractall(program)
-    shutil.copytree(sub, input_dir / "res")
+    # The worker's prediction step: the upload copied, its `metadata` file added, re-zipped.
+    (root / "prediction").mkdir()
+    with zipfile.ZipFile(prediction_step(sub, root / "prediction")) as prediction:
+        prediction.extractall(input_dir / "res")
     # A bare interpreter, as in the image: the program brings its own wheels.
     argv = [sys.executable, "-I", "-S", str(program / "score.py"), str(input_dir)]
     argv.append(str(root / "output"))
@@ -156,19 +165,37 @@ def main() -> None:
         )
 
         reference = find_reference(root / "input" / "ref")
-        t0 = time.perf_counter()
-        scored = run_evaluate(
-            root / "input" / "res",
-            ManifestSources(manifest=reference.manifest_path),
-            track=K,
-            split=Split.test,
-            protocol=Protocol.free,
-            ground_truth=reference.masks,
+        timings = {}
+        for label, truth in (("shipped ground-truth cache", reference.truth()), ("decoding", None)):
+            t0 = time.perf_counter()
+            scored = run_evaluate(
+                root / "input" / "res",
+                ManifestSources(manifest=reference.manifest_path),
+                track=K,
+                split=Split.test,
+                protocol=Protocol.free,
+                ground_truth=reference.masks,
+                cache=False,
+                truth_cache=truth,
+                platform_files=PLATFORM_FILES,
+            )
+            timings[label] = time.perf_counter() - t0
+            ok = scored.evaluation is not None and scored.evaluation.scores is not None
+            print(
+                f"baseline run_evaluate in-process, {label}: {timings[label]:.1f} s (scored: {ok})"
+            )
+        baseline = timings["shipped ground-truth cache"]
+        print(f"ratio scoring program / in-process evaluate (same work): {seconds / baseline:.2f}")
+        print(
+            "ratio in-process with the shipped cache / decoding the ground truth: "
+            f"{baseline / timings['decoding']:.2f}"
         )
-        baseline = time.perf_counter() - t0
-        ok = scored.evaluation is not None and scored.evaluation.scores is not None
-        print(f"baseline run_evaluate in-process: {baseline:.1f} s (scored: {ok})")
-        print(f"ratio scoring program / in-process evaluate: {seconds / baseline:.2f}")
+        full = TRACKS[K].test
+        if args.images != full:
+            print(
+                f"per image: {1000 * seconds / args.images:.1f} ms (program, start-up included); "
+                f"linear extrapolation to {full} images: {seconds / args.images * full:.0f} s"
+            )
         assert (root / "input" / "ref" / REFERENCE_MANIFEST).is_file()
         assert (root / "input" / "ref" / REFERENCE_MASKS).is_dir()
     finally:
