@@ -1,26 +1,32 @@
 """Codabench's compute worker, step by step, to rehearse a bundle before uploading it.
 
-Each step is the worker's own (codalab/codabench ``compute_worker/compute_worker.py``):
+Each step is the worker's own (codalab/codabench ``compute_worker/compute_worker.py`` at
+c7dbc756; line numbers there):
 
 1. prediction step of a results-only submission: the upload is extracted into
    ``program/``; with no ``metadata``/``metadata.yaml`` at its root it is copied
-   whole to ``output/`` (``_run_program_directory``); ``push_output`` then writes
-   a file named ``metadata`` (exit code, elapsed time) into ``output/`` and zips
-   the folder with ``shutil.make_archive`` (``_put_dir``);
+   whole to ``output/`` (``_run_program_directory``, 847-859); ``push_output``
+   (1344-1371) then writes a file named ``metadata`` (exit code, elapsed time)
+   into ``output/`` and zips the folder with ``shutil.make_archive``
+   (``_put_dir``, 1062-1075); ``prepare`` (1148-1160) extracts that zip into the
+   scoring step's ``input/res``;
 2. scoring step: the scoring program extracted into ``program/``, the task's
    reference data into ``input/ref``, the prediction zip into ``input/res``;
-   the command of the program's ``metadata.yaml`` with ``$program``, ``$input``
-   and ``$output`` replaced, split by ``shlex``, no shell, run in ``program/``
-   with ``PYTHONUNBUFFERED=1`` and empty proxies;
-3. the verdict: failed iff the exit code is not 0; the scores are
-   ``output/scores.json``.
+   the command of the program's ``metadata.yaml`` (read 866-872) with ``$program``,
+   ``$input`` and ``$output`` replaced (``replace_legacy_metadata_command``,
+   264-287), handed to docker-py (which splits it with ``shlex``), no shell, run
+   in ``program/`` with ``PYTHONUNBUFFERED=1`` and empty proxies
+   (``create_container``, 1036-1050);
+3. the verdict: failed iff the exit code is not 0 (1288-1302); the scores are
+   ``output/scores.json`` (``push_scores``, 1307-1330).
 
 Here the container is a bare interpreter (``python -I -S``: the standard
 library and nothing else, as ``python:3.X-slim``) in a network namespace of its
 own where ``unshare -n`` can make one (as root), so a program that needs the
 network or an installed package fails here as it would on a worker with
-``COMPETITION_CONTAINER_NETWORK_DISABLED``. The time limit is the default
-queue's: min(600 s, the phase's).
+``COMPETITION_CONTAINER_NETWORK_DISABLED`` (1017-1020). The time limit is the
+default queue's: min(600 s, the phase's) (``src/apps/competitions/tasks.py``,
+117 and 126).
 """
 
 from __future__ import annotations
