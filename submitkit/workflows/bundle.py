@@ -441,48 +441,6 @@ def competition_yaml(plan: BundlePlan, pages: dict[str, str]) -> str:
         "pages/rules.md": "Protocol rules",
         "pages/submission.md": "Submission format",
     }
-    tasks, solutions, phases = [], [], []
-    for index, (ref, when) in enumerate(zip(plan.references, plan.dates, strict=True)):
-        split = ref.split
-        name = f"{PHASE_NAMES[split]} ({split.value})"
-        tasks.append(
-            {
-                "index": index,
-                "name": f"{track.name} {split.value}, {label}",
-                "description": f"Masks of the {split.value} images, scored under the "
-                f"{label} protocol's rules.",
-                "scoring_program": PROGRAM_ZIP,
-                "reference_data": reference_zip_name(split),
-            }
-        )
-        solutions.append(
-            {
-                "index": index,
-                "tasks": [index],
-                "name": f"all background ({split.value})",
-                "description": "Every mask all class 0: a complete, valid submission.",
-                "path": solution_zip_name(split),
-            }
-        )
-        phase: dict[str, object] = {
-            "index": index,
-            "name": name,
-            "description": f"{track.name} {split.value} images, {label} protocol "
-            f"(`--protocol {settings.protocol.value}`).",
-            "start": when.start,
-        }
-        if when.end is not None:
-            phase["end"] = when.end
-        phase.update(
-            {
-                "max_submissions_per_day": settings.max_per_day,
-                "max_submissions": settings.max_submissions,
-                "execution_time_limit": settings.time_limit,
-                "starting_kit": STARTING_KIT,
-                "tasks": [index],
-            }
-        )
-        phases.append(phase)
     document: dict[str, object] = {
         "version": 2,
         "title": settings.title or f"{track.name}: {label} (submitkit)",
@@ -495,17 +453,64 @@ def competition_yaml(plan: BundlePlan, pages: dict[str, str]) -> str:
     }
     if settings.contact_email:
         document["contact_email"] = settings.contact_email
+    indexed = list(enumerate(zip(plan.references, plan.dates, strict=True)))
     document.update(
         {
             "terms": "pages/terms.md",
             "pages": [{"title": titles[name], "file": name} for name in pages if name in titles],
-            "tasks": tasks,
-            "solutions": solutions,
-            "phases": phases,
+            "tasks": [_task(plan, i, ref.split) for i, (ref, _) in indexed],
+            "solutions": [_solution(i, ref.split) for i, (ref, _) in indexed],
+            "phases": [_phase(plan, i, ref.split, when) for i, (ref, when) in indexed],
             "leaderboards": [_leaderboard(settings.rank)],
         }
     )
     return dump_yaml(document)
+
+
+def _task(plan: BundlePlan, index: int, split: Split) -> dict[str, object]:
+    """A phase's task: the one program with the split's reference data (stored once)."""
+    label = PROTOCOL_TITLES[plan.settings.protocol]
+    return {
+        "index": index,
+        "name": f"{TRACKS[plan.settings.track].name} {split.value}, {label}",
+        "description": f"Masks of the {split.value} images, scored under the "
+        f"{label} protocol's rules.",
+        "scoring_program": PROGRAM_ZIP,
+        "reference_data": reference_zip_name(split),
+    }
+
+
+def _solution(index: int, split: Split) -> dict[str, object]:
+    return {
+        "index": index,
+        "tasks": [index],
+        "name": f"all background ({split.value})",
+        "description": "Every mask all class 0: a complete, valid submission.",
+        "path": solution_zip_name(split),
+    }
+
+
+def _phase(plan: BundlePlan, index: int, split: Split, when: PhaseDates) -> dict[str, object]:
+    settings = plan.settings
+    phase: dict[str, object] = {
+        "index": index,
+        "name": f"{PHASE_NAMES[split]} ({split.value})",
+        "description": f"{TRACKS[settings.track].name} {split.value} images, "
+        f"{PROTOCOL_TITLES[settings.protocol]} protocol (`--protocol {settings.protocol.value}`).",
+        "start": when.start,
+    }
+    if when.end is not None:
+        phase["end"] = when.end
+    phase.update(
+        {
+            "max_submissions_per_day": settings.max_per_day,
+            "max_submissions": settings.max_submissions,
+            "execution_time_limit": settings.time_limit,
+            "starting_kit": STARTING_KIT,
+            "tasks": [index],
+        }
+    )
+    return phase
 
 
 def _leaderboard(rank: Rank) -> dict[str, object]:
