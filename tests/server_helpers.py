@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import sys
 import tempfile
@@ -27,15 +28,15 @@ runner = CliRunner()
 
 
 def wheelhouse() -> Path:
-    """Wheels for this Python, fetched once into a folder kept between runs.
+    """Wheels for this Python: ``$SUBMITKIT_TEST_WHEELS``, else fetched once and kept.
 
     Bundles in the tests take their wheels from here (``--wheels-from``), so
-    building one reads no index; only the first run needs pip's index.
+    building one reads no index: an offline CI points the variable at a folder
+    of wheels; elsewhere only the first run reads pip's index (or its cache).
     """
-    folder = (
-        Path(tempfile.gettempdir())
-        / f"submitkit-test-wheels-{sys.version_info[0]}{sys.version_info[1]}"
-    )
+    given = os.environ.get("SUBMITKIT_TEST_WHEELS")
+    name = f"submitkit-test-wheels-{sys.version_info[0]}{sys.version_info[1]}"
+    folder = Path(given) if given else Path(tempfile.gettempdir()) / name
     target = TargetPython(sys.version_info[:2])
     pins = vendored_pins(target)
     have = {w.name.split("-", 1)[0].lower().replace("_", "-") for w in folder.glob("*.whl")}

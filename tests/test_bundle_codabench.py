@@ -356,3 +356,39 @@ def test_a_program_run_by_another_python_says_so_in_one_line(
     (line,) = run.stderr.strip().splitlines()
     assert line.startswith("scoring program cannot start: this image runs Python")
     assert "--docker-image python:3.99-slim" in line
+
+
+@pytest.mark.parametrize("enclosing", ["", "my-predictions/", "broken/"])
+def test_every_phase_scores_on_the_emulated_worker(enclosing: str, tmp_path: Path) -> None:
+    # t50-small's ground truth stands in for both splits, so one upload fits both phases.
+    from tests.server_helpers import method_txt, wheelhouse
+
+    case = GOLDEN / "t50-small"
+    submission = tmp_path / "sub.zip"
+    with zipfile.ZipFile(submission, "w") as archive:
+        masks = sorted((case / "submission").rglob("*.png"))
+        for path in masks[1:] if enclosing == "broken/" else masks:
+            name = path.relative_to(case / "submission").as_posix()
+            archive.write(path, enclosing + name)
+        archive.writestr(enclosing + "method.txt", method_txt(Protocol.semi, 50))
+    gt = case / "dataset" / "ImageNetS50" / "validation-segmentation"
+    result = runner.invoke(
+        app,
+        [
+            *("bundle", "-o", str(tmp_path / "b.zip"), "--track", "50", "--protocol", "semi"),
+            *("--ground-truth", str(gt), "--test-ground-truth", str(gt)),
+            *("--start", "2026-02-01", "--wheels-from", str(wheelhouse())),
+            *("--rehearse", str(submission), "--format", "json", "-q"),
+        ],
+    )
+    verdicts = json.loads(result.stdout)["rehearsal"]
+    assert [v["phase"] for v in verdicts] == ["Development", "Final"]
+    if enclosing == "broken/":
+        # A missing mask: each phase refuses it with findings, exit 1, no traceback.
+        assert result.exit_code == 1
+        for verdict in verdicts:
+            assert not verdict["accepted"] and verdict["exit_code"] == 1
+            assert verdict["verdict"].endswith("no score: fix the errors above and submit again")
+        return
+    assert result.exit_code == 0, result.output
+    assert all(v["accepted"] and v["verdict"].startswith("scored") for v in verdicts), verdicts
