@@ -181,7 +181,11 @@ def _text(document: object) -> None:
             f"phase {phase.name}: {phase.images} images, from {phase.start}{end}", highlight=False
         )
     for verdict in document.rehearsal:
-        out.print(f"rehearsal, {verdict.phase}: {verdict.verdict}", highlight=False)
+        network = "network off" if verdict.network_off else "network ON: unshare -n unavailable"
+        out.print(
+            f"rehearsal, {verdict.phase}: {verdict.verdict} ({verdict.seconds} s, {network})",
+            highlight=False,
+        )
     err = stderr_console()
     for note in document.notes:
         err.print(f"note: {note}", highlight=False)
