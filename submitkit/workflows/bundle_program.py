@@ -298,11 +298,18 @@ def run():
         except (OSError, zipfile.BadZipFile) as exc:
             cannot_start("cannot unpack the wheels: %s" % exc)
         sys.path[:0] = [HERE, site]
+        import importlib
         import importlib.util
 
         missing = [name for name in NEEDED if importlib.util.find_spec(name) is None]
         if missing:
             cannot_start("missing dependency " + ", ".join(missing) + ": rebuild the bundle")
+        for name in NEEDED:
+            try:
+                # Imported now, so that a wheel this platform cannot load is one line here.
+                importlib.import_module(name)
+            except Exception as exc:
+                cannot_start("cannot import %s: %s" % (name, exc))
         try:
             from submitkit.cli.entry import main
         except ImportError as exc:
