@@ -392,3 +392,20 @@ def test_every_phase_scores_on_the_emulated_worker(enclosing: str, tmp_path: Pat
         return
     assert result.exit_code == 0, result.output
     assert all(v["accepted"] and v["verdict"].startswith("scored") for v in verdicts), verdicts
+
+
+def test_the_pages_install_what_the_kit_carries(two_phases: Path) -> None:
+    with zipfile.ZipFile(two_phases) as archive:
+        doc = yaml.safe_load(archive.read("competition.yaml"))
+        pages = {p["file"]: archive.read(p["file"]).decode() for p in doc["pages"]}
+    installs = [
+        line for text in pages.values() for line in text.split("`") if "pip install" in line
+    ]
+    assert installs == [f"pip install {WHEEL}"]
+    submission = pages["pages/submission.md"]
+    assert "Protocol: free" in submission
+
+
+def test_the_semi_supervised_template_declares_its_annotations() -> None:
+    text = method_template(TRACKS[50], Protocol.semi)
+    assert "Fine-tuned with 1% annotations: yes" in text

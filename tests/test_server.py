@@ -236,6 +236,8 @@ def _participant_safe(text: str, *server: Path) -> None:
     assert "Traceback" not in text
     assert "/app/" not in text and "input/res" not in text and "input/ref" not in text
     assert "metadata" not in text and "--examples" not in text
+    # The reference manifest's sources are the organiser's: the log names the images' count.
+    assert "submitkit bundle" not in text
     for path in server:
         assert str(path) not in text
 
