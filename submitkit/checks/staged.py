@@ -134,16 +134,21 @@ def run_check(
     progress: ProgressSink | None = None,
     match_file: Path | None = None,
     defer_pixels: bool = False,
+    platform_files: frozenset[str] = frozenset(),
 ) -> CheckRun:
     """Run every stage; raises SubmitkitError only for unusable options or inputs.
 
     ``match_file`` is a match.json outside the submission (``evaluate --match``);
     it replaces the submission's own. ``defer_pixels`` leaves the pixel stage to
     the caller's own pass over the masks (see :class:`CheckRun`); ``quick``
-    then still means the ids are not held against K.
+    then still means the ids are not held against K. ``platform_files``: names at
+    the root that a platform put there, not the participant (Codabench's
+    ``metadata``): not part of the submission.
     """
     sink = progress or NoProgress()
     source = open_source(path)
+    if platform_files:
+        source.entries = [e for e in source.entries if e.name not in platform_files]
     report = Report(
         submission=str(path),
         container=source.kind,

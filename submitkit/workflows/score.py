@@ -237,6 +237,7 @@ def _validation_check(
     match_file: Path | None = None,
     split: Split = Split.validation,
     ground_truth: Path | None = None,
+    platform_files: frozenset[str] = frozenset(),
 ) -> CheckRun:
     if sources.dataset is None and ground_truth is None:
         raise UsageError("scoring needs the ground truth", "give --dataset DIR")
@@ -253,6 +254,7 @@ def _validation_check(
         progress=progress,
         match_file=match_file,
         defer_pixels=True,
+        platform_files=platform_files,
     )
 
 
@@ -330,6 +332,8 @@ def run_evaluate(
     split: Split = Split.validation,
     ground_truth: Path | None = None,
     cache: bool = True,
+    platform_files: frozenset[str] = frozenset(),
+    truth_cache: TruthCache | None = None,
 ) -> Scored:
     """Check ``path`` against the validation split, then score it if the check passed.
 
@@ -337,10 +341,22 @@ def run_evaluate(
     ``ground_truth`` folder: the reference data of a competition may hold test
     ground truth, laid out by the bundle rather than as a dataset copy.
     ``cache``: take decoded ground truth from (and add it to) the user's ground-truth cache.
+    ``platform_files``: root names the platform added (see ``run_check``).
+    ``truth_cache``: a given cache of the ground truth, used instead of the user's.
     """
     sink = progress or NoProgress()
     run = _validation_check(
-        path, sources, track, protocol, jobs, False, sink, match_file, split, ground_truth
+        path,
+        sources,
+        track,
+        protocol,
+        jobs,
+        False,
+        sink,
+        match_file,
+        split,
+        ground_truth,
+        platform_files,
     )
     if not _header_stage_passed(run, jobs, sink):
         return Scored(check=run)
@@ -357,7 +373,7 @@ def run_evaluate(
         table=table_for(run.match, k),
         jobs=jobs,
         progress=sink.stage("Checking and scoring masks", len(names)),
-        truth_cache=TruthCache.for_folder(ground_truth) if cache else None,
+        truth_cache=truth_cache or (TruthCache.for_folder(ground_truth) if cache else None),
     )
     _finish(run, passed, names, jobs)
     if not scorable(run) or not passed.complete:
