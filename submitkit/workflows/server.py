@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from submitkit.benchmark.protocols import Protocol
+from submitkit.checks.commands import Given
 from submitkit.checks.report import Report
 from submitkit.core.atomic import Inputs, check_target, write_text_atomic
 from submitkit.core.diagnostics import Diagnostic
@@ -24,6 +25,7 @@ from submitkit.inputs.layout import is_junk, read_layout
 from submitkit.inputs.manifest import Manifest, ManifestSources, load_manifest
 from submitkit.inputs.source import open_source
 from submitkit.scoring.truth_cache import Entry, TruthCache
+from submitkit.workflows.bundle_kit import manifest_name
 from submitkit.workflows.score import Scored, run_evaluate
 
 REFERENCE_MANIFEST = "manifest.json"
@@ -193,6 +195,15 @@ def participant_report(run: ServerRun) -> Report:
     ]
     hidden = (str(run.reference.manifest_path.parent), str(run.submission))
     report.diagnostics = [_without(d, hidden) for d in report.diagnostics]
+    # Commands in the closing lines run on the participant's machine: with the
+    # starting kit's manifest of this split, never the server's reference path.
+    given = run.scored.check.report.given
+    report.given = Given(
+        manifest=Path(manifest_name(manifest)),
+        track=manifest.track,
+        split=manifest.split,
+        protocol=given.protocol,
+    )
     return report
 
 
