@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import numpy as np
 import pytest
 import yaml
@@ -373,6 +374,7 @@ def test_score_json_names_its_schema_and_speaks_to_the_participant(
     assert ok.exit_code == 0, ok.output
     document = json.loads(ok.stdout)
     assert document["$schema"] == "score.schema.json" and document["accepted"] is True
+    jsonschema.validate(document, _score_schema())
     assert list(document["scores"]) == [c.key for c in leaderboard_columns()]
     assert document["report"]["submission"] == "submission.zip"
     assert str(input_dir) not in ok.stdout
@@ -387,6 +389,7 @@ def test_score_json_names_its_schema_and_speaks_to_the_participant(
     assert refused.exit_code == 1
     document = json.loads(refused.stdout)
     assert document["accepted"] is False and document["scores"] is None
+    jsonschema.validate(document, _score_schema())
     assert "P004" in {d["code"] for d in document["report"]["diagnostics"]}
 
 
@@ -397,3 +400,10 @@ def test_an_organiser_error_names_no_server_folder(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "INPUT/ref holds no manifest.json" in result.stderr
     assert str(tmp_path) not in result.stderr
+
+
+def _score_schema() -> dict[str, object]:
+    schema: dict[str, object] = json.loads(
+        (Path(__file__).parent.parent / "schemas" / "score.schema.json").read_text()
+    )
+    return schema

@@ -120,7 +120,9 @@ def bundle(
                 f"--rank {rank!r} is neither last nor best", "give --rank last or best"
             )
         if not dry_run:
-            inputs = Inputs.of(ground_truth, manifest, toolbox)
+            inputs = Inputs.of(
+                ground_truth, test_ground_truth, manifest, toolbox, wheels_from, rehearse
+            )
             check_target(output, replace=True, exists_hint="", inputs=inputs)
         settings = BundleSettings(
             track=int(track.value),
