@@ -45,7 +45,7 @@ from submitkit.inputs.config import RunContext
 from submitkit.inputs.manifest import ManifestSources, manifest_from_names
 from submitkit.inputs.png import decode, encode
 from submitkit.scoring.engine import evaluate
-from submitkit.workflows.score import evaluate_in, run_match
+from submitkit.workflows.score import run_evaluate, run_match
 
 K = 50
 VALIDATION_IMAGES = 752
@@ -136,7 +136,7 @@ def workflow(
     sources = ManifestSources(dataset=root / "dataset", manifest=manifest)
     if match:
         return run_match(root / "submission", RunContext(sources, jobs=jobs))
-    scored = evaluate_in(root / "submission", RunContext(sources, jobs=jobs), cache=cache)
+    scored = run_evaluate(root / "submission", RunContext(sources, jobs=jobs), cache=cache)
     assert scored.evaluation is not None and scored.evaluation.scores is not None
     return scored
 

@@ -41,11 +41,24 @@ if importlib.util.find_spec("submitkit") is None:  # run from a checkout, not in
 from submitkit.benchmark.ids import IGNORE
 from submitkit.benchmark.protocols import Protocol
 from submitkit.benchmark.tracks import TRACKS, Split
+from submitkit.inputs.config import RunContext
 from submitkit.inputs.manifest import ManifestSources, official_categories, official_names
 from submitkit.inputs.png import encode
-from submitkit.workflows.bundle import BundleSettings, plan_bundle, program_zip_name, write_bundle
+from submitkit.workflows.bundle import (
+    PROGRAM_ZIP,
+    BundleSettings,
+    plan_bundle,
+    reference_zip_name,
+    write_bundle,
+)
+from submitkit.workflows.rehearsal import prediction_step
 from submitkit.workflows.score import run_evaluate
-from submitkit.workflows.server import REFERENCE_MANIFEST, REFERENCE_MASKS, find_reference
+from submitkit.workflows.server import (
+    PLATFORM_FILES,
+    REFERENCE_MANIFEST,
+    REFERENCE_MASKS,
+    find_reference,
+)
 
 K = 919
 
@@ -103,10 +116,16 @@ def rehearse(bundle: Path, sub: Path, root: Path) -> tuple[float, int, int]:
     """Wall seconds, exit code and peak RSS (KiB) of the bundle's scoring program."""
     input_dir, program = root / "input", root / "program"
     with zipfile.ZipFile(bundle) as outer:
-        zipfile.ZipFile(io.BytesIO(outer.read("reference_data.zip"))).extractall(input_dir / "ref")
-        zipfile.ZipFile(io.BytesIO(outer.read(program_zip_name(Protocol.free)))).extractall(program)
-    shutil.copytree(sub, input_dir / "res")
-    argv = [sys.executable, str(program / "score.py"), str(input_dir), str(root / "output")]
+        reference = outer.read(reference_zip_name(Split.test))
+        zipfile.ZipFile(io.BytesIO(reference)).extractall(input_dir / "ref")
+        zipfile.ZipFile(io.BytesIO(outer.read(PROGRAM_ZIP))).extractall(program)
+    # The worker's prediction step: the upload copied, its `metadata` file added, re-zipped.
+    (root / "prediction").mkdir()
+    with zipfile.ZipFile(prediction_step(sub, root / "prediction")) as prediction:
+        prediction.extractall(input_dir / "res")
+    # A bare interpreter, as in the image: the program brings its own wheels.
+    argv = [sys.executable, "-I", "-S", str(program / "score.py"), str(input_dir)]
+    argv.append(str(root / "output"))
     start = time.perf_counter()
     done = subprocess.run([*argv, "--protocol", "free"], capture_output=True, text=True)
     seconds = time.perf_counter() - start
@@ -122,6 +141,9 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=TRACKS[K].test)
     parser.add_argument("--keep", type=Path, default=None)
     parser.add_argument(
+        "--no-baseline", action="store_true", help="time the scoring program only (halves the run)"
+    )
+    parser.add_argument(
         "--real-sizes", action="store_true", help="ImageNet-like mask sizes (slow to build)"
     )
     args = parser.parse_args()
@@ -130,7 +152,9 @@ def main() -> None:
         t0 = time.perf_counter()
         gt_root, sub = build_data(root, args.toolbox, args.images, args.real_sizes)
         print(f"synthetic data: {args.images} masks x2 in {time.perf_counter() - t0:.1f} s")
-        settings = BundleSettings(track=K, ground_truth=gt_root, split=Split.test)
+        settings = BundleSettings(
+            track=K, ground_truth=gt_root, protocol=Protocol.free, split=Split.test
+        )
         if args.images == TRACKS[K].test:
             settings.toolbox = args.toolbox
         t0 = time.perf_counter()
@@ -145,19 +169,37 @@ def main() -> None:
         )
 
         reference = find_reference(root / "input" / "ref")
-        t0 = time.perf_counter()
-        scored = run_evaluate(
-            root / "input" / "res",
-            ManifestSources(manifest=reference.manifest_path),
-            track=K,
-            split=Split.test,
-            protocol=Protocol.free,
-            ground_truth=reference.masks,
+        full = TRACKS[K].test
+        if args.images != full:
+            print(
+                f"per image: {1000 * seconds / args.images:.1f} ms (program, start-up included); "
+                f"linear extrapolation to {full} images: {seconds / args.images * full:.0f} s"
+            )
+        if args.no_baseline:
+            return
+        timings = {}
+        for label, truth in (("shipped ground-truth cache", reference.truth()), ("decoding", None)):
+            t0 = time.perf_counter()
+            sources = ManifestSources(manifest=reference.manifest_path)
+            scored = run_evaluate(
+                root / "input" / "res",
+                RunContext(sources, track=K, split=Split.test, protocol=Protocol.free),
+                ground_truth=reference.masks,
+                cache=False,
+                truth_cache=truth,
+                platform_files=PLATFORM_FILES,
+            )
+            timings[label] = time.perf_counter() - t0
+            ok = scored.evaluation is not None and scored.evaluation.scores is not None
+            print(
+                f"baseline run_evaluate in-process, {label}: {timings[label]:.1f} s (scored: {ok})"
+            )
+        baseline = timings["shipped ground-truth cache"]
+        print(f"ratio scoring program / in-process evaluate (same work): {seconds / baseline:.2f}")
+        print(
+            "ratio in-process with the shipped cache / decoding the ground truth: "
+            f"{baseline / timings['decoding']:.2f}"
         )
-        baseline = time.perf_counter() - t0
-        ok = scored.evaluation is not None and scored.evaluation.scores is not None
-        print(f"baseline run_evaluate in-process: {baseline:.1f} s (scored: {ok})")
-        print(f"ratio scoring program / in-process evaluate: {seconds / baseline:.2f}")
         assert (root / "input" / "ref" / REFERENCE_MANIFEST).is_file()
         assert (root / "input" / "ref" / REFERENCE_MASKS).is_dir()
     finally:

@@ -5,18 +5,20 @@ from __future__ import annotations
 import io
 import os
 import shutil
-import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
-import yaml
 from typer.testing import CliRunner
 
 from submitkit.benchmark.protocols import RULES, Protocol, RowKind
+from submitkit.benchmark.tracks import Split
 from submitkit.cli.app import app
-from submitkit.workflows.bundle import REFERENCE_ZIP, program_zip_name
+from submitkit.workflows.bundle import PROGRAM_ZIP, reference_zip_name
+from submitkit.workflows.bundle_program import TargetPython, fetch_wheels, vendored_pins
 from submitkit.workflows.method_writer import render_method
+from submitkit.workflows.rehearsal import ScoringRun, prediction_step, run_phase
 
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN = REPO / "tests" / "fixtures" / "golden"
@@ -25,7 +27,27 @@ START = "2026-02-01"
 runner = CliRunner()
 
 
-def build_bundle(out: Path, track: int, ground_truth: Path, *extra: str) -> Path:
+def wheelhouse() -> Path:
+    """Wheels for this Python: ``$SUBMITKIT_TEST_WHEELS``, else fetched once and kept.
+
+    Bundles in the tests take their wheels from here (``--wheels-from``), so
+    building one reads no index: an offline CI points the variable at a folder
+    of wheels; elsewhere only the first run reads pip's index (or its cache).
+    """
+    given = os.environ.get("SUBMITKIT_TEST_WHEELS")
+    name = f"submitkit-test-wheels-{sys.version_info[0]}{sys.version_info[1]}"
+    folder = Path(given) if given else Path(tempfile.gettempdir()) / name
+    target = TargetPython(sys.version_info[:2])
+    pins = vendored_pins(target)
+    have = {w.name.split("-", 1)[0].lower().replace("_", "-") for w in folder.glob("*.whl")}
+    if not all(pin.name in have for pin in pins):
+        fetch_wheels(pins, target, folder)
+    return folder
+
+
+def build_bundle(
+    out: Path, track: int, ground_truth: Path, *extra: str, protocol: str = "semi"
+) -> Path:
     result = runner.invoke(
         app,
         [
@@ -36,8 +58,15 @@ def build_bundle(out: Path, track: int, ground_truth: Path, *extra: str) -> Path
             str(track),
             "--ground-truth",
             str(ground_truth),
+            "--protocol",
+            protocol,
             "--start",
             START,
+            "--docker-image",
+            f"python:{sys.version_info[0]}.{sys.version_info[1]}-slim",
+            "--wheels-from",
+            str(wheelhouse()),
+            "-q",
             *extra,
         ],
     )
@@ -50,10 +79,26 @@ def member_zip(bundle: Path, member: str) -> zipfile.ZipFile:
         return zipfile.ZipFile(io.BytesIO(outer.read(member)))
 
 
-def platform_input(bundle: Path, submission: Path, root: Path, enclosing: str = "") -> Path:
-    """INPUT as the platform lays it out: ref/ unzipped reference data, res/ the upload."""
-    member_zip(bundle, REFERENCE_ZIP).extractall(root / "input" / "ref")
-    shutil.copytree(submission, root / "input" / "res" / enclosing)
+def platform_input(
+    bundle: Path,
+    submission: Path,
+    root: Path,
+    enclosing: str = "",
+    split: Split = Split.validation,
+) -> Path:
+    """INPUT as Codabench's worker lays it out (see submitkit.workflows.rehearsal).
+
+    The upload goes through the prediction step (copied to output/, the
+    worker's ``metadata`` file added, zipped by shutil.make_archive) and is
+    extracted into res/; the task's reference data is extracted into ref/.
+    """
+    upload = root / "upload"
+    shutil.copytree(submission, upload / enclosing if enclosing else upload)
+    (root / "prediction").mkdir(parents=True)
+    prediction = prediction_step(upload, root / "prediction")
+    with zipfile.ZipFile(prediction) as archive:
+        archive.extractall(root / "input" / "res")
+    member_zip(bundle, reference_zip_name(split)).extractall(root / "input" / "ref")
     return root / "input"
 
 
@@ -77,37 +122,8 @@ def method_txt(protocol: Protocol, track: int, **overrides: bool) -> str:
     return text
 
 
-def rehearse(
-    bundle: Path, protocol: Protocol, input_dir: Path, output: Path
-) -> subprocess.CompletedProcess[str]:
-    """Run the bundle's scoring program for ``protocol`` as the platform does.
-
-    The program zip is unzipped into its own folder, its metadata.yaml command
-    is run in a fresh interpreter with $program/$input/$output substituted,
-    and with any network use made to fail (pip pointed at nothing, proxies at
-    a closed port).
-    """
-    program = input_dir.parent / f"program-{protocol.value}"
-    member_zip(bundle, program_zip_name(protocol)).extractall(program)
-    metadata = yaml.safe_load((program / "metadata.yaml").read_text())
-    words = str(metadata["command"]).split()
-    assert words[0] == "python3"
-    substitute = {"$program": str(program), "$input": str(input_dir), "$output": str(output)}
-    argv = [sys.executable] + [_substituted(w, substitute) for w in words[1:]]
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(input_dir.parent),
-        "PIP_NO_INDEX": "1",
-        "http_proxy": "http://127.0.0.1:9",
-        "https_proxy": "http://127.0.0.1:9",
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
-    return subprocess.run(
-        argv, cwd=input_dir.parent, env=env, capture_output=True, text=True, timeout=300
-    )
-
-
-def _substituted(word: str, values: dict[str, str]) -> str:
-    for key, value in values.items():
-        word = word.replace(key, value)
-    return word
+def rehearse(bundle: Path, submission: Path, split: Split = Split.validation) -> ScoringRun:
+    """The bundle's program on ``submission`` as the worker runs it: bare Python, network off."""
+    with zipfile.ZipFile(bundle) as archive:
+        task = {"scoring_program": PROGRAM_ZIP, "reference_data": reference_zip_name(split)}
+        return run_phase(archive, task, submission, 600)

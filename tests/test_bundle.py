@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -11,10 +12,11 @@ from typing import Any
 import pytest
 import yaml
 
-from submitkit.benchmark.protocols import Protocol
+from submitkit._version import __version__
+from submitkit.benchmark.tracks import Split
 from submitkit.cli.app import app
 from submitkit.scoring.leaderboard import leaderboard_columns
-from submitkit.workflows.bundle import REFERENCE_ZIP, program_zip_name
+from submitkit.workflows.bundle import PROGRAM_ZIP, reference_zip_name
 from submitkit.workflows.server import REFERENCE_MANIFEST, REFERENCE_MASKS
 from tests.server_helpers import EXAMPLES, GOLDEN, build_bundle, member_zip, runner
 
@@ -53,18 +55,19 @@ def test_competition_yaml_references_only_files_inside_the_bundle(built: Path) -
     referenced = [doc["image"], doc["terms"], *(page["file"] for page in doc["pages"])]
     for task in doc["tasks"]:
         referenced += [task["scoring_program"], task["reference_data"]]
+    referenced += [solution["path"] for solution in doc["solutions"]]
+    referenced += [phase["starting_kit"] for phase in doc["phases"]]
     assert referenced and set(referenced) <= members, set(referenced) - members
     assert doc["version"] == 2 and doc["enable_detailed_results"] is True
 
 
-def test_one_phase_and_task_per_protocol_and_every_official_metric(built: Path) -> None:
+def test_one_phase_per_split_with_every_official_metric(built: Path) -> None:
     doc = _competition(built)
-    tasks = {task["index"]: task for task in doc["tasks"]}
-    assert [p["index"] for p in doc["phases"]] == list(range(len(Protocol)))
-    for phase, protocol in zip(doc["phases"], Protocol, strict=True):
-        (task_index,) = phase["tasks"]
-        assert tasks[task_index]["scoring_program"] == program_zip_name(protocol)
-        assert phase["start"] == date(2026, 2, 1)
+    (phase,) = doc["phases"]
+    (task,) = doc["tasks"]
+    assert phase["tasks"] == [task["index"]] and phase["start"] == date(2026, 2, 1)
+    assert task["scoring_program"] == PROGRAM_ZIP
+    assert task["reference_data"] == reference_zip_name(Split.validation)
     (board,) = doc["leaderboards"]
     columns = leaderboard_columns()
     assert [c["key"] for c in board["columns"]] == [c.key for c in columns]
@@ -72,24 +75,25 @@ def test_one_phase_and_task_per_protocol_and_every_official_metric(built: Path) 
     assert board["columns"][0]["key"] == "mIoU"
 
 
-def test_each_scoring_program_runs_submitkit_score_for_its_protocol(built: Path) -> None:
-    for protocol in Protocol:
-        program = member_zip(built, program_zip_name(protocol))
-        names = set(program.namelist())
-        metadata = yaml.safe_load(program.read("metadata.yaml"))
-        command = str(metadata["command"]).split()
-        assert command[:4] == ["python3", "$program/score.py", "$input", "$output"]
-        assert command[4:] == ["--protocol", protocol.value]
-        assert {"score.py", "requirements.txt", "submitkit/cli/score.py"} <= names
-        assert "submitkit/workflows/server.py" in names
+def test_the_scoring_program_runs_submitkit_score_for_the_protocol(built: Path) -> None:
+    program = member_zip(built, PROGRAM_ZIP)
+    names = set(program.namelist())
+    metadata = yaml.safe_load(program.read("metadata.yaml"))
+    command = shlex.split(str(metadata["command"]))
+    assert command == ["python3", "$program/score.py", "$input", "$output", "--protocol", "semi"]
+    assert {"score.py", "requirements.txt", "submitkit/cli/score.py"} <= names
+    wheels = {n.split("/")[1].split("-")[0].lower() for n in names if n.startswith("wheels/")}
+    # Derived from the declared dependencies: each one, and theirs.
+    assert {"numpy", "scipy", "pillow", "pydantic", "pydantic_core", "packaging"} <= wheels
 
 
 def test_the_reference_data_holds_the_manifest_and_every_mask(built: Path) -> None:
-    reference = member_zip(built, REFERENCE_ZIP)
+    reference = member_zip(built, reference_zip_name(Split.validation))
     manifest = json.loads(reference.read(REFERENCE_MANIFEST))
     masks = {n for n in reference.namelist() if n.startswith(REFERENCE_MASKS + "/")}
     assert masks == {f"{REFERENCE_MASKS}/{name}.png" for name in manifest["images"]}
     assert all(size is not None for size in manifest["images"].values())
+    assert manifest["sources"] == [f"submitkit bundle {__version__}"]
 
 
 def test_the_bundle_is_byte_identical_when_built_twice(tmp_path: Path) -> None:
@@ -104,22 +108,16 @@ def test_dry_run_lists_and_writes_nothing(tmp_path: Path) -> None:
     result = runner.invoke(
         app,
         [
-            *("bundle", "-o", str(out), "--track", "50"),
+            *("bundle", "-o", str(out), "--track", "50", "--protocol", "semi"),
             *("--ground-truth", str(EXAMPLES / "dataset")),
             *("--manifest", str(EXAMPLES / "manifest.json"), "--dry-run"),
         ],
     )
     assert result.exit_code == 0, result.output
     assert "would write" in result.stdout and "competition.yaml" in result.stdout
-    assert REFERENCE_ZIP in result.stdout and "12 ground-truth masks" in result.stdout
+    assert "reference_validation.zip" in result.stdout
+    assert "12 ground-truth masks" in result.stdout
     assert list(tmp_path.iterdir()) == []
-
-
-def test_one_protocol_gives_one_phase(tmp_path: Path) -> None:
-    track, ground_truth, _ = SOURCES["golden-t50-small"]
-    out = build_bundle(tmp_path / "b.zip", track, ground_truth, "--protocol", "free")
-    doc = _competition(out)
-    assert len(doc["phases"]) == 1 and doc["phases"][0]["name"] == "free"
 
 
 def test_incomplete_ground_truth_is_refused(tmp_path: Path) -> None:
@@ -133,7 +131,7 @@ def test_incomplete_ground_truth_is_refused(tmp_path: Path) -> None:
     result = runner.invoke(
         app,
         [
-            *("bundle", "-o", str(tmp_path / "b.zip"), "--track", "50"),
+            *("bundle", "-o", str(tmp_path / "b.zip"), "--track", "50", "--protocol", "semi"),
             *("--ground-truth", str(partial), "--manifest", str(EXAMPLES / "manifest.json")),
         ],
     )
@@ -143,7 +141,11 @@ def test_incomplete_ground_truth_is_refused(tmp_path: Path) -> None:
 
 def test_no_ground_truth_is_a_usage_error(tmp_path: Path) -> None:
     result = runner.invoke(
-        app, ["bundle", "-o", str(tmp_path / "b.zip"), "--track", "50", "--ground-truth", "."]
+        app,
+        [
+            *("bundle", "-o", str(tmp_path / "b.zip"), "--track", "50"),
+            *("--protocol", "free", "--ground-truth", "."),
+        ],
     )
     assert result.exit_code == 2 and "ground-truth masks" in result.stderr
 
@@ -152,7 +154,7 @@ def test_a_manifest_of_another_track_is_refused(tmp_path: Path) -> None:
     result = runner.invoke(
         app,
         [
-            *("bundle", "-o", str(tmp_path / "b.zip"), "--track", "919"),
+            *("bundle", "-o", str(tmp_path / "b.zip"), "--track", "919", "--protocol", "free"),
             *(
                 "--ground-truth",
                 str(EXAMPLES / "dataset" / "ImageNetS50" / "validation-segmentation"),

@@ -43,13 +43,13 @@ def _document(case: str, folder: str) -> EvaluationOutput:
 
 
 @cache
-def _pairs(case: str, folder: str) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(prediction, ground truth) of every image, in the order evaluate counted them."""
+def _pairs(case: str, folder: str) -> list[tuple[np.ndarray, np.ndarray, str]]:
+    """(prediction, ground truth, name) of every image, in the order evaluate counted them."""
     counts = _document(case, folder).counts
     assert counts is not None
     read = lambda p: read_official(file_opener(p))  # noqa: E731
     return [
-        (read(GOLDEN / case / folder / f"{n}.png"), read(_truth(case) / f"{n}.png"))
+        (read(GOLDEN / case / folder / f"{n}.png"), read(_truth(case) / f"{n}.png"), n)
         for n in counts.names
     ]
 
@@ -61,11 +61,13 @@ def _match(case: str, folder: str) -> dict[int, int] | None:
     return {int(k): int(v) for k, v in json.loads(path.read_text()).items()}
 
 
-def _fed(case: str, folder: str, images: slice = slice(None)) -> submitkit.Evaluator:
+def _fed(
+    case: str, folder: str, images: slice = slice(None), named: bool = True
+) -> submitkit.Evaluator:
     evaluator = submitkit.Evaluator(track=_k(case))
     match = _match(case, folder)
-    for pred, gt in _pairs(case, folder)[images]:
-        evaluator.update(pred, gt, match=match)
+    for pred, gt, name in _pairs(case, folder)[images]:
+        evaluator.update(pred, gt, match=match, name=name if named else None)
     return evaluator
 
 
@@ -119,6 +121,24 @@ def test_intervals_are_evaluates_for_the_same_seed() -> None:
     assert scores.bootstrap is not None and scores.bootstrap.samples == 200
     assert _fed(case, folder).compute(bootstrap=200, seed=6).intervals != scores.intervals
     assert _fed(case, folder).compute().intervals is None
+
+
+def test_named_images_get_evaluates_intervals_in_any_order() -> None:
+    case, folder = "t50-real", "submission"
+    evaluated = submitkit.evaluate(
+        GOLDEN / case / folder, dataset=GOLDEN / case / "dataset", bootstrap=200, seed=5
+    )
+    backwards = submitkit.Evaluator(track=_k(case))
+    for pred, gt, name in reversed(_pairs(case, folder)):
+        backwards.update(pred, gt, name=name)
+    assert backwards.compute(bootstrap=200, seed=5).intervals == evaluated.intervals
+    unnamed = _fed(case, folder, named=False).compute(bootstrap=200, seed=5)
+    assert unnamed.intervals == _fed(case, folder, named=False).compute(200, 5).intervals
+    half = len(_pairs(case, folder)) // 2
+    split = _fed(case, folder, slice(None, half), named=False) + _fed(
+        case, folder, slice(half, None), named=False
+    )
+    assert split.compute(bootstrap=200, seed=5).intervals == unnamed.intervals
 
 
 def test_reset_forgets_every_image_and_anything_asarray_takes_is_accepted() -> None:

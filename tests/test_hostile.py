@@ -508,7 +508,17 @@ def test_manifest_and_bundle_refuse_an_output_below_a_file(tmp_path: Path) -> No
             "-o",
             f"{out}.json",
         ],
-        ["bundle", "--track", "50", "--ground-truth", str(DATASET), "-o", f"{out}.zip"],
+        [
+            "bundle",
+            "--track",
+            "50",
+            "--protocol",
+            "free",
+            "--ground-truth",
+            str(DATASET),
+            "-o",
+            f"{out}.zip",
+        ],
     ]
     for args in commands:
         result = CliRunner().invoke(app, args)

@@ -252,3 +252,19 @@ def test_a_ctrl_c_swallowed_by_a_finaliser_is_delivered_again() -> None:
         entry._seen.clear()
         signal.signal(signal.SIGINT, saved)
     assert got == []  # it was the entry point's own handler that ran
+
+
+def test_an_interrupt_a_library_wrapped_in_its_own_error_is_still_an_interrupt() -> None:
+    # pydantic, building a validator when the signal lands, raises a SchemaError
+    # that holds the KeyboardInterrupt: the run stops as for any stop signal.
+    script = (
+        "import os, signal\n"
+        "from submitkit.cli import entry, guard\n"
+        "def app():\n"
+        "    entry._seen.append(signal.SIGTERM)\n"
+        "    raise RuntimeError('SchemaError: KeyboardInterrupt')\n"
+        "guard.guarded(app)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 128 + signal.SIGTERM, done.stderr
+    assert done.stderr.strip() == "terminated"

@@ -112,6 +112,8 @@ OUTPUTS: dict[str, tuple[Argv, str]] = {
             "bundle",
             "--track",
             "50",
+            "--protocol",
+            "semi",
             "--ground-truth",
             "{ds}",
             "--start",
@@ -382,7 +384,14 @@ OUTPUT_OPTIONS = {
 INPUT_OPTIONS = {
     (command, option)
     for command, options in {
-        "bundle": ["--ground-truth", "--manifest", "--toolbox"],
+        "bundle": [
+            "--ground-truth",
+            "--test-ground-truth",
+            "--manifest",
+            "--toolbox",
+            "--wheels-from",
+            "--rehearse",
+        ],
         "check": ["path", "--toolbox", "--dataset", "--manifest"],
         "compare": ["a", "b", "--dataset", "--toolbox", "--manifest", "--synsets"],
         "evaluate": ["path", "--dataset", "--match", "--toolbox", "--manifest", "--synsets"],

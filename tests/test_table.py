@@ -112,10 +112,10 @@ def test_a_file_that_is_no_run_is_an_environment_error(tmp_path: Path) -> None:
     assert code == 2 and "holds no evaluation" in text
 
 
-def _latex(runs: dict[str, Path]) -> str:
+def _latex(runs: dict[str, Path], third: str = "Ours w/o x") -> str:
     code, text = _invoke(
         "table", str(runs["a"]), str(runs["b"]), str(runs["c"]),
-        "--name", "PASS", "--name", "Ours (full)", "--name", "Ours w/o x", "--format", "latex",
+        "--name", "PASS", "--name", "Ours (full)", "--name", third, "--format", "latex",
     )  # fmt: skip
     assert code == 0, text
     assert "% baseline: PASS; differences: run - baseline" in text
@@ -144,7 +144,15 @@ def test_latex_fits_one_column_of_a_two_column_paper(runs: dict[str, Path]) -> N
 def test_latex_compiles(runs: dict[str, Path], tmp_path: Path) -> None:
     if shutil.which("pdflatex") is None:
         pytest.skip("pdflatex is not installed: the LaTeX table is checked by its width estimate")
-    body = _latex(runs)
+    kpsewhich = shutil.which("kpsewhich")
+    if (
+        kpsewhich is None
+        or not subprocess.run(
+            [kpsewhich, "booktabs.sty"], capture_output=True, text=True
+        ).stdout.strip()
+    ):
+        pytest.skip("booktabs.sty is not installed (Debian: texlive-latex-recommended)")
+    body = _latex(runs, third="λ=0.5 — é 中")  # names as people write them
     doc = (
         "\\documentclass[twocolumn]{article}\\usepackage{booktabs}\\begin{document}\n"
         f"\\sbox0{{{body}}}\\typeout{{TABLEWIDTH=\\the\\wd0 COLUMN=\\the\\columnwidth}}\n"
@@ -158,5 +166,14 @@ def test_latex_compiles(runs: dict[str, Path], tmp_path: Path) -> None:
         text=True,
     )
     assert result.returncode == 0, result.stdout[-2000:]
-    found = re.search(r"TABLEWIDTH=([\d.]+)pt COLUMN=([\d.]+)pt", result.stdout)
+    found = re.search(r"TABLEWIDTH=([\d.]+)pt\s*COLUMN=([\d.]+)pt", result.stdout)
     assert found and float(found.group(1)) <= float(found.group(2)), found
+
+
+def test_latex_escape_keeps_what_pdflatex_reads_and_replaces_what_it_cannot() -> None:
+    from submitkit.render.tables import latex_escape
+
+    assert latex_escape("run_#2 50%") == "run\\_\\#2 50\\%"
+    assert latex_escape("λ=0.5, Ω") == "$\\lambda$=0.5, $\\Omega$"
+    assert latex_escape("Αé — ﬁ") == "Aé --- fi"
+    assert latex_escape("中") == "?"

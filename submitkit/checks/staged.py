@@ -139,6 +139,7 @@ def run_check(
     progress: ProgressSink | None = None,
     match_file: Path | None = None,
     defer_pixels: bool = False,
+    platform_files: frozenset[str] = frozenset(),
 ) -> CheckRun:
     """Run every stage; raises SubmitkitError only for unusable options or inputs.
 
@@ -148,10 +149,11 @@ def run_check(
     submission (``evaluate --match``); it replaces the submission's own.
     ``defer_pixels`` leaves the pixel stage to the caller's own pass over the
     masks (see :class:`CheckRun`); ``quick`` then still means the ids are not
-    held against K.
+    held against K. ``platform_files``: names at the root that a platform put
+    there, not the participant (Codabench's ``metadata``): not part of the submission.
     """
     sink = progress or NoProgress()
-    run = _open_stage(path, context)
+    run = _open_stage(path, context, platform_files)
     _target_stage(run, context, sink)
     _names_stage(run, context.sources)
     protocol = _method_stage(run, context.protocol)
@@ -167,9 +169,11 @@ def run_check(
     return run
 
 
-def _open_stage(path: Path, context: RunContext) -> CheckRun:
+def _open_stage(path: Path, context: RunContext, platform_files: frozenset[str]) -> CheckRun:
     """The submission opened and laid out; the report started with what the user gave."""
     source = open_source(path)
+    if platform_files:
+        source.entries = [e for e in source.entries if e.name not in platform_files]
     sources = context.sources
     report = Report(
         submission=str(path),

@@ -57,6 +57,15 @@ def _unraisable(report: sys.UnraisableHookArgs) -> None:
     sys.__unraisablehook__(report)
 
 
+def stopping() -> bool:
+    """Whether a stop signal has arrived: an error raised after it is the stop's doing.
+
+    A library may turn the KeyboardInterrupt into its own error (pydantic
+    building a validator wraps it in a SchemaError); the run is still stopping.
+    """
+    return bool(_seen)
+
+
 def interrupted() -> None:
     """Say so on one line and leave at once (daemon worker threads die with the process).
 

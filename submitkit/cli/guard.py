@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, NoReturn, TextIO, cast
 
-from submitkit.cli.entry import interrupted
+from submitkit.cli.entry import interrupted, stopping
 from submitkit.core.errors import SubmitkitError
 from submitkit.core.exits import ExitCode
 from submitkit.core.safetext import printable
@@ -192,6 +192,8 @@ def guarded(app: Callable[[], object]) -> NoReturn:
     except OSError as exc:
         code = _environment(exc)
     except Exception as exc:
+        if stopping():
+            interrupted()  # a library wrapped the interrupt in an error of its own
         # A bug in submitkit, not in the submission: one line, not a traceback,
         # unless the user asks for it to report the bug.
         if os.environ.get("SUBMITKIT_DEBUG"):

@@ -128,6 +128,7 @@ def report_html(
     worst: Sequence[WorstImage] = (),
     title: str | None = None,
     notes: Sequence[str] = (),
+    split: str = "validation",
 ) -> str:
     """The whole page for one evaluation: ``worst`` thumbnails and ``notes`` (findings,
     caveats; shown under the title) are optional. The one call a scoring program needs."""
@@ -139,7 +140,7 @@ def report_html(
         '<meta name="viewport" content="width=device-width,initial-scale=1">',
         f"<title>{escape(run)}: submitkit evaluation</title>",
         f"<style>{_CSS}</style></head><body><main>",
-        _header(document, run),
+        _header(document, run, split),
         f"<ul class='note'>{note_list}</ul>" if notes else "",
         _metrics(document),
         _class_table(document.classes, document.bootstrap is not None),
@@ -153,9 +154,9 @@ def report_html(
     return "\n".join(p for p in parts if p)
 
 
-def _header(document: EvaluationOutput, run: str) -> str:
+def _header(document: EvaluationOutput, run: str, split: str) -> str:
     track = TRACKS[document.track].name if document.track in TRACKS else str(document.track)
-    bits = [f"{track} validation", f"{document.images} images"]
+    bits = [f"{track} {split}", f"{document.images} images"]
     if document.protocol:
         bits.append(f"protocol: {document.protocol}")
     if document.matched:

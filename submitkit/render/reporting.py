@@ -36,9 +36,20 @@ TARGET_ORIGIN = {
 class TextReporter:
     """Header, findings grouped by code with the first examples, and a status line."""
 
-    def __init__(self, console: Console, examples: int = 5) -> None:
+    def __init__(
+        self,
+        console: Console,
+        examples: int = 5,
+        *,
+        more: str = "--examples N shows N per code; --format json, all",
+        closing: list[str] | None = None,
+    ) -> None:
         self.console = console
         self.examples = examples
+        self.more = more
+        """What to do to see the findings left out (a platform log: what runs locally)."""
+        self.closing = closing
+        """The lines after the status line; by default the repair commands."""
 
     def render(self, report: Report) -> None:
         out = self.console
@@ -76,7 +87,7 @@ class TextReporter:
         out.print(
             Text.assemble((report.status.value, _STATUS_STYLE[report.status]), f": {summary}")
         )
-        for line in repair_lines(report):
+        for line in repair_lines(report) if self.closing is None else self.closing:
             out.print(Text(printable(line)))
 
     def _render_group(self, code: Code, severity: Severity, diags: list[Diagnostic]) -> None:
@@ -98,7 +109,7 @@ class TextReporter:
                 out.print(Text(f"    fix: {printable(diag.hint)}", style="dim"))
         hidden = len(diags) - self.examples
         if hidden > 0:
-            more = f"  … and {hidden} more (--examples N shows N per code; --format json, all)"
+            more = f"  … and {hidden} more ({self.more})"
             out.print(Text(more, style="italic"))
         if shared and diags[0].hint:
             out.print(Text(f"  fix: {printable(diags[0].hint)}", style="dim"))

@@ -21,6 +21,7 @@ from submitkit.workflows.compare import ComparisonOutput
 from submitkit.workflows.fix import FixResult
 from submitkit.workflows.manifest import ManifestWritten
 from submitkit.workflows.pack import PackResult
+from submitkit.workflows.platform_documents import BundleResult, ScoreResult
 from submitkit.workflows.preview import PreviewResult
 from submitkit.workflows.score import EvaluationOutput, MatchOutput
 from submitkit.workflows.table import TableOutput
@@ -37,6 +38,8 @@ DOCUMENTS: tuple[type[Document], ...] = (
     ManifestWritten,
     PreviewResult,
     CodesOutput,
+    BundleResult,
+    ScoreResult,
 )
 """Every document a command prints with --format json; a new command adds its model here."""
 

@@ -8,6 +8,7 @@ the Markdown table nor the LaTeX build.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,8 +92,43 @@ _LATEX_SPECIAL = {
 }
 
 
+_GREEK_CAPITALS = {"Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi"}
+_GREEK_CAPITALS |= {"Psi", "Omega"}
+_GREEK_LOOKALIKES = {"Alpha": "A", "Beta": "B", "Epsilon": "E", "Zeta": "Z", "Eta": "H"}
+_GREEK_LOOKALIKES |= {"Iota": "I", "Kappa": "K", "Mu": "M", "Nu": "N", "Omicron": "O"}
+_GREEK_LOOKALIKES |= {"Rho": "P", "Tau": "T", "Chi": "X"}
+_PUNCTUATION = {"\u2013": "--", "\u2014": "---", "\u2026": "...", "\u2018": "`", "\u2019": "'"}
+_PUNCTUATION |= {"\u201c": "``", "\u201d": "''", "\u2212": "-"}
+
+
+def _latex_char(ch: str) -> str:
+    """One character as pdflatex's default set-up (UTF-8 input, OT1 fonts) compiles it.
+
+    ASCII and Latin-1 letters pass (LaTeX reads them as UTF-8); Greek letters,
+    common in run names (``λ=0.5``), become math symbols; anything else its
+    closest ASCII form, or ``?``, rather than a character that stops the compile.
+    """
+    if ch in _LATEX_SPECIAL:
+        return _LATEX_SPECIAL[ch]
+    if ord(ch) < 0x100:
+        return ch if ch.isprintable() else "?"
+    name = unicodedata.name(ch, "")
+    if name.startswith("GREEK SMALL LETTER ") and " " not in name[19:]:
+        letter = name[19:].lower().replace("lamda", "lambda")
+        return f"$\\{letter}$" if letter not in ("omicron",) else "o"
+    if name.startswith("GREEK CAPITAL LETTER ") and " " not in name[21:]:
+        letter = name[21:].title().replace("Lamda", "Lambda")
+        if letter in _GREEK_CAPITALS:
+            return f"$\\{letter}$"
+        return _GREEK_LOOKALIKES.get(letter, "?")
+    if ch in _PUNCTUATION:
+        return _PUNCTUATION[ch]
+    ascii_form = unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode()
+    return "".join(_LATEX_SPECIAL.get(c, c) for c in ascii_form) or "?"
+
+
 def latex_escape(text: str) -> str:
-    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in text)
+    return "".join(_latex_char(ch) for ch in text)
 
 
 def latex_table(rows: Sequence[TableRow]) -> str:

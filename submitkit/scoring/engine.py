@@ -305,10 +305,9 @@ def _ground_truth(ctx: _Context, file: str, out: _Chunk) -> tuple[IdArray, BoolA
         if entry is not None:
             out.truth_hits += 1
             return decode_truth(entry.runs, entry.height, entry.width)
-        gt = png.read_official(lambda: io.BytesIO(data))
-        edge = boundary_mask(gt)
-        if gt.size and int(gt.max()) < MAX_CACHED_ID:
-            out.new_truth[file] = TruthEntry(key, gt.shape[0], gt.shape[1], encode_truth(gt, edge))
+        gt, edge, learned = learn_truth(data, key)
+        if learned is not None:
+            out.new_truth[file] = learned
         return gt, edge
     except (FileNotFoundError, KeyError) as exc:
         raise _Fatal(
@@ -319,6 +318,19 @@ def _ground_truth(ctx: _Context, file: str, out: _Chunk) -> tuple[IdArray, BoolA
         raise _Fatal(
             f"ground truth {file}: {fault.message}", "the dataset copy is damaged"
         ) from fault
+
+
+def learn_truth(data: bytes, key: str) -> tuple[IdArray, BoolArray, TruthEntry | None]:
+    """A ground truth's ids and boundary from its PNG bytes, and its cache entry if cacheable.
+
+    Raises PngFault. `bundle` calls it too, to ship the competition's cache.
+    """
+    gt = png.read_official(lambda: io.BytesIO(data))
+    edge = boundary_mask(gt)
+    entry = None
+    if gt.size and int(gt.max()) < MAX_CACHED_ID:
+        entry = TruthEntry(key, gt.shape[0], gt.shape[1], encode_truth(gt, edge))
+    return gt, edge, entry
 
 
 def _prediction(task: ImageTask, gt: IdArray, out: _Chunk) -> IdArray | None:

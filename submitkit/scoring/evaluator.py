@@ -82,8 +82,15 @@ class Evaluator:
         prediction: npt.ArrayLike,
         ground_truth: npt.ArrayLike,
         match: Mapping[int, int] | None = None,
+        name: str | None = None,
     ) -> None:
-        """Count one image: its predicted and ground-truth id maps, the same H x W."""
+        """Count one image: its predicted and ground-truth id maps, the same H x W.
+
+        ``name`` (its key, such as ``n01443537/ILSVRC2012_val_00004677``) places the
+        image where `evaluate` places it: intervals are drawn over the images in
+        sorted name order, so named images get `evaluate`'s intervals for the same
+        seed, in whatever order they came. Unnamed images keep the order they came in.
+        """
         pred = id_map(prediction, "prediction")
         gt = id_map(ground_truth, "ground truth")
         if pred.shape != gt.shape:
@@ -102,10 +109,10 @@ class Evaluator:
                 f"the match has no key for predicted ids {_listed(missing)}",
                 "map every predicted id to a class 0..K",
             )
-        self._parts.append(PerImageCounts.from_images(self.k, [""], [counts]))
+        self._parts.append(PerImageCounts.from_images(self.k, [name or ""], [counts]))
         self._images += 1
         if len(self._parts) >= _COMPACT_EVERY:
-            self._parts = [self.counts()]
+            self._parts = [self._joined()]
 
     def merge(self, other: Evaluator) -> Evaluator:
         """Add the images ``other`` counted to this evaluator (in place); returns it."""
@@ -113,7 +120,7 @@ class Evaluator:
             raise InputError(f"cannot merge a {type(other).__name__} into an Evaluator")
         if other.k != self.k:
             raise InputError(f"cannot merge an evaluator of track {other.k} into track {self.k}")
-        self._parts = [self.counts(), other.counts()]
+        self._parts = [self._joined(), other._joined()]
         self._images += other._images
         return self
 
@@ -122,13 +129,22 @@ class Evaluator:
         out = Evaluator(self.k)
         return out.merge(self).merge(other)
 
-    def counts(self) -> PerImageCounts:
-        """The exact per-image cells counted so far, images in the order they came."""
+    def _joined(self) -> PerImageCounts:
+        """The images counted so far, in the order they came, names as given ("" if none)."""
         parts = [p for p in self._parts if p.n]
         if not parts:
             return PerImageCounts.from_images(self.k, [], [])
-        joined = parts[0] if len(parts) == 1 else PerImageCounts.concat(self.k, parts)
-        return replace(joined, names=[str(i) for i in range(joined.n)])
+        return parts[0] if len(parts) == 1 else PerImageCounts.concat(self.k, parts)
+
+    def counts(self) -> PerImageCounts:
+        """The exact per-image cells counted so far, images in the order they came.
+
+        An unnamed image is called ``#`` and its position (zero-padded, so that
+        sorted names keep the order the images came in).
+        """
+        joined = self._joined()
+        names = [n or f"#{i:09d}" for i, n in enumerate(joined.names)]
+        return replace(joined, names=names)
 
     def compute(self, bootstrap: int = 0, seed: int = 0, level: float = 0.95) -> EvaluatorScores:
         """Every official metric over the images counted so far (percent, as `evaluate`).
@@ -138,8 +154,8 @@ class Evaluator:
         """
         if self._images == 0:
             raise UsageError("no image was counted", "call update() with at least one image")
+        self._parts = [self._joined()]
         counts = self.counts()
-        self._parts = [counts]
         scores = counts.accumulator().scores()
         if not bootstrap:
             return EvaluatorScores(**scores.model_dump())

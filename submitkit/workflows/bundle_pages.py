@@ -11,32 +11,36 @@ from submitkit.benchmark.protocols import NOTE_1, PROTOCOL_TITLES, RULES, Protoc
 from submitkit.benchmark.tracks import Split, Track
 from submitkit.inputs.layout import MATCH_FILE, METHOD_FILE
 from submitkit.scoring.leaderboard import COLUMNS
-from submitkit.workflows.method_writer import render_method
-
-EXAMPLE_FIELDS = {
-    "method_name": "MyMethod",
-    "training_data": "ImageNet-S{k} train",
-    "training_scheme": "SSL",
-    "networks": "ResNet-50",
-    "link": "null",
-    "description": "One or more sentences on how the masks were made.",
-}
+from submitkit.workflows.bundle_kit import WHEEL, method_template
 
 
-def overview_page(track: Track, split: Split, protocols: list[Protocol]) -> str:
-    boards = "\n".join(f"- **{PROTOCOL_TITLES[p]}** (phase `{p.value}`)" for p in protocols)
+def overview_page(
+    track: Track,
+    protocol: Protocol,
+    references: list[tuple[Split, int]],
+    dates: list[tuple[str, str | None]],
+) -> str:
+    label = PROTOCOL_TITLES[protocol]
+    phases = "\n".join(
+        f"- **{'Development' if split is Split.validation else 'Final'}**: the {n} "
+        f"{split.value} images, from {start}" + (f" to {end}" if end else "")
+        for (split, n), (start, end) in zip(references, dates, strict=True)
+    )
     return (
         f"# {track.name}: large-scale unsupervised semantic segmentation\n\n"
-        f"Predict a segmentation mask for each of the {split.value} images of the "
-        f"{track.name} track ({track.k} classes). Each protocol is its own phase with its "
-        "own leaderboard; a submission is judged against the rules of the phase it is "
-        "sent to.\n\n"
-        f"{boards}\n\n"
+        f"Predict a segmentation mask for each image of the {track.name} track "
+        f"({track.k} classes), under the **{label}** protocol's rules (see Protocol rules). "
+        "The phases run one after the other:\n\n"
+        f"{phases}\n\n"
         "Every submission is checked before it is scored (file names, mask format, "
         "method.txt, match.json, the protocol's rules). A submission with an error gets "
         "no score: its log lists each finding with the file it concerns and how to fix "
-        "it. Run `pip install submitkit && submitkit check SUBMISSION --protocol PHASE` "
-        "before uploading to see the same list locally.\n"
+        "it.\n\n"
+        "Run the same check on your machine first: download the starting kit from the "
+        "phase's files and follow its README (submitkit is not on the package index: "
+        f"the kit carries it, `pip install {WHEEL}`). `submitkit check` with the kit's "
+        f"manifest and `--protocol {protocol.value}` prints exactly what the scoring "
+        "program will find.\n"
     )
 
 
@@ -81,31 +85,24 @@ def rules_page() -> str:
     )
 
 
-def submission_page(track: Track, split: Split, images: int) -> str:
+def submission_page(track: Track, protocol: Protocol) -> str:
     return (
         "# Submission format\n\n"
         "A zip whose root (no enclosing folder) holds:\n\n"
         "```\n"
-        "<wnid>/<image stem>.png    one mask per "
-        f"{split.value} image ({images}), in the image's own folder\n"
+        "<wnid>/<image stem>.png    one mask per image of the phase's split, in the "
+        "image's own folder\n"
         f"{METHOD_FILE}                 the description of the method\n"
         f"{MATCH_FILE}                 optional: predicted id -> class (fully unsupervised)\n"
         "```\n\n"
         "Each mask is an 8-bit RGB PNG of the source image's exact height and width, "
         "with the class id encoded as R + 256·G and B = 0; ids are 0 (other) and "
         f"1..{track.k} (the classes, in the order of the official category list), or "
-        "cluster ids mapped by match.json. No junk (`__MACOSX/`, `.DS_Store`).\n\n"
-        "## method.txt, per phase\n\n" + "".join(_method_example(p, track) for p in Protocol)
+        "cluster ids mapped by match.json. No junk (`__MACOSX/`, `.DS_Store`). The "
+        "starting kit's manifests list every image with its size.\n\n"
+        f"## method.txt ({PROTOCOL_TITLES[protocol]} protocol)\n\n"
+        f"```\n{method_template(track, protocol)}```\n"
     )
-
-
-def _method_example(protocol: Protocol, track: Track) -> str:
-    fields = {k: v.format(k=track.k) for k, v in EXAMPLE_FIELDS.items()}
-    declarations = {
-        r.key: (protocol in r.ticked) if r.kind is RowKind.restriction else False for r in RULES
-    }
-    text = render_method(fields, protocol, track.k, declarations)
-    return f"### {PROTOCOL_TITLES[protocol]}\n\n```\n{text}```\n\n"
 
 
 def terms_page() -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 
 Value = object
 
@@ -28,6 +28,9 @@ def _scalar(value: Value) -> str:
         return repr(value)
     if isinstance(value, str):
         return json.dumps(value)
+    if isinstance(value, datetime):
+        # YAML's timestamp form with a space, as Codabench's documentation writes phase times.
+        return value.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, date):
         # Unquoted ISO dates read back as dates, as the platform's examples write them.
         return value.isoformat()

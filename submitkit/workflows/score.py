@@ -18,7 +18,7 @@ import numpy as np
 from pydantic import BaseModel, Field, PrivateAttr
 
 from submitkit.benchmark.class_names import class_names
-from submitkit.benchmark.protocols import MANY_TO_ONE_PROTOCOLS, Protocol
+from submitkit.benchmark.protocols import MANY_TO_ONE_PROTOCOLS
 from submitkit.benchmark.tracks import TRACKS, Split
 from submitkit.checks.commands import Given, command, fresh_path
 from submitkit.checks.masks import MaskResult, inspect_masks
@@ -233,13 +233,21 @@ def _validation_check(
     progress: ProgressSink,
     match_file: Path | None = None,
     ground_truth: Path | None = None,
+    platform_files: frozenset[str] = frozenset(),
 ) -> CheckRun:
     sources = context.sources
     if sources.dataset is None and ground_truth is None:
         raise UsageError("scoring needs the ground truth", "give --dataset DIR")
     if ground_truth is None and context.track is None:
         _refuse_test_predictions(path, sources)
-    return run_check(path, context, progress=progress, match_file=match_file, defer_pixels=True)
+    return run_check(
+        path,
+        context,
+        progress=progress,
+        match_file=match_file,
+        defer_pixels=True,
+        platform_files=platform_files,
+    )
 
 
 def _refuse_test_predictions(path: Path, sources: ManifestSources) -> None:
@@ -306,37 +314,14 @@ def _finish(run: CheckRun, passed: ScorePass, names: list[str]) -> None:
 
 def run_evaluate(
     path: Path,
-    sources: ManifestSources,
-    *,
-    track: int | None = None,
-    protocol: Protocol | None = None,
-    match_file: Path | None = None,
-    jobs: int = 0,
-    progress: ProgressSink | None = None,
-    split: Split = Split.validation,
-    ground_truth: Path | None = None,
-    cache: bool = True,
-) -> Scored:
-    """:func:`evaluate_in` with the context spelt out (the scoring program's call)."""
-    context = RunContext(sources, track=track, split=split, protocol=protocol, jobs=jobs)
-    return evaluate_in(
-        path,
-        context,
-        match_file=match_file,
-        progress=progress,
-        ground_truth=ground_truth,
-        cache=cache,
-    )
-
-
-def evaluate_in(
-    path: Path,
     context: RunContext,
     *,
     match_file: Path | None = None,
     progress: ProgressSink | None = None,
     ground_truth: Path | None = None,
     cache: bool = True,
+    platform_files: frozenset[str] = frozenset(),
+    truth_cache: TruthCache | None = None,
 ) -> Scored:
     """Check ``path`` against ``context``'s split (validation if unset), then score it if
     the check passed.
@@ -345,10 +330,12 @@ def evaluate_in(
     ``ground_truth`` folder: the reference data of a competition may hold test
     ground truth, laid out by the bundle rather than as a dataset copy.
     ``cache``: take decoded ground truth from (and add it to) the user's ground-truth cache.
+    ``platform_files``: root names the platform added (see ``run_check``).
+    ``truth_cache``: a given cache of the ground truth, used instead of the user's.
     """
     sink = progress or NoProgress()
     context = context.but(split=context.split or Split.validation, quick=False, strict=False)
-    run = _validation_check(path, context, sink, match_file, ground_truth)
+    run = _validation_check(path, context, sink, match_file, ground_truth, platform_files)
     if not _header_stage_passed(run, sink):
         return Scored(check=run)
     assert run.manifest is not None
@@ -364,7 +351,7 @@ def evaluate_in(
         table=table_for(run.match, k),
         jobs=context.jobs,
         progress=sink.stage("Checking and scoring masks", len(names)),
-        truth_cache=TruthCache.for_folder(ground_truth) if cache else None,
+        truth_cache=truth_cache or (TruthCache.for_folder(ground_truth) if cache else None),
     )
     _finish(run, passed, names)
     if not scorable(run) or not passed.complete:

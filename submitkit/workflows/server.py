@@ -14,24 +14,35 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from submitkit.benchmark.protocols import Protocol
+from submitkit.checks.commands import Given
+from submitkit.checks.report import Report
 from submitkit.core.atomic import Inputs, check_target, write_text_atomic
+from submitkit.core.diagnostics import Diagnostic
 from submitkit.core.errors import EnvironmentProblem, UsageError
 from submitkit.core.progress import ProgressSink
+from submitkit.inputs.config import RunContext
 from submitkit.inputs.layout import is_junk, read_layout
 from submitkit.inputs.manifest import Manifest, ManifestSources, load_manifest
 from submitkit.inputs.source import open_source
+from submitkit.scoring.truth_cache import Entry, TruthCache
+from submitkit.workflows.bundle_kit import manifest_name
 from submitkit.workflows.score import Scored, run_evaluate
 
 REFERENCE_MANIFEST = "manifest.json"
 """In the reference data: the submitkit manifest (track, split, categories, images, sizes)."""
 REFERENCE_MASKS = "ground-truth"
 """In the reference data: the ground truth as ``<wnid>/<stem>.png`` (R + 256·G)."""
+REFERENCE_TRUTH = "ground-truth.cache"
+"""In the reference data: the decoded ground truth and its boundaries (scoring.truth_cache)."""
 SCORES_JSON = "scores.json"
 SCORES_TXT = "scores.txt"
 DETAILED_RESULTS = "detailed_results.html"
 OUTPUT_NAMES = (SCORES_TXT, DETAILED_RESULTS, SCORES_JSON)
 """Every file `score` writes into OUTPUT; each is judged by the output rule before the scoring."""
+PLATFORM_FILES = frozenset({"metadata"})
+"""Written into ``INPUT/res`` by Codabench's worker (``push_output``), never by the participant."""
+PARTICIPANT_SUBMISSION = "submission.zip"
+"""How the participant's log names their upload: a path on their machine, not the server's."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +52,18 @@ class Reference:
     manifest_path: Path
     masks: Path
     manifest: Manifest
+
+    def truth(self) -> TruthCache | None:
+        """The decoded ground truth `bundle` shipped, read only; None for an older bundle."""
+        shipped = self.manifest_path.parent / REFERENCE_TRUTH
+        return ShippedTruth(shipped) if shipped.is_file() else None
+
+
+class ShippedTruth(TruthCache):
+    """A cache that is read, never written: INPUT/ref is the platform's, not ours."""
+
+    def update(self, new: dict[str, Entry]) -> None:
+        return
 
 
 LEADERBOARD_BOOTSTRAP = 1000
@@ -98,22 +121,26 @@ def submission_root(res: Path) -> tuple[Path, str]:
             f"{res} does not exist: the platform passes the submission as INPUT/res",
             "run as `submitkit score INPUT OUTPUT` with INPUT holding ref/ and res/",
         )
-    real = [p for p in res.iterdir() if not is_junk(p.name)]
+    real = [p for p in res.iterdir() if not is_junk(p.name) and p.name not in PLATFORM_FILES]
     if len(real) == 1 and real[0].is_file() and real[0].suffix.lower() == ".zip":
         return real[0], ""
-    enclosing = read_layout(open_source(res)).enclosing
+    source = open_source(res)
+    source.entries = [e for e in source.entries if e.name not in PLATFORM_FILES]
+    enclosing = read_layout(source).enclosing
     return res / enclosing, enclosing
 
 
 def score_input(
     input_dir: Path,
+    context: RunContext,
     *,
-    protocol: Protocol | None,
-    jobs: int = 0,
     progress: ProgressSink | None = None,
     output_dir: Path | None = None,
 ) -> ServerRun:
     """Check and score ``INPUT/res`` against ``INPUT/ref``, as `evaluate` would.
+
+    ``context`` gives the phase's protocol and the workers; the sources, track
+    and split are the reference's own.
 
     ``output_dir``, where the scores will go, is judged first: a platform that
     cannot take them should learn it before the scoring, not after.
@@ -131,17 +158,62 @@ def score_input(
     reference = find_reference(input_dir / "ref")
     submission, enclosing = submission_root(input_dir / "res")
     manifest = reference.manifest
+    sources = ManifestSources(manifest=reference.manifest_path)
     scored = run_evaluate(
         submission,
-        ManifestSources(manifest=reference.manifest_path),
-        track=manifest.track,
-        split=manifest.split,
-        protocol=protocol,
-        jobs=jobs,
+        context.but(sources=sources, track=manifest.track, split=manifest.split),
         progress=progress,
         ground_truth=reference.masks,
+        # Each run is a fresh container: a cache written there would be thrown away.
+        cache=False,
+        truth_cache=reference.truth(),
+        platform_files=PLATFORM_FILES if not enclosing else frozenset(),
     )
     return ServerRun(scored, reference, submission, enclosing)
+
+
+def participant_report(run: ServerRun) -> Report:
+    """The check's report as the participant's log shows it: nothing of the server's.
+
+    Their upload is named as on their machine (so a repair command runs there),
+    the reference is described by what it holds rather than where it lies, and
+    no finding about the platform's own files can appear (see PLATFORM_FILES).
+    """
+    report = run.scored.check.report.model_copy(deep=True)
+    evaluation = run.scored.evaluation
+    if evaluation is not None and not run.accepted:
+        report.diagnostics = [*report.diagnostics, *evaluation.diagnostics]
+    manifest = run.reference.manifest
+    report.submission = PARTICIPANT_SUBMISSION
+    report.container = "zip"
+    report.verified = [
+        f"names against the {len(manifest.images)} {manifest.split.value} images"
+        if i == 0
+        else line
+        for i, line in enumerate(report.verified)
+    ]
+    hidden = (str(run.reference.manifest_path.parent), str(run.submission))
+    report.diagnostics = [_without(d, hidden) for d in report.diagnostics]
+    # Commands in the closing lines run on the participant's machine: with the
+    # starting kit's manifest of this split, never the server's reference path.
+    given = run.scored.check.report.given
+    report.given = Given(
+        manifest=Path(manifest_name(manifest)),
+        track=manifest.track,
+        split=manifest.split,
+        protocol=given.protocol,
+    )
+    return report
+
+
+def _without(diag: Diagnostic, hidden: tuple[str, ...]) -> Diagnostic:
+    """``diag`` with the server's folders taken out of its path, message and hint."""
+    fields = {"path": diag.path, "message": diag.message, "hint": diag.hint}
+    for name, text in fields.items():
+        for folder in hidden:
+            text = text.replace(folder + "/", "").replace(folder, "the reference data")
+        fields[name] = text
+    return diag.model_copy(update=fields)
 
 
 def intervals_of(run: ServerRun) -> dict[str, tuple[float, float]]:

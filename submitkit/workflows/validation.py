@@ -32,9 +32,9 @@ from submitkit.workflows.score import (
     MatchOutput,
     Scored,
     TieBreak,
-    evaluate_in,
     evaluation_document,
     report_images,
+    run_evaluate,
     run_match,
     synset_names,
 )
@@ -76,7 +76,7 @@ def evaluate_submission(
             inputs = inputs.adding(output)  # two outputs never share a path
     if asked.synsets is not None and sources.dataset is not None:
         synset_names(sources.dataset, asked.synsets)  # a missing list fails before the work
-    scored = evaluate_in(
+    scored = run_evaluate(
         path,
         context.but(split=Split.validation),
         match_file=match_file,
