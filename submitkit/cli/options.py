@@ -12,12 +12,6 @@ import typer
 from submitkit._version import __version__
 from submitkit.benchmark.protocols import Protocol
 from submitkit.benchmark.tracks import Split
-
-# fail, finish and settings_from live in cli/runner.py; named here for the two commands
-# (bundle, score) not yet moved onto the runner.
-from submitkit.cli.runner import fail as fail
-from submitkit.cli.runner import finish as finish
-from submitkit.cli.runner import settings_from as settings_from
 from submitkit.inputs.config import Settings
 
 

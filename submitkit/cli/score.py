@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from submitkit.cli.options import JobsOpt, PlainFormat, ProtocolOpt, QuietOpt, fail
-from submitkit.core.errors import SubmitkitError
-from submitkit.core.exits import ExitCode
-from submitkit.inputs.config import RunContext
-from submitkit.render.console import (
-    RichProgress,
-    print_document,
-    stderr_console,
-    stdout_console,
-)
+from submitkit.cli.options import JobsOpt, PlainFormat, ProtocolOpt, QuietOpt
+from submitkit.cli.runner import run
+from submitkit.core.progress import ProgressSink
+from submitkit.inputs.config import RunContext, Settings
+from submitkit.render.console import stderr_console, stdout_console
+
+if TYPE_CHECKING:
+    from submitkit.workflows.platform_documents import ScoreResult
 
 PARTICIPANT_EXAMPLES = 20
 """Findings shown per code in the participant's log: enough to fix a batch at once."""
@@ -42,37 +41,43 @@ def score(
     """
     from submitkit.render.detailed_results import server_outputs
     from submitkit.workflows.platform_documents import ScoreResult
-    from submitkit.workflows.server import participant_report, score_input, write_outputs
+    from submitkit.workflows.server import (
+        participant_report,
+        platform_paths,
+        score_input,
+        write_outputs,
+    )
 
-    try:
-        with RichProgress(quiet) as progress:
+    shown: dict[str, str] = {}
+    """What the text view needs beyond the document: the split, scores.txt."""
+
+    def work(_settings: Settings, progress: ProgressSink) -> ScoreResult:
+        with platform_paths(input_dir, output_dir):
             context = RunContext(protocol=protocol, jobs=jobs or 0)
             run = score_input(input_dir, context, progress=progress, output_dir=output_dir)
-        files = server_outputs(run) if run.accepted else {}
-        if files:
-            write_outputs(output_dir, files)
-    except SubmitkitError as error:
-        fail(_without_server_paths(error, input_dir, output_dir))
-    report = participant_report(run)
-    if output_format is PlainFormat.json:
-        import json
-
+            files = server_outputs(run) if run.accepted else {}
+            if files:
+                write_outputs(output_dir, files)
+        shown["split"] = run.reference.manifest.split.value
+        shown["scores.txt"] = files.get("scores.txt", "")
         scores = json.loads(files["scores.json"]) if files else None
-        print_document(
-            ScoreResult(
-                accepted=run.accepted, scores=scores, enclosing=run.enclosing, report=report
-            )
+        report = participant_report(run)
+        return ScoreResult(
+            accepted=run.accepted, scores=scores, enclosing=run.enclosing, report=report
         )
-        if not run.accepted:
-            raise typer.Exit(ExitCode.FINDINGS)
+
+    run(output_format, work, lambda out, result: _text(result, shown), quiet=quiet)
+
+
+def _text(result: ScoreResult, shown: dict[str, str]) -> None:
+    """The scores on stdout and any findings on stderr; or the participant's log, no score."""
+    if not result.accepted:
+        _participant_log(result.report, shown["split"])
         return
-    if not run.accepted:
-        _participant_log(report, run.reference.manifest.split.value)
-        raise typer.Exit(ExitCode.FINDINGS)
-    stdout_console().print(files["scores.txt"], end="")
+    stdout_console().print(shown["scores.txt"], end="")
     from submitkit.render.reporting import render_findings_on
 
-    render_findings_on(stderr_console(), report.diagnostics)
+    render_findings_on(stderr_console(), result.report.diagnostics)
 
 
 def _participant_log(report: object, split: str) -> None:
@@ -91,18 +96,3 @@ def _participant_log(report: object, split: str) -> None:
     more = f"`submitkit check submission.zip {local}` lists them all"
     TextReporter(err, examples=PARTICIPANT_EXAMPLES, more=more, closing=closing).render(report)
     err.print("no score: fix the errors above and submit again")
-
-
-def _without_server_paths(
-    error: SubmitkitError, input_dir: Path, output_dir: Path
-) -> SubmitkitError:
-    """The error with the platform's folders named as the contract names them (INPUT, OUTPUT).
-
-    The scoring log is the participant's to read: it says what broke, not where
-    the server keeps the organiser's data.
-    """
-    message, hint = error.message, error.hint
-    for folder, name in ((input_dir, "INPUT"), (output_dir, "OUTPUT")):
-        for form in {str(folder), str(folder.resolve())}:
-            message, hint = message.replace(form, name), hint.replace(form, name)
-    return type(error)(message, hint)

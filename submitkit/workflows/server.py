@@ -10,7 +10,8 @@ number and a local validation number are computed by the same code.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from submitkit.checks.commands import Given
 from submitkit.checks.report import Report
 from submitkit.core.atomic import Inputs, check_target, write_text_atomic
 from submitkit.core.diagnostics import Diagnostic
-from submitkit.core.errors import EnvironmentProblem, UsageError
+from submitkit.core.errors import EnvironmentProblem, SubmitkitError, UsageError
 from submitkit.core.progress import ProgressSink
 from submitkit.inputs.config import RunContext
 from submitkit.inputs.layout import is_junk, read_layout
@@ -128,6 +129,24 @@ def submission_root(res: Path) -> tuple[Path, str]:
     source.entries = [e for e in source.entries if e.name not in PLATFORM_FILES]
     enclosing = read_layout(source).enclosing
     return res / enclosing, enclosing
+
+
+@contextlib.contextmanager
+def platform_paths(input_dir: Path, output_dir: Path) -> Iterator[None]:
+    """A usage or environment error inside, with the platform's folders named as the
+    contract names them (INPUT, OUTPUT).
+
+    The scoring log is the participant's to read: it says what broke, not where
+    the server keeps the organiser's data.
+    """
+    try:
+        yield
+    except SubmitkitError as error:
+        message, hint = error.message, error.hint
+        for folder, name in ((input_dir, "INPUT"), (output_dir, "OUTPUT")):
+            for form in {str(folder), str(folder.resolve())}:
+                message, hint = message.replace(form, name), hint.replace(form, name)
+        raise type(error)(message, hint) from error
 
 
 def score_input(
