@@ -90,3 +90,19 @@ _INITS = sorted(
     for p in (ROOT / "submitkit").rglob("__init__.py")
     if p.parent != ROOT / "submitkit"
 )
+
+
+MAX_FUNCTION_LINES = 59
+"""A function reads at once: under 60 lines, its signature and docstring included."""
+
+
+def test_every_function_reads_at_once() -> None:
+    long = []
+    for path in MODULES:
+        for node in ast.walk(ast.parse((ROOT / path).read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                assert node.end_lineno is not None
+                lines = node.end_lineno - node.lineno + 1
+                if lines > MAX_FUNCTION_LINES:
+                    long.append(f"{path}:{node.lineno} {node.name} ({lines} lines)")
+    assert not long, "split these into named steps:\n" + "\n".join(long)
