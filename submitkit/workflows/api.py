@@ -15,6 +15,7 @@ message the command prints.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,7 +24,13 @@ from submitkit.benchmark.tracks import Split
 from submitkit.checks.report import Report
 from submitkit.checks.staged import run_check
 from submitkit.core.progress import ProgressSink
-from submitkit.inputs.config import RunContext, Settings, load_settings, submission_of
+from submitkit.inputs.config import (
+    PATH_KEYS,
+    RunContext,
+    Settings,
+    load_settings,
+    submission_of,
+)
 from submitkit.scoring.matching import MatchLevel
 from submitkit.workflows.analysis import DEFAULT_CONFUSIONS, BootstrapRequest
 from submitkit.workflows.compare import ComparisonOutput, Run, compare_runs, load_run
@@ -43,6 +50,20 @@ def settings_for(**keywords: Any) -> Settings:
 
 def _path(value: PathLike | None) -> Path | None:
     return None if value is None else Path(value)
+
+
+SETTING_ARGUMENTS = frozenset(Settings.model_fields) - {"submission", "method"}
+"""Keyword arguments named as the settings they set (pack's ``method`` is a file)."""
+
+
+def _settings_of(given: Mapping[str, Any], **renamed: Any) -> Settings:
+    """A public function's arguments that are settings, picked by name from ``locals()``,
+    so the list of settings is written once (on ``Settings``), not once a function."""
+    picked = {key: value for key, value in given.items() if key in SETTING_ARGUMENTS}
+    for key in PATH_KEYS:
+        if key in picked:
+            picked[key] = _path(picked[key])
+    return settings_for(**picked | renamed)
 
 
 # --- one workflow per command, from settings -------------------------------------------
@@ -183,18 +204,7 @@ def check(
     Arguments left ``None`` come from ``SUBMITKIT_*`` variables and
     ``[tool.submitkit]`` in pyproject.toml, as the command's flags do.
     """
-    settings = settings_for(
-        submission=_path(path),
-        toolbox=_path(toolbox),
-        dataset=_path(dataset),
-        manifest=_path(manifest),
-        track=track,
-        split=split,
-        protocol=protocol,
-        quick=quick,
-        strict=strict,
-        jobs=jobs,
-    )
+    settings = _settings_of(locals(), submission=_path(path))
     return check_with(settings, progress=progress)
 
 
@@ -227,14 +237,7 @@ def evaluate(
     ``None`` and ``check`` says why. ``bootstrap`` resamples give ``intervals``;
     ``per_image``, ``plot``, ``html`` and ``save_counts`` write those files.
     """
-    settings = settings_for(
-        dataset=_path(dataset),
-        toolbox=_path(toolbox),
-        manifest=_path(manifest),
-        track=track,
-        protocol=protocol,
-        jobs=jobs,
-    )
+    settings = _settings_of(locals())
     request = EvaluateRequest(
         synsets=_path(synsets),
         per_image=_path(per_image),
@@ -269,14 +272,7 @@ def match(
 ) -> MatchOutput:
     """Match predicted ids to classes on validation ground truth and write ``output``
     (match.json), as `submitkit match` does."""
-    settings = settings_for(
-        dataset=_path(dataset),
-        toolbox=_path(toolbox),
-        manifest=_path(manifest),
-        track=track,
-        protocol=protocol,
-        jobs=jobs,
-    )
+    settings = _settings_of(locals())
     return match_with(
         settings,
         Path(path),
@@ -307,14 +303,7 @@ def compare(
 ) -> ComparisonOutput:
     """Is B better than A? Each is a submission or a ``save_counts`` file, as in `compare`."""
     request = BootstrapRequest(bootstrap, seed, level)
-    settings = settings_for(
-        dataset=_path(dataset),
-        toolbox=_path(toolbox),
-        manifest=_path(manifest),
-        track=track,
-        protocol=protocol,
-        jobs=jobs,
-    )
+    settings = _settings_of(locals())
     return compare_with(
         settings, Path(a), Path(b), request=request, synsets=_path(synsets), progress=progress
     )
@@ -340,17 +329,7 @@ def pack(
     progress: ProgressSink | None = None,
 ) -> PackResult:
     """Check, then write the upload zip, as `submitkit pack` does (``max_size`` in bytes)."""
-    settings = settings_for(
-        submission=_path(path),
-        toolbox=_path(toolbox),
-        dataset=_path(dataset),
-        manifest=_path(manifest),
-        track=track,
-        split=split,
-        protocol=protocol,
-        strict=strict,
-        jobs=jobs,
-    )
+    settings = _settings_of(locals(), submission=_path(path))
     return pack_with(
         settings,
         output=_path(output),
@@ -381,15 +360,7 @@ def fix(
     progress: ProgressSink | None = None,
 ) -> FixResult:
     """Write a repaired copy of a submission to ``output`` and check it, as `submitkit fix`."""
-    settings = settings_for(
-        toolbox=_path(toolbox),
-        dataset=_path(dataset),
-        manifest=_path(manifest),
-        track=track,
-        split=split,
-        protocol=protocol,
-        jobs=jobs,
-    )
+    settings = _settings_of(locals())
     return fix_with(
         settings,
         Path(path),
