@@ -194,12 +194,13 @@ def test_a_truncated_ground_truth_mask_is_refused(tmp_path: Path) -> None:
         target.write_bytes(mask.read_bytes())
     victim = sorted(gt.rglob("*.png"))[0]
     victim.write_bytes(victim.read_bytes()[:-40])
+    (tmp_path / "wheels").mkdir()  # not tmp_path: the output may not lie inside an input
     result = runner.invoke(
         app,
         [
             *("bundle", "-o", str(tmp_path / "b.zip"), "--track", "50", "--protocol", "semi"),
             *("--ground-truth", str(gt), "--manifest", str(EXAMPLES / "manifest.json")),
-            *("--wheels-from", str(tmp_path)),
+            *("--wheels-from", str(tmp_path / "wheels")),
         ],
     )
     assert result.exit_code == 2, result.output
