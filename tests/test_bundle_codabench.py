@@ -13,7 +13,8 @@ Read in codalab/codabench at c7dbc756 (2026-03):
   ``index``, ``tasks`` naming known tasks, ``path``), 160-179 (terms), 181-239
   (phases sorted by ``index``, ``tasks`` required, ``starting_kit`` a path).
 - ``src/apps/competitions/unpackers/utils.py`` lines 30-38 (``get_datetime``:
-  a date becomes midnight).
+  any date becomes midnight, a YAML timestamp too since a datetime is a date
+  (line 33 is tested first); only a string is parsed with its time of day).
 """
 
 from __future__ import annotations
@@ -44,13 +45,14 @@ runner = CliRunner()
 
 
 def _when(value: Any) -> dt.datetime | None:
-    """utils.py get_datetime: None stays None, a date becomes midnight."""
+    """utils.py get_datetime: None stays None, any date (a datetime too) becomes
+    midnight, a string is parsed (dateutil there; ISO strings only here)."""
     if not value:
         return None
-    if isinstance(value, dt.datetime):
-        return value
-    assert isinstance(value, dt.date)
-    return dt.datetime.combine(value, dt.time())
+    if isinstance(value, dt.date):
+        return dt.datetime.combine(value, dt.time())
+    assert isinstance(value, str)
+    return dt.datetime.fromisoformat(value)
 
 
 def unpack(bundle: Path) -> dict[str, Any]:
@@ -118,7 +120,9 @@ def test_a_development_and_a_final_phase_pass_the_unpacker(two_phases: Path) -> 
     doc = unpack(two_phases)
     development, final = doc["phases"]
     assert development["name"].startswith("Development") and final["name"].startswith("Final")
-    assert development["end"] == dt.datetime(2026, 2, 28, 23, 59, 59)
+    # A string: as a YAML timestamp Codabench would cut it to 2026-02-28 00:00.
+    assert development["end"] == "2026-02-28 23:59:59"
+    assert _when(development["end"]) == dt.datetime(2026, 2, 28, 23, 59, 59)
     assert final["start"] == dt.date(2026, 3, 1) and final["end"] == dt.date(2026, 4, 1)
     assert [t["reference_data"] for t in doc["tasks"]] == [
         "reference_validation.zip",
@@ -128,6 +132,18 @@ def test_a_development_and_a_final_phase_pass_the_unpacker(two_phases: Path) -> 
     assert doc["contact_email"] == "organisers@example.org"
     assert doc["leaderboards"][0]["submission_rule"] == "Force_Best"
     assert [s["tasks"] for s in doc["solutions"]] == [[0], [1]]
+
+
+def test_the_development_phase_keeps_its_last_day_on_codabench(two_phases: Path) -> None:
+    """utils.py lines 33-35: an unquoted ``2026-02-28 23:59:59`` loads as a datetime,
+    a date, and becomes 2026-02-28 00:00, closing the phase a day early; the
+    quoted string reaches line 37's parser and keeps 23:59:59."""
+    with zipfile.ZipFile(two_phases) as archive:
+        text = archive.read("competition.yaml").decode()
+    assert 'end: "2026-02-28 23:59:59"' in text
+    development, final = unpack(two_phases)["phases"]
+    gap = _when(final["start"]) - _when(development["end"])
+    assert gap == dt.timedelta(seconds=1)
 
 
 def test_a_single_phase_bundle_passes_the_unpacker(tmp_path: Path) -> None:
@@ -178,12 +194,13 @@ def test_a_truncated_ground_truth_mask_is_refused(tmp_path: Path) -> None:
         target.write_bytes(mask.read_bytes())
     victim = sorted(gt.rglob("*.png"))[0]
     victim.write_bytes(victim.read_bytes()[:-40])
+    (tmp_path / "wheels").mkdir()  # not tmp_path: the output may not lie inside an input
     result = runner.invoke(
         app,
         [
             *("bundle", "-o", str(tmp_path / "b.zip"), "--track", "50", "--protocol", "semi"),
             *("--ground-truth", str(gt), "--manifest", str(EXAMPLES / "manifest.json")),
-            *("--wheels-from", str(tmp_path)),
+            *("--wheels-from", str(tmp_path / "wheels")),
         ],
     )
     assert result.exit_code == 2, result.output

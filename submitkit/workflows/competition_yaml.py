@@ -1,9 +1,9 @@
 """YAML for competition.yaml and metadata.yaml, written without a YAML library.
 
 Only what a competition file needs: mappings, lists, strings, numbers,
-booleans, dates and null. Every string is double-quoted with JSON escapes, which
-YAML reads back unchanged, so no value can turn into a number, a date or a
-boolean by accident.
+booleans, dates, date-times (written as strings) and null. Every string is
+double-quoted with JSON escapes, which YAML reads back unchanged, so no value
+can turn into a number, a date or a boolean by accident.
 """
 
 from __future__ import annotations
@@ -29,8 +29,10 @@ def _scalar(value: Value) -> str:
     if isinstance(value, str):
         return json.dumps(value)
     if isinstance(value, datetime):
-        # YAML's timestamp form with a space, as Codabench's documentation writes phase times.
-        return value.strftime("%Y-%m-%d %H:%M:%S")
+        # Quoted: Codabench's get_datetime (unpackers/utils.py lines 33-37) turns any
+        # date, a YAML timestamp included (datetime is a date), into midnight that day;
+        # only a string reaches dateutil's parser and keeps its time of day.
+        return json.dumps(value.strftime("%Y-%m-%d %H:%M:%S"))
     if isinstance(value, date):
         # Unquoted ISO dates read back as dates, as the platform's examples write them.
         return value.isoformat()
