@@ -63,7 +63,10 @@ FinalStartOpt = Annotated[
     str | None,
     typer.Option(help="Final phase opens, YYYY-MM-DD (default: 30 days after --start)."),
 ]
-EndOpt = Annotated[str | None, typer.Option(help="Last phase closes, YYYY-MM-DD (default: never).")]
+EndOpt = Annotated[
+    str | None,
+    typer.Option(help="Last phase closes at 00:00 UTC of this day, YYYY-MM-DD (default: never)."),
+]
 TimeLimitOpt = Annotated[
     int, typer.Option(help="Seconds a submission may take (Codabench's default queue: 600).")
 ]
@@ -163,9 +166,10 @@ def _text(document: object) -> None:
     for member in document.members:
         out.print(f"  {member.name:36} {member.what}", highlight=False)
     for phase in document.phases:
-        end = f" to {phase.end}" if phase.end else ""
+        end = f" to {_moment(phase.end)}" if phase.end else ""
         out.print(
-            f"phase {phase.name}: {phase.images} images, from {phase.start}{end}", highlight=False
+            f"phase {phase.name}: {phase.images} images, from {_moment(phase.start)}{end}",
+            highlight=False,
         )
     for verdict in document.rehearsal:
         network = "network off" if verdict.network_off else "network ON: unshare -n unavailable"
@@ -199,6 +203,11 @@ def _bundle_settings(given: dict[str, Any]) -> BundleSettings:
 
 DAYS = ("start", "final_start", "end")
 """The phase dates, given as YYYY-MM-DD."""
+
+
+def _moment(day_or_time: str) -> str:
+    """A phase's bound as Codabench reads it: a bare date is that day's midnight (UTC)."""
+    return f"{day_or_time} 00:00 UTC" if len(day_or_time) == 10 else day_or_time
 
 
 def _day(flag: str, text: str | None) -> date | None:

@@ -15,6 +15,7 @@ the same sha256 to quote. What would otherwise vary is fixed here:
 
 from __future__ import annotations
 
+import io
 import shutil
 import stat
 import zipfile
@@ -75,3 +76,12 @@ class DeterministicZip:
         # only let go, so that neither closing it here nor its finaliser later raises
         # over the real error (zipfile refuses to close with an entry half written).
         self._archive.fp = None
+
+
+def zip_bytes(members: dict[str, bytes]) -> bytes:
+    """A whole deterministic archive of ``members`` (name -> bytes), in memory."""
+    buffer = io.BytesIO()
+    with DeterministicZip(buffer) as archive:
+        for name, data in members.items():
+            archive.add(name, data)
+    return buffer.getvalue()

@@ -367,14 +367,6 @@ def learn_references(
 # --- the bundle ----------------------------------------------------------------------
 
 
-def zip_bytes(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with DeterministicZip(buffer) as archive:
-        for name, data in members.items():
-            archive.add(name, data)
-    return buffer.getvalue()
-
-
 def logo_png() -> bytes:
     """A small logo: a two-class mask (the benchmark's own kind of image)."""
     image = Image.new("RGB", (64, 64), (40, 40, 40))

@@ -19,7 +19,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import importlib.metadata
-import io
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +26,7 @@ import numpy as np
 from submitkit._version import __version__
 from submitkit.benchmark.protocols import PROTOCOL_TITLES, RULES, Protocol, RowKind
 from submitkit.benchmark.tracks import Track
-from submitkit.core.zipwrite import DeterministicZip
+from submitkit.core.zipwrite import DeterministicZip, zip_bytes
 from submitkit.inputs.layout import METHOD_FILE
 from submitkit.inputs.manifest import Manifest
 from submitkit.inputs.png import rgb_png
@@ -79,14 +78,6 @@ def sample_members(manifest: Manifest, protocol: Protocol) -> dict[str, bytes]:
     return members
 
 
-def _zip(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with DeterministicZip(buffer) as archive:
-        for name, data in members.items():
-            archive.add(name, data)
-    return buffer.getvalue()
-
-
 def write_solution(manifest: Manifest, protocol: Protocol, path: Path) -> None:
     with path.open("wb") as handle, DeterministicZip(handle) as archive:
         for name, data in sample_members(manifest, protocol).items():
@@ -132,11 +123,11 @@ def starting_kit(track: Track, protocol: Protocol, manifests: list[Manifest]) ->
         README: readme(track, protocol, manifests).encode(),
         WHEEL: submitkit_wheel(),
         METHOD_FILE: method_template(track, protocol).encode(),
-        SAMPLE: _zip(sample_members(manifests[0], protocol)),
+        SAMPLE: zip_bytes(sample_members(manifests[0], protocol)),
     }
     for manifest in manifests:
         members[manifest_name(manifest)] = (manifest.model_dump_json(indent=1) + "\n").encode()
-    return _zip(members)
+    return zip_bytes(members)
 
 
 # --- submitkit as a wheel -----------------------------------------------------------
@@ -171,4 +162,4 @@ def submitkit_wheel() -> bytes:
     )
     record = "".join(_record_line(name, data) for name, data in members.items())
     members[f"{info}/RECORD"] = (record + f"{info}/RECORD,,\n").encode()
-    return _zip(members)
+    return zip_bytes(members)
