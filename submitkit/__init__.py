@@ -79,4 +79,5 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+    """The public API and the module's dunders: no helper this module imports for itself."""
+    return sorted({*__all__, *(n for n in globals() if n.startswith("__"))})

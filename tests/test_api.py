@@ -60,6 +60,8 @@ def test_every_function_is_listed_typed_and_keyword_only() -> None:
         assert name in submitkit.__all__
         assert name in dir(submitkit)
         assert getattr(submitkit, name) is not None
+    public = [n for n in dir(submitkit) if not n.startswith("_")]
+    assert public == sorted(n for n in submitkit.__all__ if not n.startswith("_"))  # no helpers
     for name in FUNCTIONS:
         signature = inspect.signature(getattr(submitkit, name))
         params = list(signature.parameters.values())
