@@ -26,7 +26,7 @@ from submitkit.checks.masks import (
 )
 from submitkit.core.diagnostics import Code
 from submitkit.inputs.png import PNG_SIGNATURE, encode, parse_png_header
-from submitkit.inputs.source import MemberRef, _open_zip
+from submitkit.inputs.source import MemberRef, forget_open_zips
 
 NAME = "n01443537/ILSVRC2012_val_00047396.png"
 
@@ -276,7 +276,7 @@ def test_zip_member_failing_its_crc_is_zip_corrupt(tmp_path: Path) -> None:
     at = raw.index(data) + len(data) - 20  # inside the pixels, not the PNG header
     raw[at] ^= 0xFF
     archive.write_bytes(bytes(raw))
-    _open_zip.cache_clear()
+    forget_open_zips()
     assert "cannot be read" in only(inspect_mask(task, quick=False), Code.ZIP_CORRUPT)
 
 

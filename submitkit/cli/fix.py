@@ -32,15 +32,26 @@ class LabelSet(str, Enum):
 
 
 PathOpt = Annotated[
-    Path,
-    typer.Argument(help="Submission folder or .zip to repair; never modified.", show_default=False),
+    Path | None,
+    typer.Argument(
+        help="Submission folder or .zip to repair (default: `submission` from the config); "
+        "never modified, unless --in-place.",
+        show_default=False,
+    ),
+]
+InPlaceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--in-place",
+        help="Repair the submission itself (atomic swap; exit 1 when it changed), not a copy.",
+    ),
 ]
 OutputOpt = Annotated[
-    Path,
+    Path | None,
     typer.Option(
         "-o",
         "--output",
-        help="New folder (or .zip) for the repaired copy; must not exist.",
+        help="New folder (or .zip) for the repaired copy; must not exist. Or --in-place.",
         show_default=False,
     ),
 ]
@@ -74,8 +85,9 @@ SynsetsOpt = Annotated[
 
 
 def fix_command(
-    path: PathOpt,
-    output: OutputOpt,
+    path: PathOpt = None,
+    output: OutputOpt = None,
+    in_place: InPlaceOpt = False,
     toolbox: ToolboxOpt = None,
     dataset: DatasetOpt = None,
     manifest: ManifestOpt = None,
@@ -92,6 +104,7 @@ def fix_command(
     quiet: QuietOpt = False,
 ) -> None:
     """Write a repaired copy of a submission, then check it: exit 0 only if the copy passes."""
+    from submitkit.inputs.config import submission_of
     from submitkit.render.views import render_fix_text
     from submitkit.workflows.api import fix_with
 
@@ -99,8 +112,9 @@ def fix_command(
         output_format,
         lambda settings, progress: fix_with(
             settings,
-            path,
+            submission_of(settings),
             output,
+            in_place=in_place,
             apply_match=apply_match,
             drop_extra=drop_extra,
             from_labels=from_labels.value if from_labels else None,
@@ -108,6 +122,6 @@ def fix_command(
             progress=progress,
         ),
         lambda out, result: render_fix_text(out, result, examples),
-        flags=setting_flags(locals()),
+        flags=setting_flags(locals(), submission=path),
         quiet=quiet,
     )

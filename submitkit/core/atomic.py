@@ -203,6 +203,68 @@ def atomic_folder(path: Path) -> Iterator[Path]:
         raise
 
 
+class Swap:
+    """An in-place replacement under way: ``new`` is written, then swapped in for the original."""
+
+    def __init__(self, new: Path) -> None:
+        self.new = new
+        self.cancelled = False
+        self.done = False
+
+    def cancel(self) -> None:
+        """Keep the original after all (nothing to change): ``new`` is removed, if written."""
+        self.cancelled = True
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+@contextlib.contextmanager
+def atomic_swap(path: Path) -> Iterator[Swap]:
+    """The one, narrow exception to "an output never replaces an input": an in-place mode.
+
+    Only a command the user asked to work in place (``fix --in-place``) uses
+    it. ``path`` itself is never written: the caller writes a new copy at
+    ``Swap.new``, a fresh name beside it with the same suffix (through
+    :func:`atomic_output` or :func:`atomic_folder`, which still judge it as an
+    output), and only when the block succeeds is ``path`` renamed aside, the
+    copy renamed in, and the original removed. On any exception, Ctrl-C
+    included, the copy is removed and ``path`` is as it was.
+    """
+    _refuse_kind(path)
+    if not path.exists():
+        raise UsageError(f"{path} does not exist", "give the submission folder or zip to repair")
+    token = secrets.token_hex(6)
+    stem = hashlib.blake2b(os.fsencode(path.name), digest_size=6).hexdigest()
+    swap = Swap(path.parent / f".submitkit-{stem}.{token}.new{path.suffix}")
+    old = path.parent / f".submitkit-{stem}.{token}.old{path.suffix}"
+    try:
+        yield swap
+        if swap.cancelled or not swap.new.exists():
+            _remove(swap.new)
+            return
+        os.rename(path, old)
+        try:
+            os.rename(swap.new, path)
+        except BaseException:
+            os.rename(old, path)
+            raise
+        swap.done = True
+    except BaseException:
+        _remove(swap.new)
+        raise
+    try:
+        _remove(old)
+    except BaseException:
+        _remove(old)  # interrupted while removing: finish, then let the interruption through
+        raise
+
+
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     with atomic_output(path) as handle:
         handle.write(data)

@@ -112,16 +112,23 @@ class MemberRef:
                 yield handle
 
 
-@lru_cache(maxsize=4)
 def _open_zip(path: str) -> zipfile.ZipFile:
     # One handle per process and archive: reopening for each of 27k members
-    # would re-read the central directory every time.
+    # would re-read the central directory every time. The handle is believed
+    # only for the same file: one replaced at that path (fix --in-place) is
+    # opened afresh.
+    info = os.stat(path)
+    return _open_zip_file(path, info.st_ino, info.st_mtime_ns, info.st_size)
+
+
+@lru_cache(maxsize=4)
+def _open_zip_file(path: str, inode: int, mtime_ns: int, size: int) -> zipfile.ZipFile:
     return zipfile.ZipFile(path)
 
 
 def forget_open_zips() -> None:
     """Drop cached zip handles (a worker process must never reuse its parent's)."""
-    _open_zip.cache_clear()
+    _open_zip_file.cache_clear()
 
 
 if hasattr(os, "register_at_fork"):

@@ -23,6 +23,7 @@ from submitkit.benchmark.protocols import Protocol
 from submitkit.benchmark.tracks import Split
 from submitkit.checks.report import Report
 from submitkit.checks.staged import run_check
+from submitkit.core.errors import UsageError
 from submitkit.core.progress import ProgressSink
 from submitkit.inputs.config import (
     PATH_KEYS,
@@ -34,7 +35,7 @@ from submitkit.inputs.config import (
 from submitkit.scoring.matching import MatchLevel
 from submitkit.workflows.analysis import DEFAULT_CONFUSIONS, BootstrapRequest
 from submitkit.workflows.compare import ComparisonOutput, Run, compare_runs, load_run
-from submitkit.workflows.fix import FixResult, fix_submission
+from submitkit.workflows.fix import FixResult, fix_in_place, fix_submission
 from submitkit.workflows.pack import DEFAULT_MAX_SIZE, PackResult, pack_submission
 from submitkit.workflows.score import EvaluationOutput, MatchOutput, TieBreak
 from submitkit.workflows.validation import EvaluateRequest, evaluate_submission, match_and_write
@@ -161,15 +162,36 @@ def pack_with(
 def fix_with(
     settings: Settings,
     path: Path,
-    output: Path,
+    output: Path | None,
     *,
+    in_place: bool = False,
     apply_match: bool = False,
     drop_extra: bool = False,
     from_labels: Literal["imagenet1k"] | None = None,
     synsets: Path | None = None,
     progress: ProgressSink | None = None,
 ) -> FixResult:
-    """`submitkit fix`: a repaired copy of the submission, checked."""
+    """`submitkit fix`: a repaired copy of the submission (or, asked, the submission
+    repaired in place), checked. Exactly one of ``output`` and ``in_place``."""
+    if in_place and output is not None:
+        raise UsageError(
+            "--in-place and -o both say where the repair goes", "give only one of them"
+        )
+    if in_place:
+        return fix_in_place(
+            path,
+            RunContext.of(settings),
+            apply_match=apply_match,
+            drop_extra=drop_extra,
+            from_labels=from_labels,
+            synsets=synsets,
+            progress=progress,
+        )
+    if output is None:
+        raise UsageError(
+            "fix needs -o OUT (a new copy) or --in-place",
+            "add -o with a path that does not exist, or --in-place to repair the submission",
+        )
     return fix_submission(
         path,
         output,

@@ -32,7 +32,13 @@ from submitkit.benchmark.imagenet1k import MERGES
 from submitkit.benchmark.tracks import Split
 from submitkit.checks.report import Report, Status
 from submitkit.checks.staged import resolve_target, run_check
-from submitkit.core.atomic import Inputs, atomic_folder, atomic_output, check_target
+from submitkit.core.atomic import (
+    Inputs,
+    atomic_folder,
+    atomic_output,
+    atomic_swap,
+    check_target,
+)
 from submitkit.core.diagnostics import Code, Diagnostic, Severity
 from submitkit.core.document import Document
 from submitkit.core.errors import EnvironmentProblem, UsageError
@@ -155,6 +161,10 @@ class FixResult(Document):
     """Of those, files copied byte for byte."""
     report: Report | None = None
     """The check of the output."""
+    in_place: bool = False
+    """``fix --in-place``: the output is the submission itself."""
+    replaced: bool = False
+    """In place: the submission was changed (a hook that changed files exits 1)."""
 
     def by_kind(self) -> dict[ChangeKind, list[Change]]:
         """Changes grouped by kind, in ``ChangeKind`` order, empty kinds omitted."""
@@ -170,7 +180,8 @@ class FixResult(Document):
         return self.report is not None and self.report.status is not Status.failed
 
     def is_failure(self) -> bool:
-        return not self.passed
+        # In place, a change is reported as pre-commit fixers report one: exit 1.
+        return not self.passed or self.replaced
 
     @property
     def exit_code(self) -> int:
@@ -426,6 +437,66 @@ def fix_submission(
     ``from_labels="imagenet1k"`` reads the ids as ImageNet-1k classes and writes
     the track's ImageNet-S ids (``synsets``: the ImageNet-1k class order).
     """
+    result, checked = _repaired(
+        path, out, context, apply_match, drop_extra, from_labels, synsets, progress
+    )
+    _check_copy(result, out, checked, progress)
+    return result
+
+
+def fix_in_place(
+    path: Path,
+    context: RunContext,
+    *,
+    apply_match: bool = False,
+    drop_extra: bool = False,
+    from_labels: Literal["imagenet1k"] | None = None,
+    synsets: Path | None = None,
+    progress: ProgressSink | None = None,
+) -> FixResult:
+    """Repair the submission at ``path`` in place (``fix --in-place``), then check it.
+
+    The repaired copy is written beside ``path`` exactly as :func:`fix_submission`
+    writes one, then swapped in atomically (:func:`atomic_swap`): on a refusal,
+    an error or Ctrl-C the original stays byte for byte and no temporary is
+    left. A submission with nothing to repair is left untouched (not rewritten).
+    """
+    with atomic_swap(path) as swap:
+        result, checked = _repaired(
+            path, swap.new, context, apply_match, drop_extra, from_labels, synsets, progress
+        )
+        if not result.changes:
+            swap.cancel()
+    result.output, result.output_container = str(path), result.container
+    result.in_place, result.replaced = True, swap.done
+    _check_copy(result, path, checked, progress)
+    return result
+
+
+def _check_copy(
+    result: FixResult,
+    out: Path,
+    checked: tuple[RunContext, Diagnostic | None],
+    progress: ProgressSink | None,
+) -> None:
+    """The full check of the written copy, with the doubt about --from imagenet1k, if any."""
+    context, doubt = checked
+    result.report = run_check(out, context, progress=progress).report
+    if doubt is not None:
+        result.report.diagnostics.append(doubt)
+
+
+def _repaired(
+    path: Path,
+    out: Path,
+    context: RunContext,
+    apply_match: bool,
+    drop_extra: bool,
+    from_labels: Literal["imagenet1k"] | None,
+    synsets: Path | None,
+    progress: ProgressSink | None,
+) -> tuple[FixResult, tuple[RunContext, Diagnostic | None]]:
+    """The repaired copy written at ``out``; the context to check it in and a doubt, if any."""
     sink = progress or NoProgress()
     _check_output_path(path, out, Inputs.of(*context.sources.paths, synsets))
     read = _read_stage(path, context, sink)
@@ -448,10 +519,7 @@ def fix_submission(
     # The copy is checked in full against the target the repair used.
     track, split = read.target[:2] if read.target is not None else (None, None)
     checked = context.but(track=track, split=split, quick=False, strict=False)
-    result.report = run_check(out, checked, progress=progress).report
-    if doubt is not None:
-        result.report.diagnostics.append(doubt)
-    return result
+    return result, (checked, doubt)
 
 
 @dataclass
@@ -799,6 +867,11 @@ def summary_lines(result: FixResult, examples: int = 5) -> list[str]:
         f"submitkit fix {printable(result.submission)} ({result.container}) -> "
         f"{printable(str(result.output))} ({result.output_container})"
     ]
+    if result.in_place:
+        done = "repaired in place" if result.replaced else "nothing to repair: left untouched"
+        lines = [f"submitkit fix --in-place {printable(result.submission)}: {done}"]
+        if not result.replaced:
+            return lines
     grouped = result.by_kind()
     if not grouped:
         lines.append("  nothing to repair: the files were copied as they are")
