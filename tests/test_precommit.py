@@ -188,3 +188,50 @@ def test_check_hook_fails_on_a_broken_submission(hook_repo: Path, tmp_path: Path
     assert code == 1, output
     assert _status(output, "submitkit check (quick)") == "Failed"
     assert "M003" in output and "N002" in output
+
+
+def _pre_commit_config(research: Path, *hooks: str) -> None:
+    """The research repository's own .pre-commit-config.yaml, enabling ``hooks``."""
+    listed = "".join(f"      - id: {hook}\n" for hook in hooks)
+    (research / ".pre-commit-config.yaml").write_text(
+        f"repos:\n  - repo: https://example.org/submitkit\n    rev: v0\n    hooks:\n{listed}",
+        encoding="utf-8",
+    )
+
+
+def test_both_hooks_report_a_method_txt_finding_once(hook_repo: Path, tmp_path: Path) -> None:
+    research = _research_repo(tmp_path)
+    broken = BROKEN / "T002-missing-field" / "method.txt"
+    shutil.copyfile(broken, research / "outputs" / "s50" / "method.txt")  # inside the submission
+    shutil.copyfile(broken, research / "configs" / "method.txt")  # outside it
+    _pre_commit_config(research, "submitkit-method", "submitkit-check")
+    code, output = try_repo(hook_repo, research, "submitkit-method")
+    assert code == 1, output
+    # The method hook leaves the submission's method.txt to the check hook...
+    assert "configs/method.txt: T002 error" in output
+    assert "outputs/s50/method.txt" not in output
+    method_output = output
+    code, output = try_repo(hook_repo, research, "submitkit-check")
+    # ... which reports it: each finding once over both hooks.
+    assert code == 1, output
+    assert _status(output, "submitkit check (quick)") == "Failed"
+    assert method_output.count("T002") == 1 and output.count("T002") == 1, output
+
+
+@pytest.mark.parametrize("config", [(), ("submitkit-method",), ("submitkit-check  # x",)])
+def test_the_method_hook_alone_still_reports_the_submission_method_txt(
+    hook_repo: Path, tmp_path: Path, config: tuple[str, ...]
+) -> None:
+    research = _research_repo(tmp_path)
+    broken = BROKEN / "T002-missing-field" / "method.txt"
+    shutil.copyfile(broken, research / "outputs" / "s50" / "method.txt")
+    if config:
+        _pre_commit_config(research, *config)
+        if config[0].startswith("submitkit-check"):  # enabled, but only by hand
+            path = research / ".pre-commit-config.yaml"
+            path.write_text(
+                path.read_text(encoding="utf-8") + "        stages: [manual]\n", encoding="utf-8"
+            )
+    code, output = try_repo(hook_repo, research, "submitkit-method")
+    assert code == 1, output
+    assert "outputs/s50/method.txt: T002 error" in output

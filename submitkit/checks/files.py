@@ -7,9 +7,13 @@ submission, from the file alone, in milliseconds.
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
+
+from pydantic import Field
 
 from submitkit.benchmark.protocols import Protocol
 from submitkit.checks.protocol import protocol_findings
@@ -62,6 +66,8 @@ class FilesReport(Document):
     schema_file: ClassVar[str] = "files.schema.json"
 
     files: list[str]
+    skipped: list[str] = Field(default_factory=list)
+    """Files left to ``submitkit-check`` (``--skip-submission``): they lie in the submission."""
     failed: bool
     diagnostics: list[Diagnostic]
 
@@ -75,12 +81,48 @@ def files_report(
     protocol: Protocol | None = None,
     track: int | None = None,
     strict: bool = False,
+    skip: Sequence[Path] = (),
 ) -> FilesReport:
     """`validate-files` as one call: the findings, and whether they fail (errors, or warnings
-    under ``strict``)."""
-    diagnostics = validate_files(paths, protocol=protocol, track=track)
+    under ``strict``); the files of ``skip`` are listed as skipped, not validated."""
+    kept = [p for p in paths if p not in skip]
+    diagnostics = validate_files(kept, protocol=protocol, track=track)
     failed = any(
         d.severity is Severity.error or (strict and d.severity is Severity.warning)
         for d in diagnostics
     )
-    return FilesReport(files=[p.as_posix() for p in paths], failed=failed, diagnostics=diagnostics)
+    return FilesReport(
+        files=[p.as_posix() for p in kept],
+        skipped=[p.as_posix() for p in paths if p in skip],
+        failed=failed,
+        diagnostics=diagnostics,
+    )
+
+
+PRE_COMMIT_CONFIG = Path(".pre-commit-config.yaml")
+
+
+def check_hook_runs(config: Path = PRE_COMMIT_CONFIG) -> bool:
+    """Whether the repository's pre-commit configuration runs ``submitkit-check`` on commits.
+
+    Read as text (no YAML parser is a dependency): the hook's entry, from its
+    ``id:`` to the next one, with no ``stages:`` line naming ``manual``.
+    pre-commit runs hooks at the repository's root, where this file lies.
+    """
+    try:
+        text = config.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    for block in re.split(r"(?m)^\s*-\s*id:\s*", text)[1:]:
+        words = block.split(None, 1)
+        if words and words[0].strip("'\"") == "submitkit-check":
+            return re.search(r"(?m)^\s*stages:.*\bmanual\b", block) is None
+    return False
+
+
+def inside_submission(paths: Sequence[Path], submission: Path | None) -> list[Path]:
+    """The files of ``paths`` that lie inside ``submission`` (compared by real path)."""
+    if submission is None or not submission.is_dir():
+        return []
+    root = Path(os.path.realpath(submission))
+    return [p for p in paths if root in Path(os.path.realpath(p)).parents]

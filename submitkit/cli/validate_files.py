@@ -26,16 +26,30 @@ def validate_files_command(
     protocol: ProtocolOpt = None,
     track: TrackOpt = None,
     strict: StrictOpt = None,
+    skip_submission: Annotated[
+        bool,
+        typer.Option(
+            "--skip-submission",
+            help="Skip files inside the configured submission when the repository's "
+            "pre-commit config runs submitkit-check (it reports them).",
+        ),
+    ] = False,
     output_format: FormatOpt = Format.text,
 ) -> None:
     """Validate method.txt and match.json files on their own (pre-commit): exit 1 on errors."""
-    from submitkit.checks.files import files_report
+    from submitkit.checks.files import check_hook_runs, files_report, inside_submission
     from submitkit.render.reporting import render_findings_text
 
     run(
         output_format,
         lambda settings, _: files_report(
-            files, protocol=settings.protocol, track=settings.track, strict=settings.strict
+            files,
+            protocol=settings.protocol,
+            track=settings.track,
+            strict=settings.strict,
+            skip=inside_submission(files, settings.submission)
+            if skip_submission and check_hook_runs()
+            else (),
         ),
         render_findings_text,
         flags=setting_flags(locals()),
