@@ -50,7 +50,7 @@ def test_one_spelling_per_option(command: str) -> None:
     assert "--out " not in text and "--no-overwrite" not in text
     if "--format" in text:
         # markdown and latex: the paper tables of evaluate and compare.
-        assert re.search(r"--format <text\|json(\|github|\|markdown\|latex)?>", text), text
+        assert re.search(r"--format text\|json(\|github|\|markdown\|latex)?\s", text), text
 
 
 def test_format_github_only_where_findings_are_about_files() -> None:
@@ -140,3 +140,22 @@ def test_top_level_help_fits_80_columns_with_whole_summaries() -> None:
     listed = [line for line in lines[start + 1 :] if line.startswith("  ") and line.split()]
     cut = [line for line in listed if line.split()[0] in registered and line.endswith("...")]
     assert not cut, f"give these a whole summary in SUMMARIES (cli/app.py): {cut}"
+
+
+_TYPER_STYLES = re.compile(r"<(?:path|text|int|float|int range|float range)>|\{[a-z_]+\}|list\[")
+"""Typer's own metavar forms: <path>, <int range>, {path}, list[Path]; ``[path]`` and choices
+in angle brackets would be in the usage line or after an option, which are matched whole."""
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_usage_and_metavars_have_one_style(command: str) -> None:
+    text = runner.invoke(app, [command, "-h"], env={"COLUMNS": "200"}).output
+    usage = text.splitlines()[0]
+    # Arguments as upper-case names: bare when required, [NAME] when optional, NAME... repeated.
+    assert re.fullmatch(r"Usage: submitkit [a-z-]+ \[OPTIONS\]( \[?[A-Z_]+\]?(\.\.\.)?)*", usage)
+    for line in text.splitlines():
+        option = re.match(r"^\s+((?:-\w, )?--[a-z-]+)(?: (\S+))?", line)
+        if option and option.group(2):
+            # An option's value: an upper-case name (PATH, DIR, N, NUMBER) or its choices.
+            assert re.fullmatch(r"[A-Z_]+|[\w.-]+(\|[\w.-]+)*", option.group(2)), line
+    assert not _TYPER_STYLES.search(text), _TYPER_STYLES.search(text)

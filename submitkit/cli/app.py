@@ -23,6 +23,7 @@ from submitkit.cli import table as _table
 from submitkit.cli import validate_files as _validate_files
 from submitkit.cli.guard import guarded
 from submitkit.cli.options import show_version
+from submitkit.cli.usage import StyledCommand
 
 app = typer.Typer(
     name="submitkit",
@@ -50,21 +51,21 @@ def _root(
     """Check, pack and score ImageNet-S submissions before uploading them."""
 
 
-app.command("check")(_check.check)
-app.command("fix")(_fix.fix_command)
-app.command("preview")(_preview.preview_command)
-app.command("pack")(_pack.pack)
-app.command("validate-files")(_validate_files.validate_files_command)
-app.command("evaluate")(_evaluate.evaluate)
-app.command("match")(_match.match)
-app.command("compare")(_compare.compare)
-app.command("table")(_table.table)
-app.command("manifest")(_manifest.manifest_command)
-app.command("score")(_score.score)
-app.command("bundle")(_bundle.bundle)
-app.command("schemas")(_schemas.schemas)
-app.command("codes")(_codes.codes)
-app.command("docs")(_docs.docs)
+app.command("check", cls=StyledCommand)(_check.check)
+app.command("fix", cls=StyledCommand)(_fix.fix_command)
+app.command("preview", cls=StyledCommand)(_preview.preview_command)
+app.command("pack", cls=StyledCommand)(_pack.pack)
+app.command("validate-files", cls=StyledCommand)(_validate_files.validate_files_command)
+app.command("evaluate", cls=StyledCommand)(_evaluate.evaluate)
+app.command("match", cls=StyledCommand)(_match.match)
+app.command("compare", cls=StyledCommand)(_compare.compare)
+app.command("table", cls=StyledCommand)(_table.table)
+app.command("manifest", cls=StyledCommand)(_manifest.manifest_command)
+app.command("score", cls=StyledCommand)(_score.score)
+app.command("bundle", cls=StyledCommand)(_bundle.bundle)
+app.command("schemas", cls=StyledCommand)(_schemas.schemas)
+app.command("codes", cls=StyledCommand)(_codes.codes)
+app.command("docs", cls=StyledCommand)(_docs.docs)
 
 SUMMARIES: dict[str, str] = {
     "check": "Find every fault of a submission, with its fix.",

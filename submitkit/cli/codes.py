@@ -25,7 +25,7 @@ def codes(
     names: Annotated[
         list[str] | None,
         typer.Argument(
-            metavar="[CODE]...",
+            metavar="CODE",
             help="Codes whose page to print (M003, m003); none: list them all.",
             show_default=False,
         ),
