@@ -40,6 +40,9 @@ def _golden(_: Path) -> str:
 
 Args = Callable[[Path], list[str]]
 CASES: dict[str, tuple[Args, int]] = {
+    "schemas check": (lambda t: ["schemas", "--check", "-o", str(REPO / "schemas")], 0),
+    "schemas stale": (lambda t: ["schemas", "--check", "-o", str(t / "none")], 1),
+    "docs check": (lambda t: ["docs", "--check", "--root", str(REPO)], 0),
     "bundle dry run": (
         lambda t: [
             *("bundle", "-o", str(t / "b.zip"), "--track", "50", "--protocol", "semi"),

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
+from submitkit.cli.options import PlainFormat, PlainFormatOpt
 from submitkit.cli.runner import usage_errors
 from submitkit.inputs.config import Settings
 from submitkit.render.console import stderr_console, stdout_console
@@ -36,13 +37,30 @@ def docs(
     check_only: Annotated[
         bool, typer.Option("--check", help="Only report drift (exit 1), write nothing.")
     ] = False,
+    output_format: PlainFormatOpt = PlainFormat.text,
 ) -> None:
     """Write the generated docs pages: one per diagnostic code, the rules and settings tables."""
     group = ctx.find_root().command
     assert isinstance(group, TyperGroup)
     flags = setting_flags(group)
+    if output_format is PlainFormat.json:
+        _document(root, flags, check_only)
     with usage_errors():
         _run(root, flags, check_only)
+
+
+def _document(root: Path, flags: SettingFlags, check_only: bool) -> None:
+    from submitkit.core.exits import exit_code
+    from submitkit.render.console import print_document
+    from submitkit.render.generated import DocsRun
+
+    with usage_errors():
+        if check_only:
+            done = DocsRun(checked=True, stale=[str(p) for p in stale_pages(root, flags)])
+        else:
+            done = DocsRun(checked=False, written=[str(p) for p in write_docs(root, flags)])
+    print_document(done)
+    raise typer.Exit(exit_code(done))
 
 
 def _run(root: Path, flags: SettingFlags, check_only: bool) -> None:

@@ -17,6 +17,7 @@ from submitkit.core.document import SCHEMA_DIALECT, Document
 from submitkit.inputs.manifest import Manifest
 from submitkit.inputs.match_json import match_schema
 from submitkit.render.code_pages import CodesOutput
+from submitkit.render.generated import DocsRun, SchemasRun
 from submitkit.workflows.compare import ComparisonOutput
 from submitkit.workflows.fix import FixResult
 from submitkit.workflows.manifest import ManifestWritten
@@ -38,6 +39,8 @@ DOCUMENTS: tuple[type[Document], ...] = (
     ManifestWritten,
     PreviewResult,
     CodesOutput,
+    SchemasRun,
+    DocsRun,
     BundleResult,
     ScoreResult,
 )
