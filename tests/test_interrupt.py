@@ -268,3 +268,47 @@ def test_an_interrupt_a_library_wrapped_in_its_own_error_is_still_an_interrupt()
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 128 + signal.SIGTERM, done.stderr
     assert done.stderr.strip() == "terminated"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="forked workers and /proc are Linux's")
+def test_no_forked_worker_outlives_a_parent_that_leaves_at_once(tmp_path: Path) -> None:
+    # A stopped run leaves by os._exit without closing its generator: a worker in
+    # the middle of a long task (or waiting on a lock a killed sibling held) must
+    # not stay behind, orphaned.
+    pids = tmp_path / "workers"
+    script = (
+        "import multiprocessing, os, sys, time\n"
+        "from submitkit.core.workers import run_ordered\n"
+        "def slow(x):\n"
+        "    time.sleep(0 if x < 4 else 120)\n"
+        "    return x\n"
+        "run = run_ordered(slow, list(range(400)), jobs=2, processes=True, max_chunk=4)\n"
+        "next(run)\n"
+        "pids = ' '.join(str(p.pid) for p in multiprocessing.active_children())\n"
+        "open(sys.argv[1], 'w').write(pids)\n"
+        "os._exit(0)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(pids)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=60,
+    )
+    workers = [int(pid) for pid in pids.read_text().split()]
+    assert done.returncode == 0 and len(workers) == 2
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
+        time.sleep(0.05)
+    left = [pid for pid in workers if _alive(pid)]
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left, "a worker outlived its parent"
+
+
+def _alive(pid: int) -> bool:
+    """Running, not gone or a zombie waiting to be reaped."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "State:\tZ" not in status

@@ -26,6 +26,7 @@ hand, so the process can exit at once.
 
 from __future__ import annotations
 
+import ctypes
 import math
 import multiprocessing
 import os
@@ -194,7 +195,9 @@ def _forked(
             # it before it has set itself to ignore it (it is delivered right after).
             _hold_interrupts(True)
             try:
-                pool = multiprocessing.get_context("fork").Pool(workers, initializer=_worker_start)
+                pool = multiprocessing.get_context("fork").Pool(
+                    workers, initializer=_worker_start, initargs=(os.getpid(),)
+                )
             finally:
                 _hold_interrupts(False)
         owner = threading.get_ident()
@@ -218,13 +221,35 @@ def _hold_interrupts(hold: bool) -> None:
         signal.pthread_sigmask(signal.SIG_BLOCK if hold else signal.SIG_UNBLOCK, set(STOP_SIGNALS))
 
 
-def _worker_start() -> None:
+def _worker_start(parent: int) -> None:
     # Ctrl-C (and SIGHUP) reach the whole process group: they are the parent's to
     # handle, which then ends its workers. SIGTERM keeps its default: it is how the
     # pool's own terminate() ends a worker.
     for signum in STOP_SIGNALS:
         signal.signal(signum, signal.SIG_DFL if signum == signal.SIGTERM else signal.SIG_IGN)
+    _die_with(parent)
     _hold_interrupts(False)
+
+
+_PR_SET_PDEATHSIG = 1
+"""prctl(2): the signal the kernel sends this process when its parent ends."""
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel kill this worker when its parent process ends, however it ends.
+
+    A stopped run leaves by ``os._exit`` at once (see ``cli.entry``); a run whose
+    generator was never closed would leave its workers waiting on the task queue
+    for ever, orphaned. With the parent-death signal no worker outlives its run.
+    Linux only, as forking is; a worker whose parent is already gone leaves now.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 _STOP_SECONDS = 0.5
