@@ -7,9 +7,10 @@ from rich.text import Text
 
 from submitkit.checks.repairs import fix_suggestion
 from submitkit.core.diagnostics import Diagnostic
+from submitkit.core.safetext import printable as one_line
 from submitkit.render.console import name, printable
 from submitkit.render.reporting import TextReporter
-from submitkit.workflows.fix import FixResult, summary_lines
+from submitkit.workflows.fix_result import ChangeKind, FixResult
 from submitkit.workflows.manifest import ManifestWritten
 from submitkit.workflows.pack import MethodSource, PackResult, human_size
 from submitkit.workflows.preview import PreviewResult
@@ -117,6 +118,36 @@ def render_preview(console: Console, preview: Preview) -> None:
         console.print(f"  masks identical to another: {preview.duplicate_masks}", highlight=False)
     for warning in preview.warnings:
         console.print(Text.assemble(("  warning: ", "bold yellow"), warning), highlight=False)
+
+
+def summary_lines(result: FixResult, examples: int = 5) -> list[str]:
+    """The change summary as plain lines, grouped by kind, ``examples`` shown per kind."""
+    # Each line is one line: the paths in it through the one escape, line breaks too
+    # (the console's own `printable` keeps them).
+    lines = [
+        f"submitkit fix {one_line(result.submission)} ({result.container}) -> "
+        f"{one_line(str(result.output))} ({result.output_container})"
+    ]
+    if result.in_place:
+        done = "repaired in place" if result.replaced else "nothing to repair: left untouched"
+        lines = [f"submitkit fix --in-place {one_line(result.submission)}: {done}"]
+        if not result.replaced:
+            return lines
+    grouped = result.by_kind()
+    if not grouped:
+        lines.append("  nothing to repair: the files were copied as they are")
+    for kind, changes in grouped.items():
+        lines.append(f"  {kind.heading}: {len(changes)}")
+        for change in changes[:examples]:
+            code = f"[{change.code.value}] " if kind is ChangeKind.left_out and change.code else ""
+            lines.append(f"    {one_line(change.path)}: {code}{one_line(change.detail)}")
+        if len(changes) > examples:
+            lines.append(f"    … and {len(changes) - examples} more")
+    lines.append(
+        f"  {result.written} files written ({result.unchanged} copied unchanged, "
+        f"{result.written - result.unchanged} rewritten)"
+    )
+    return lines
 
 
 def render_fix_text(console: Console, result: FixResult, examples: int) -> None:

@@ -34,13 +34,10 @@ from submitkit.inputs.config import RunContext
 from submitkit.inputs.layout import Layout, read_layout
 from submitkit.inputs.manifest import ManifestSources, dataset_split_dir, official_categories
 from submitkit.inputs.match_json import MAX_MATCH_BYTES, load_match
-from submitkit.inputs.png import PngFault, read_label_map
+from submitkit.inputs.png import IdArray, PngFault, read_label_map
 from submitkit.inputs.source import MemberRef, open_source
-from submitkit.workflows.fix import (
-    IdArray,
-    read_prediction,
-    resize_nearest,
-)
+from submitkit.workflows.fix_masks import resize_nearest
+from submitkit.workflows.fix_read import read_prediction
 
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 RGB = tuple[int, int, int]
