@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-import submitkit.workflows.fix_write as fix_write
+import submitkit.workflows.fix as fixmod
 from submitkit.benchmark.tracks import Split
 from submitkit.checks.report import Status
 from submitkit.cli.app import app
@@ -24,9 +24,12 @@ from submitkit.core.errors import SubmitkitError, UsageError
 from submitkit.inputs.config import RunContext
 from submitkit.inputs.manifest import ManifestSources, manifest_from_names
 from submitkit.inputs.png import decode, encode, read_label_map
-from submitkit.workflows.fix import fix_submission
-from submitkit.workflows.fix_masks import resize_nearest
-from submitkit.workflows.fix_result import ChangeKind, FixResult
+from submitkit.workflows.fix import (
+    ChangeKind,
+    FixResult,
+    fix_submission,
+    resize_nearest,
+)
 from tests.conftest import png_bytes, write_tree
 
 REPO = Path(__file__).resolve().parent.parent
@@ -544,7 +547,7 @@ def test_an_interrupt_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyP
     def interrupted(ids: object) -> bytes:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(fix_write, "encode_png", interrupted)
+    monkeypatch.setattr(fixmod.fix_write, "encode_png", interrupted)
     for out in ("out", "out.zip"):
         with pytest.raises(KeyboardInterrupt):
             run_fix(tmp_path, sub, out=out)

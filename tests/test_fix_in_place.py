@@ -12,7 +12,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 import submitkit.core.atomic as atomic
-import submitkit.workflows.fix_write as fix_write
+import submitkit.workflows.fix as fixmod
 from submitkit.cli.app import app
 
 REPO = Path(__file__).resolve().parent.parent
@@ -109,7 +109,7 @@ def test_ctrl_c_while_writing_leaves_the_original_and_no_temporary(
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(fix_write, "_write_all", interrupted)
+    monkeypatch.setattr(fixmod.fix_write, "_write_all", interrupted)
     code, _ = _fix(str(sub), "--in-place", "--manifest", MANIFEST)
     assert code == 130
     assert _snapshot(sub) == before

@@ -31,8 +31,7 @@ from submitkit.core.errors import UsageError
 from submitkit.inputs.config import RunContext
 from submitkit.inputs.manifest import ManifestSources, manifest_from_names
 from submitkit.inputs.png import decode
-from submitkit.workflows.fix import fix_submission
-from submitkit.workflows.fix_result import ChangeKind, FixResult
+from submitkit.workflows.fix import ChangeKind, FixResult, fix_submission
 from tests.conftest import png_bytes
 
 runner = CliRunner()

@@ -35,8 +35,7 @@ from submitkit.inputs.config import (
 from submitkit.scoring.matching import MatchLevel
 from submitkit.workflows.analysis import DEFAULT_CONFUSIONS, BootstrapRequest
 from submitkit.workflows.compare import ComparisonOutput, Run, compare_runs, load_run
-from submitkit.workflows.fix import fix_in_place, fix_submission
-from submitkit.workflows.fix_result import FixResult
+from submitkit.workflows.fix import FixResult, fix_in_place, fix_submission
 from submitkit.workflows.pack import DEFAULT_MAX_SIZE, PackResult, pack_submission
 from submitkit.workflows.score import EvaluationOutput, MatchOutput, TieBreak
 from submitkit.workflows.validation import EvaluateRequest, evaluate_submission, match_and_write

@@ -29,10 +29,14 @@ from submitkit.core.atomic import Inputs, atomic_swap
 from submitkit.core.diagnostics import Diagnostic
 from submitkit.core.progress import NoProgress, ProgressSink
 from submitkit.inputs.config import RunContext
+from submitkit.workflows import fix_write
+from submitkit.workflows.fix_masks import resize_nearest
 from submitkit.workflows.fix_plan import plan_fix, refuse_options
 from submitkit.workflows.fix_read import FixOptions, read_relabel, read_submission
-from submitkit.workflows.fix_result import FixResult
-from submitkit.workflows.fix_write import check_output_path, write_copy
+from submitkit.workflows.fix_result import Change, ChangeKind, FixResult
+
+__all__ = ["Change", "ChangeKind", "FixResult", "fix_in_place", "fix_submission", "resize_nearest"]
+"""The workflow, its document and the mask resize: what callers of fix import."""
 
 
 def fix_submission(
@@ -116,12 +120,12 @@ def _repaired(
 ) -> tuple[FixResult, tuple[RunContext, Diagnostic | None]]:
     """The repaired copy written at ``out``; the context to check it in and a doubt, if any."""
     sink = progress or NoProgress()
-    check_output_path(path, out, Inputs.of(*context.sources.paths, options.synsets))
+    fix_write.check_output_path(path, out, Inputs.of(*context.sources.paths, options.synsets))
     read = read_submission(path, context, sink)
     refuse_options(options, has_list=read.manifest is not None)
     relabel = read_relabel(read, options)
     plan = plan_fix(read, options)
-    result, doubt = write_copy(read, plan, out, relabel, sink)
+    result, doubt = fix_write.write_copy(read, plan, out, relabel, sink)
     # The copy is checked in full (never quick, never strict) against the target
     # the repair used: the one an upload of it would be judged against.
     return result, (read.context.but(quick=False, strict=False), doubt)
