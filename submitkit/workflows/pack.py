@@ -411,7 +411,7 @@ def _process_mask(job: _MaskJob) -> _MaskOut:
 
 def _processed(jobs: list[_MaskJob], n_jobs: int) -> Generator[_MaskOut, None, None]:
     """``_process_mask`` over ``jobs``, in order; few finished masks wait in memory."""
-    return run_ordered(_process_mask, jobs, jobs=n_jobs, max_chunk=16)
+    return run_ordered(_process_mask, jobs, jobs=n_jobs, max_chunk=16, processes=True)
 
 
 @dataclass
