@@ -1,16 +1,16 @@
 """The one parallel runner: worker threads or forked processes, one CPU-count rule.
 
 Which one is decided by measurement (``benchmarks/bench_runner.py``, two
-cores): checking masks is PNG decoding and a few long NumPy passes, which
-release the GIL, and threads reach 92-102 % of the processes' throughput
-there. Scoring is, beside the decoding, some thirty short NumPy passes per
-image (boundaries on rows of bits, narrow bin indices); each releases and
-retakes the GIL, and two threads doing them at once spend time handing it
-over: threads reached 80-99 % of the processes' throughput over six runs,
-below 90 % in four of them, and a cached ``evaluate`` took about 10 % longer
-on threads. So work declared ``processes=True`` (the scoring pass) runs in
-worker processes where ``fork`` exists (Linux), and everything else, or
-everywhere else, on threads.
+cores). Pillow releases the GIL while it decodes, and with it checking masks
+on threads reached 92-102 % of the processes' throughput. The fast decoder
+(:mod:`~submitkit.inputs.fast_png`, libspng through ``pyspng``) does not
+release it: two threads decoding took the same CPU time as one and no less
+wall time. Scoring is, beside the decoding, some thirty short NumPy passes
+per image, each releasing and retaking the GIL; there threads reached 80-99 %
+of the processes' throughput. So work that decodes masks (the check's pixel
+stage, the scoring pass, pack) is declared ``processes=True`` and runs in
+worker processes where ``fork`` exists (Linux); everything else, or
+everywhere else, runs on threads.
 
 Both are safe the same way: no ``if __name__ == "__main__":`` guard is needed
 in a script that calls the library (``fork`` starts no new interpreter), a
