@@ -7,16 +7,19 @@ import io
 import os
 import shutil
 import threading
+import time
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from submitkit.checks.masks import MaskTask, inspect_masks
 from submitkit.core.errors import UsageError
-from submitkit.core.workers import resolve_workers, run_all, run_ordered, usable_cpus
+from submitkit.core.workers import can_fork, resolve_workers, run_all, run_ordered, usable_cpus
 from submitkit.core.zipwrite import DeterministicZip
 from submitkit.inputs import png
+from submitkit.inputs.source import MemberRef
 from tests.conftest import png_bytes
 
 # --- the runner ---------------------------------------------------------------------
@@ -59,6 +62,39 @@ def test_breaking_out_early_stops_the_workers() -> None:
     for thread in alive:
         thread.join(timeout=2)
     assert not any(t.is_alive() for t in alive)
+
+
+@pytest.mark.skipif(not can_fork(), reason="worker processes are forked on Linux only")
+def test_forked_workers_get_items_unpickled_and_keep_a_bounded_window(tmp_path: Path) -> None:
+    class Local:  # a local class cannot be pickled: it must reach the workers by the fork
+        def __init__(self, n: int) -> None:
+            self.n = n
+
+    def work(item: Local) -> int:
+        (tmp_path / str(item.n)).touch()
+        return item.n
+
+    items = [Local(n) for n in range(60)]
+    run = run_ordered(work, items, jobs=2, max_chunk=1, window=4, processes=True)
+    assert next(run) == 0
+    time.sleep(1.0)  # a slow reader: the workers may not run ahead of the window
+    started = len(list(tmp_path.iterdir()))
+    assert [0, *run] == list(range(60))
+    assert started <= 5  # the chunk read and the four in flight; Pool.imap would start all 60
+
+
+@pytest.mark.skipif(not can_fork(), reason="worker processes are forked on Linux only")
+def test_the_checks_pixel_stage_runs_in_worker_processes(tmp_path: Path) -> None:
+    class Failing(MemberRef):
+        def open(self):  # type: ignore[no-untyped-def]
+            raise OSError(f"read in process {os.getpid()}")
+
+    tasks = [
+        MaskTask(Failing(str(tmp_path), f"{i}.png", False), f"{i}.png", None) for i in range(40)
+    ]
+    messages = " ".join(d.message for r in inspect_masks(tasks, jobs=2) for d in r.diagnostics)
+    # The fast decoder holds the GIL: on threads two workers decode no faster than one.
+    assert "read in process" in messages and f"read in process {os.getpid()}" not in messages
 
 
 def test_one_cpu_rule() -> None:

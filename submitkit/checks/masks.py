@@ -251,7 +251,7 @@ def inspect_masks(
     """
     if quick:
         return run_all(inspect_header, tasks, jobs=1, progress=progress, max_chunk=64)
-    return run_all(lambda t: decode_mask(t)[0], tasks, jobs=jobs, progress=progress)
+    return run_all(lambda t: decode_mask(t)[0], tasks, jobs=jobs, progress=progress, processes=True)
 
 
 # --- ids against K or match.json ------------------------------------------------------

@@ -1,16 +1,16 @@
 """The one parallel runner: worker threads or forked processes, one CPU-count rule.
 
 Which one is decided by measurement (``benchmarks/bench_runner.py``, two
-cores): checking masks is PNG decoding and a few long NumPy passes, which
-release the GIL, and threads reach 92-102 % of the processes' throughput
-there. Scoring is, beside the decoding, some thirty short NumPy passes per
-image (boundaries on rows of bits, narrow bin indices); each releases and
-retakes the GIL, and two threads doing them at once spend time handing it
-over: threads reached 80-99 % of the processes' throughput over six runs,
-below 90 % in four of them, and a cached ``evaluate`` took about 10 % longer
-on threads. So work declared ``processes=True`` (the scoring pass) runs in
-worker processes where ``fork`` exists (Linux), and everything else, or
-everywhere else, on threads.
+cores). Pillow releases the GIL while it decodes, and with it checking masks
+on threads reached 92-102 % of the processes' throughput. The fast decoder
+(:mod:`~submitkit.inputs.fast_png`, libspng through ``pyspng``) does not
+release it: two threads decoding took the same CPU time as one and no less
+wall time. Scoring is, beside the decoding, some thirty short NumPy passes
+per image, each releasing and retaking the GIL; there threads reached 80-99 %
+of the processes' throughput. So work that decodes masks (the check's pixel
+stage, the scoring pass, pack) is declared ``processes=True`` and runs in
+worker processes where ``fork`` exists (Linux); everything else, or
+everywhere else, runs on threads.
 
 Both are safe the same way: no ``if __name__ == "__main__":`` guard is needed
 in a script that calls the library (``fork`` starts no new interpreter), a
@@ -26,6 +26,7 @@ hand, so the process can exit at once.
 
 from __future__ import annotations
 
+import collections
 import ctypes
 import math
 import multiprocessing
@@ -151,7 +152,7 @@ def run_ordered(
     so that memory stays flat however many items there are. Exceptions raised by
     ``fn`` come out here; ``fn`` should turn bad input into results, not raise.
     ``processes``: run in forked worker processes where the platform forks (see
-    the module); ``fn`` is inherited, items and results travel pickled.
+    the module); ``fn`` and the items are inherited, only results travel pickled.
     """
     workers = resolve_workers(jobs, io_bound=io_bound)
     chunks = chunked(items, workers, max_chunk)
@@ -164,7 +165,7 @@ def run_ordered(
         return
     workers = min(workers, len(chunks))
     if processes and can_fork():
-        yield from _forked(fn, chunks, workers, progress)
+        yield from _forked(fn, chunks, workers, progress, window)
         return
     yield from _parallel(fn, chunks, workers, progress, window)
 
@@ -174,8 +175,9 @@ def can_fork() -> bool:
     return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
 
-_inherited: list[Callable[[Any], Any]] = []
-"""The function of the forked run in progress, which its worker processes inherit."""
+_inherited: list[tuple[Callable[[Any], Any], Sequence[Sequence[Any]]]] = []
+"""The function and chunks of the forked run in progress, which its worker processes inherit:
+only a chunk's index travels to a worker, and only results come back pickled."""
 _forking = threading.Lock()
 """Held from setting that function until the workers are forked (runs from several threads)."""
 
@@ -185,12 +187,13 @@ def _forked(
     chunks: list[Sequence[T]],
     workers: int,
     progress: Callable[[int], None] | None,
+    window: int | None,
 ) -> Generator[R, None, None]:
     pool = None
     done = False
     try:
         with _forking:
-            _inherited[:] = [fn]
+            _inherited[:] = [(fn, chunks)]
             # Ctrl-C is held back while the workers are forked: a worker must not get
             # it before it has set itself to ignore it (it is delivered right after).
             _hold_interrupts(True)
@@ -201,19 +204,40 @@ def _forked(
             finally:
                 _hold_interrupts(False)
         owner = threading.get_ident()
-        for out in pool.imap(_apply_inherited, chunks):
-            if progress is not None:
-                progress(len(out))
-            yield from out
+        yield from _windowed(pool, chunks, max(1, window or 2 * workers), progress)
         done = True
     finally:
         # Whatever ends the run (done, Ctrl-C, an error, an early stop): no worker survives it.
+        with _forking:
+            if _inherited and _inherited[0][1] is chunks:
+                _inherited.clear()  # the workers have their own copy; the items can go
         if pool is not None:
             if done and threading.get_ident() == owner:
                 pool.terminate()
                 pool.join()
             else:
                 _stop_quickly(pool)
+
+
+def _windowed(
+    pool: Any, chunks: list[Sequence[T]], ahead: int, progress: Callable[[int], None] | None
+) -> Generator[Any, None, None]:
+    """The chunks' results in order, at most ``ahead`` chunks in flight or waiting.
+
+    ``Pool.imap`` would queue every chunk at once, and finished results (a
+    packed mask's bytes, say) would pile up in memory behind a slow reader.
+    """
+    flight: collections.deque[Any] = collections.deque()
+    for index in range(len(chunks) + ahead):
+        if index < len(chunks):
+            flight.append(pool.apply_async(_apply_inherited, (index,)))
+        if len(flight) == ahead or index >= len(chunks):
+            if not flight:
+                return
+            out = flight.popleft().get()
+            if progress is not None:
+                progress(len(out))
+            yield from out
 
 
 def _hold_interrupts(hold: bool) -> None:
@@ -278,9 +302,9 @@ def _end(pool: Any) -> None:
     pool.join()
 
 
-def _apply_inherited(part: Sequence[Any]) -> list[Any]:
-    fn = _inherited[0]
-    return [fn(item) for item in part]
+def _apply_inherited(index: int) -> list[Any]:
+    fn, chunks = _inherited[0]
+    return [fn(item) for item in chunks[index]]
 
 
 def _parallel(
@@ -322,8 +346,17 @@ def run_all(
     progress: Callable[[int], None] | None = None,
     io_bound: bool = False,
     max_chunk: int = MAX_CHUNK,
+    processes: bool = False,
 ) -> list[R]:
     """:func:`run_ordered`, collected into a list."""
     return list(
-        run_ordered(fn, items, jobs=jobs, progress=progress, io_bound=io_bound, max_chunk=max_chunk)
+        run_ordered(
+            fn,
+            items,
+            jobs=jobs,
+            progress=progress,
+            io_bound=io_bound,
+            max_chunk=max_chunk,
+            processes=processes,
+        )
     )

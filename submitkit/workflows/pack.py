@@ -409,9 +409,10 @@ def _process_mask(job: _MaskJob) -> _MaskOut:
     return out
 
 
-def _processed(jobs: list[_MaskJob], n_jobs: int) -> Generator[_MaskOut, None, None]:
-    """``_process_mask`` over ``jobs``, in order; few finished masks wait in memory."""
-    return run_ordered(_process_mask, jobs, jobs=n_jobs, max_chunk=16)
+def _processed(masks: list[_MaskJob], context: RunContext) -> Generator[_MaskOut, None, None]:
+    """``_process_mask`` over ``masks``, in order, in worker processes (decoding holds the
+    GIL); few finished masks wait in memory."""
+    return run_ordered(_process_mask, masks, jobs=context.jobs, max_chunk=16, processes=True)
 
 
 @dataclass
@@ -434,15 +435,15 @@ class _Refused(Exception):
 
 
 def _write_zip(
-    handle: BinaryIO, plan: PackPlan, optimize: bool, n_jobs: int, progress: ProgressSink
+    handle: BinaryIO, plan: PackPlan, optimize: bool, progress: ProgressSink
 ) -> _Written:
     source = plan.layout.source
     masks = [item for item in plan.items if item.is_mask and item.member is not None]
     tasks = _tasks_by_member(plan)
-    jobs = [_MaskJob(tasks[item.member or ""], optimize) for item in masks]
+    work = [_MaskJob(tasks[item.member or ""], optimize) for item in masks]
     advance = progress.stage("Checking and packing masks", len(plan.items))
     written = _Written()
-    results = _processed(jobs, n_jobs)
+    results = _processed(work, plan.context)
     with contextlib.closing(results), DeterministicZip(handle) as archive:
         for item in plan.items:
             if item.is_mask and item.member is not None:
@@ -486,10 +487,9 @@ def write_pack(
         )
     ensure_writable(out, plan.submission, overwrite, Inputs.of(*plan.sources.paths))
     sink = progress or NoProgress()
-    n_jobs = plan.context.jobs
     try:
         with atomic_output(out) as handle:
-            written = _write_zip(handle, plan, optimize, n_jobs, sink)
+            written = _write_zip(handle, plan, optimize, sink)
             plan.run.finish_pixels(written.checked)
             plan.judge()
             if plan.blocked:
