@@ -169,8 +169,13 @@ def _write_masks(
     relabelled = masks = 0
     advance = progress.stage("Repairing masks", len(plan.masks))
     # The runner's bounded window keeps memory flat: finished masks wait briefly, in order.
+    # In worker processes: decoding and encoding masks hold the GIL, threads would take turns.
     work = run_ordered(
-        lambda job: _repair(job, relabel), plan.masks, jobs=read.context.jobs, progress=advance
+        lambda job: _repair(job, relabel),
+        plan.masks,
+        jobs=read.context.jobs,
+        progress=advance,
+        processes=True,
     )
     for done in work:
         result.changes += done.changes
