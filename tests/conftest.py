@@ -18,14 +18,14 @@ REPO = Path(__file__).resolve().parent.parent
 
 SLOW: frozenset[str] = frozenset(
     {
-        "tests/test_precommit.py::test_check_hook_fails_on_a_broken_submission",
-        "tests/test_precommit.py::test_both_hooks_pass_on_a_good_repository",
-        "tests/test_precommit.py::test_method_hook_fails_on_a_broken_method_txt_and_match_json",
-        "tests/test_interrupt.py::test_ctrl_c_at_ten_moments",
-        "tests/test_interrupt.py::test_sigterm_and_sighup_stop_a_run_as_cleanly_as_ctrl_c",
-        "tests/test_fix_realistic.py::test_mixed_validation_and_test_needs_drop_extra",
-        "tests/test_hint_commands.py::test_every_command_printed_about_the_examples_runs",
-        "tests/test_hint_commands.py::test_every_command_printed_about_the_golden_cases_runs",
+        "tests/project/test_precommit.py::test_check_hook_fails_on_a_broken_submission",
+        "tests/project/test_precommit.py::test_both_hooks_pass_on_a_good_repository",
+        "tests/project/test_precommit.py::test_method_hook_fails_on_a_broken_method_txt_and_match_json",
+        "tests/project/test_interrupt.py::test_ctrl_c_at_ten_moments",
+        "tests/project/test_interrupt.py::test_sigterm_and_sighup_stop_a_run_as_cleanly_as_ctrl_c",
+        "tests/workflows/test_fix_realistic.py::test_mixed_validation_and_test_needs_drop_extra",
+        "tests/project/test_hint_commands.py::test_every_command_printed_about_the_examples_runs",
+        "tests/project/test_hint_commands.py::test_every_command_printed_about_the_golden_cases_runs",
     }
 )
 """Tests that take 5 s or more each on the 2-core machine (measured with --durations):
