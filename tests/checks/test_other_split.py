@@ -8,13 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from typer.testing import CliRunner
 
 from submitkit.benchmark.tracks import TRACKS, Split
-from submitkit.cli.app import app
 from submitkit.inputs.manifest import ManifestSources
+from tests.conftest import invoke_cli
 
-runner = CliRunner()
 pytestmark = pytest.mark.official
 
 
@@ -34,7 +32,7 @@ def validation_50(toolbox: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
 
 
 def _codes(*args: str) -> tuple[int, list[dict[str, str]]]:
-    result = runner.invoke(app, ["check", *args, "--quick", "--format", "json", "--quiet"])
+    result = invoke_cli(["check", *args, "--quick", "--format", "json", "--quiet"])
     return result.exit_code, json.loads(result.stdout)["diagnostics"]
 
 

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
-
-from typer.testing import CliRunner
 
 from submitkit.checks.names import name_findings
 from submitkit.checks.repairs import GROUPS, NEEDS_LISTS, fix_suggestion, fixed_name, repair_lines
 from submitkit.checks.report import Report
-from submitkit.cli.app import app
 from submitkit.core.diagnostics import Code, Severity
+from tests.conftest import Cli
 from tests.workflows.test_fix_realistic import METHOD, build, gray, ids_of, sample, split_images
-
-runner = CliRunner()
 
 
 def test_every_code_fix_repairs_has_a_closing_line_and_no_other() -> None:
@@ -63,16 +60,26 @@ def test_fixed_name_keeps_the_container() -> None:
     assert fixed_name("a/b.ZIP") == "a/b-fixed.zip"
 
 
+def test_a_fixed_name_beside_a_255_byte_name_fits_the_file_system(tmp_path: Path) -> None:
+    # `fix -o` to a 255-byte name: the closing hint's `-fixed` name must still be creatable.
+    name = "\u00e9" * 100 + "o" * 51 + ".zip"
+    assert len(os.fsencode(name)) == 255
+    proposed = Path(fixed_name(str(tmp_path / name)))
+    assert proposed.parent == tmp_path and proposed.name.endswith("-fixed.zip")
+    assert len(os.fsencode(proposed.name)) <= 255
+    proposed.write_bytes(b"")  # a name the file system takes
+
+
 def test_text_report_ends_with_the_repair_and_gives_the_hint_once(
-    toolbox: Path, tmp_path: Path
+    toolbox: Path, tmp_path: Path, cli: Cli
 ) -> None:
     images = sample(split_images(toolbox, 50, "test"), 40)
     sub = build(tmp_path / "sub", images, lambda i: f"{i.key}.png", lambda s: gray(ids_of(s, 50)))
     manifest = tmp_path / "m.json"
     args = ["manifest", "--toolbox", str(toolbox), "--track", "50", "--split", "test"]
-    assert runner.invoke(app, [*args, "-o", str(manifest)]).exit_code == 0
+    assert cli([*args, "-o", str(manifest)]).exit_code == 0
     _trim_manifest(manifest, [i.key for i in images])
-    result = runner.invoke(app, ["check", str(sub), "--manifest", str(manifest), "-q"])
+    result = cli(["check", str(sub), "--manifest", str(manifest), "-q"])
     assert result.exit_code == 1
     lines = result.output.splitlines()
     assert (
@@ -88,11 +95,13 @@ def _trim_manifest(path: Path, keys: list[str]) -> None:
     path.write_text(json.dumps(data))
 
 
-def test_flat_predictions_are_reported_misplaced_not_missing(toolbox: Path, tmp_path: Path) -> None:
+def test_flat_predictions_are_reported_misplaced_not_missing(
+    toolbox: Path, tmp_path: Path, cli: Cli
+) -> None:
     images = sample(split_images(toolbox, 50, "test"), 6)
     sub = build(tmp_path / "sub", images, lambda i: f"{i.stem}.png", lambda s: gray(ids_of(s, 3)))
     args = ["check", str(sub), "--toolbox", str(toolbox), "--track", "50", "--split", "test"]
-    result = runner.invoke(app, [*args, "--format", "json", "-q"])
+    result = cli([*args, "--format", "json", "-q"])
     report = json.loads(result.output)
     wrong = [d for d in report["diagnostics"] if d["code"] == "N004"]
     assert {d["path"] for d in wrong} == {f"{i.stem}.png" for i in images}
@@ -110,12 +119,12 @@ def test_wrong_folder_message_explains_the_test_layout(toolbox: Path) -> None:
     assert "ImageNet label" in diag.message and "fix moves every misplaced" in diag.hint
 
 
-def test_pack_refusal_names_fix(toolbox: Path, tmp_path: Path) -> None:
+def test_pack_refusal_names_fix(toolbox: Path, tmp_path: Path, cli: Cli) -> None:
     images = sample(split_images(toolbox, 50, "test"), 4)
     sub = build(tmp_path / "sub", images, lambda i: f"{i.key}.png", lambda s: gray(ids_of(s, 3)))
     (sub / "method.txt").write_text(METHOD)
     args = ["pack", str(sub), "--protocol", "free", "--track", "50", "--split", "test", "-q"]
-    result = runner.invoke(app, [*args, "-o", str(tmp_path / "up.zip")])
+    result = cli([*args, "-o", str(tmp_path / "up.zip")])
     assert result.exit_code == 1
     given = "--track 50 --split test --protocol free"
     assert f"`submitkit fix {sub} -o {sub}-fixed {given}` repairs 4 of the" in result.output

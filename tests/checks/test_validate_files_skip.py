@@ -8,10 +8,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from submitkit.checks.files import check_hook_runs
-from submitkit.cli.app import app
+from tests.conftest import Cli
 
 BROKEN = Path(__file__).resolve().parents[2] / "examples" / "submissions" / "broken"
 HOOKS = "repos:\n  - repo: https://example.org/submitkit\n    rev: v0\n    hooks:\n"
@@ -41,7 +40,7 @@ def test_check_hook_runs_reads_the_repository_config(
 
 @pytest.mark.parametrize("with_check_hook", [True, False])
 def test_skip_submission_only_when_check_covers_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, with_check_hook: bool
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, with_check_hook: bool, cli: Cli
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("SUBMITKIT_SUBMISSION", raising=False)
@@ -54,7 +53,7 @@ def test_skip_submission_only_when_check_covers_it(
     hook = "submitkit-check" if with_check_hook else "submitkit-method"
     (tmp_path / ".pre-commit-config.yaml").write_text(HOOKS + f"      - id: {hook}\n")
     args = ["sub/method.txt", "configs/method.txt", "--skip-submission", "--format", "json"]
-    done = CliRunner().invoke(app, ["validate-files", *args])
+    done = cli(["validate-files", *args])
     assert done.exit_code == 1, done.output
     document = json.loads(done.output)
     expected_skipped = ["sub/method.txt"] if with_check_hook else []

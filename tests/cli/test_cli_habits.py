@@ -8,25 +8,24 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from submitkit.cli.app import app
+from tests.conftest import Cli, invoke_cli
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
-runner = CliRunner()
 COMMANDS = sorted(info.name or "" for info in app.registered_commands if info.name is not None)
 
 
 def _help(*args: str) -> str:
-    result = runner.invoke(app, [*args, "--help"], env={"COLUMNS": "200"})
+    result = invoke_cli([*args, "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     return result.output
 
 
-def test_short_help_option() -> None:
-    assert runner.invoke(app, ["-h"]).exit_code == 0
-    assert "Usage: submitkit check" in runner.invoke(app, ["check", "-h"]).output
+def test_short_help_option(cli: Cli) -> None:
+    assert cli(["-h"]).exit_code == 0
+    assert "Usage: submitkit check" in cli(["check", "-h"]).output
 
 
 def test_shell_completion_is_offered() -> None:
@@ -59,25 +58,25 @@ def test_format_github_only_where_findings_are_about_files() -> None:
 
 
 @pytest.mark.parametrize("command", ["check", "pack", "fix"])
-def test_negative_examples_are_rejected(command: str) -> None:
-    result = runner.invoke(app, [command, "x", "--examples", "-1"])
+def test_negative_examples_are_rejected(command: str, cli: Cli) -> None:
+    result = cli([command, "x", "--examples", "-1"])
     assert result.exit_code == 2
     assert "--examples" in result.output
 
 
-def test_manifest_needs_track_and_split(tmp_path: Path) -> None:
+def test_manifest_needs_track_and_split(tmp_path: Path, cli: Cli) -> None:
     base = ["manifest", "--dataset", str(EXAMPLES / "dataset"), "-o", str(tmp_path / "m.json")]
     for args in (base, [*base, "--track", "50"], [*base, "--split", "validation"]):
-        result = runner.invoke(app, args)
+        result = cli(args)
         assert result.exit_code == 2, args
         assert "Missing option" in result.output
         assert not (tmp_path / "m.json").exists()
 
 
-def test_preview_quiet_prints_nothing(tmp_path: Path) -> None:
+def test_preview_quiet_prints_nothing(tmp_path: Path, cli: Cli) -> None:
     args = ["preview", str(EXAMPLES / "submissions" / "valid"), "-o", str(tmp_path / "s.png")]
     args += ["--manifest", str(EXAMPLES / "manifest.json"), "--count", "1"]
-    result = runner.invoke(app, [*args, "--quiet"])
+    result = cli([*args, "--quiet"])
     assert result.exit_code == 0 and result.stdout == ""
     assert (tmp_path / "s.png").is_file()
 
@@ -104,31 +103,31 @@ def test_closed_pipe_is_quiet_and_not_findings() -> None:
     assert err == ""
 
 
-def test_docs_refuses_a_folder_that_is_not_a_submitkit_clone(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["docs", "--root", str(tmp_path)])
+def test_docs_refuses_a_folder_that_is_not_a_submitkit_clone(tmp_path: Path, cli: Cli) -> None:
+    result = cli(["docs", "--root", str(tmp_path)])
     assert result.exit_code == 2 and "is not a clone of submitkit" in result.stderr
     assert list(tmp_path.iterdir()) == []
 
 
-def test_schemas_check_names_a_missing_schema_as_missing(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["schemas", "--check", "-o", str(tmp_path)])
+def test_schemas_check_names_a_missing_schema_as_missing(tmp_path: Path, cli: Cli) -> None:
+    result = cli(["schemas", "--check", "-o", str(tmp_path)])
     assert result.exit_code == 1
     assert "report.schema.json is missing; run `submitkit schemas`" in result.stderr
 
 
-def test_a_missing_synset_list_is_refused_before_scoring(tmp_path: Path) -> None:
+def test_a_missing_synset_list_is_refused_before_scoring(tmp_path: Path, cli: Cli) -> None:
     examples = Path(__file__).resolve().parents[2] / "examples"
     args = ["evaluate", str(examples / "submissions" / "valid"), "--dataset"]
     args += [str(examples / "dataset"), "--synsets", str(tmp_path / "none.txt")]
-    result = runner.invoke(app, args)
+    result = cli(args)
     assert result.exit_code == 2
     assert "give the LOC_synset_mapping.txt of the ImageNet devkit" in result.stderr
 
 
-def test_top_level_help_fits_80_columns_with_whole_summaries() -> None:
+def test_top_level_help_fits_80_columns_with_whole_summaries(cli: Cli) -> None:
     from submitkit.cli.app import SUMMARIES
 
-    result = CliRunner().invoke(app, ["-h"], env={"COLUMNS": "80"}, terminal_width=80)
+    result = cli(["-h"], env={"COLUMNS": "80"}, terminal_width=80)
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert max(len(line) for line in lines) <= 80
@@ -148,8 +147,8 @@ in angle brackets would be in the usage line or after an option, which are match
 
 
 @pytest.mark.parametrize("command", COMMANDS)
-def test_usage_and_metavars_have_one_style(command: str) -> None:
-    text = runner.invoke(app, [command, "-h"], env={"COLUMNS": "200"}).output
+def test_usage_and_metavars_have_one_style(command: str, cli: Cli) -> None:
+    text = cli([command, "-h"], env={"COLUMNS": "200"}).output
     usage = text.splitlines()[0]
     # Arguments as upper-case names: bare when required, [NAME] when optional, NAME... repeated.
     assert re.fullmatch(r"Usage: submitkit [a-z-]+ \[OPTIONS\]( \[?[A-Z_]+\]?(\.\.\.)?)*", usage)

@@ -8,15 +8,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from submitkit.cli.app import app
 from submitkit.scoring.bootstrap import HEADLINE
+from tests.conftest import invoke_cli
 from tests.golden_lists import golden_manifest
 
 GOLDEN = Path(__file__).parents[1] / "fixtures" / "golden"
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
-runner = CliRunner()
 
 
 def golden(case: str) -> list[str]:
@@ -24,7 +22,7 @@ def golden(case: str) -> list[str]:
 
 
 def run(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, [*args, "--quiet"])
+    result = invoke_cli([*args, "--quiet"])
     return result.exit_code, result.stdout, result.stderr
 
 

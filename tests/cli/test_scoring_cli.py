@@ -10,14 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from typer.testing import CliRunner
 
-from submitkit.cli.app import app
 from submitkit.inputs.match_json import load_match
+from tests.conftest import Cli, invoke_cli
 
 GOLDEN = Path(__file__).parents[1] / "fixtures" / "golden"
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-runner = CliRunner()
 
 
 def expected(case: str) -> dict[str, dict[str, float]]:
@@ -26,7 +24,7 @@ def expected(case: str) -> dict[str, dict[str, float]]:
 
 
 def run_json(*args: str) -> tuple[int, dict[str, object]]:
-    result = runner.invoke(app, [*args, "--format", "json", "--quiet"])
+    result = invoke_cli([*args, "--format", "json", "--quiet"])
     return result.exit_code, json.loads(result.stdout) if result.stdout.strip() else {}
 
 
@@ -82,29 +80,26 @@ def test_evaluate_with_external_match_from_a_zip(tmp_path: Path) -> None:
     assert scores["mIoU"] == pytest.approx(official["mIoU"], abs=1e-3)
 
 
-def test_evaluate_refuses_a_broken_submission(tmp_path: Path) -> None:
+def test_evaluate_refuses_a_broken_submission(tmp_path: Path, cli: Cli) -> None:
     case = GOLDEN / "t50-small"
     masks = copy_masks(case / "submission", tmp_path / "s")
     victim = sorted(masks.rglob("*.png"))[0]
     Image.fromarray(np.zeros((3, 3), dtype=np.uint8)).save(victim)
-    result = runner.invoke(
-        app, ["evaluate", str(masks), "--dataset", str(case / "dataset"), "--quiet"]
-    )
+    result = cli(["evaluate", str(masks), "--dataset", str(case / "dataset"), "--quiet"])
     assert result.exit_code == 1
     assert "M003" in result.stdout and victim.name in result.stdout
     assert "mIoU" not in result.stdout
 
 
-def test_evaluate_needs_the_dataset(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["evaluate", str(GOLDEN / "t50-small" / "submission")])
+def test_evaluate_needs_the_dataset(tmp_path: Path, cli: Cli) -> None:
+    result = cli(["evaluate", str(GOLDEN / "t50-small" / "submission")])
     assert result.exit_code == 2
 
 
-def test_evaluate_per_image_csv_and_plot(tmp_path: Path) -> None:
+def test_evaluate_per_image_csv_and_plot(tmp_path: Path, cli: Cli) -> None:
     case = GOLDEN / "t50-small"
     csv_path, plot_path = tmp_path / "rows.csv", tmp_path / "iou.png"
-    result = runner.invoke(
-        app,
+    result = cli(
         [
             "evaluate",
             str(case / "submission"),
@@ -151,21 +146,21 @@ def test_match_writes_a_checked_match_json(tmp_path: Path) -> None:
     assert len(mapping) == len(official)
 
 
-def test_match_refuses_to_overwrite(tmp_path: Path) -> None:
+def test_match_refuses_to_overwrite(tmp_path: Path, cli: Cli) -> None:
     case = GOLDEN / "t50-small"
     out = tmp_path / "match.json"
     out.write_text("{}")
     args = ["match", str(case / "submission"), "--dataset", str(case / "dataset"), "-o", str(out)]
-    assert runner.invoke(app, args).exit_code == 2
+    assert cli(args).exit_code == 2
     assert out.read_text() == "{}"
 
 
-def test_overclustering_needs_the_unsupervised_protocol(tmp_path: Path) -> None:
+def test_overclustering_needs_the_unsupervised_protocol(tmp_path: Path, cli: Cli) -> None:
     case = GOLDEN / "t50-small"
     masks = copy_masks(case / "submission-overcluster", tmp_path / "oc")
     out = tmp_path / "m.json"
     base = ["match", str(masks), "--dataset", str(case / "dataset"), "-o", str(out), "--quiet"]
-    refused = runner.invoke(app, [*base, "--clusters", "100", "--protocol", "semi"])
+    refused = cli([*base, "--clusters", "100", "--protocol", "semi"])
     assert refused.exit_code == 2 and not out.exists()
     code, report = run_json(*base, "--clusters", "100", "--protocol", "unsupervised")
     assert code == 0
@@ -177,9 +172,8 @@ def test_overclustering_needs_the_unsupervised_protocol(tmp_path: Path) -> None:
     assert len(set(mapping.values()) - {0}) < 100  # many ids share a class
 
 
-def test_evaluate_on_the_shipped_example() -> None:
-    result = runner.invoke(
-        app,
+def test_evaluate_on_the_shipped_example(cli: Cli) -> None:
+    result = cli(
         [
             "evaluate",
             str(EXAMPLES / "submissions" / "valid"),
@@ -195,7 +189,7 @@ def test_evaluate_on_the_shipped_example() -> None:
 
 @pytest.mark.parametrize("command", ["evaluate", "match"])
 def test_a_truncated_mask_with_an_intact_header_gives_no_result(
-    tmp_path: Path, command: str
+    tmp_path: Path, command: str, cli: Cli
 ) -> None:
     # The header stage passes it; the one decoding pass must say it cannot read it.
     case = GOLDEN / "t50-small"
@@ -207,7 +201,7 @@ def test_a_truncated_mask_with_an_intact_header_gives_no_result(
     args = [command, str(masks), "--dataset", str(case / "dataset"), "--quiet"]
     if command == "match":
         args += ["-o", str(out)]
-    result = runner.invoke(app, args)
+    result = cli(args)
     assert result.exit_code == 1, result.output
     assert "M002" in result.stdout and victim.name in result.stdout
     assert "nan" not in result.stdout and "mIoU" not in result.stdout
@@ -228,7 +222,7 @@ def declared_semi(source: Path, target: Path) -> Path:
     return target
 
 
-def test_evaluate_reports_the_protocol_method_txt_declares(tmp_path: Path) -> None:
+def test_evaluate_reports_the_protocol_method_txt_declares(tmp_path: Path, cli: Cli) -> None:
     # No --protocol: the run is held to semi, and says so everywhere, not only in its check.
     case = GOLDEN / "t50-small"
     sub = declared_semi(case / "submission", tmp_path / "sub")
@@ -237,21 +231,19 @@ def test_evaluate_reports_the_protocol_method_txt_declares(tmp_path: Path) -> No
     check = out["check"]
     assert isinstance(check, dict) and check["protocol"] == "semi"
     assert out["protocol"] == "semi"
-    table = runner.invoke(
-        app, ["evaluate", str(sub), "--dataset", str(case / "dataset"), "--format", "markdown"]
-    )
+    table = cli(["evaluate", str(sub), "--dataset", str(case / "dataset"), "--format", "markdown"])
     assert table.exit_code == 0
     assert table.stdout.strip().splitlines()[2].startswith("| sub | semi | ImageNet-S50 | 48 |")
 
 
-def test_overclustering_is_refused_for_a_submission_declared_semi(tmp_path: Path) -> None:
+def test_overclustering_is_refused_for_a_submission_declared_semi(tmp_path: Path, cli: Cli) -> None:
     # The declared protocol rules as if typed: no many-to-one match.json for a semi submission.
     case = GOLDEN / "t50-small"
     masks = declared_semi(case / "submission-overcluster", tmp_path / "oc")
     out = tmp_path / "m.json"
     base = ["match", str(masks), "--dataset", str(case / "dataset"), "-o", str(out), "--quiet"]
-    typed = runner.invoke(app, [*base, "--clusters", "100", "--protocol", "semi"])
-    declared = runner.invoke(app, [*base, "--clusters", "100"])
+    typed = cli([*base, "--clusters", "100", "--protocol", "semi"])
+    declared = cli([*base, "--clusters", "100"])
     assert typed.exit_code == declared.exit_code == 2
     assert "semi-supervised protocol does not admit" in declared.stderr
     assert not out.exists()

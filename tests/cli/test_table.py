@@ -9,18 +9,16 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from submitkit.cli.app import app
+from tests.conftest import invoke_cli
 
 GOLDEN = Path(__file__).parents[1] / "fixtures" / "golden"
-runner = CliRunner()
 COLUMN_PT = 241.0
 """The text width of one column of a two-column paper (CVPR, IEEE: 3.33 in)."""
 
 
 def _invoke(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
+    result = invoke_cli(list(args))
     return result.exit_code, result.stdout + result.stderr
 
 
@@ -36,9 +34,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             "evaluate", str(case / folder), *dataset, "--save-counts", str(out[key])
         )
         assert code == 0, text
-    result = runner.invoke(
-        app, ["evaluate", str(case / "submission-unsup"), *dataset, "--format", "json"]
-    )
+    result = invoke_cli(["evaluate", str(case / "submission-unsup"), *dataset, "--format", "json"])
     out["c"].write_text(result.stdout, encoding="utf-8")
     return out
 

@@ -11,18 +11,16 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from typer.testing import CliRunner
 
 from submitkit._version import __version__
-from submitkit.cli.app import app
 from submitkit.render.schemas import DOCUMENTS
+from tests.conftest import Cli, invoke_cli
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
 SUBS = EXAMPLES / "submissions"
 MANIFEST = str(EXAMPLES / "manifest.json")
 GOLDEN = Path(__file__).parents[1] / "fixtures" / "golden" / "t50-small"
-runner = CliRunner()
 
 
 def _broken_golden(tmp: Path) -> str:
@@ -217,15 +215,15 @@ def _saved_counts(tmp: Path) -> str:
     out = tmp / "counts.json"
     if not out.exists():
         args = ["evaluate", _golden(tmp), "--dataset", str(GOLDEN / "dataset"), "--quiet"]
-        assert runner.invoke(app, [*args, "--save-counts", str(out)]).exit_code == 0
+        assert invoke_cli([*args, "--save-counts", str(out)]).exit_code == 0
     return str(out)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_json_document_follows_the_schema_it_names(case: str, tmp_path: Path) -> None:
+def test_json_document_follows_the_schema_it_names(case: str, tmp_path: Path, cli: Cli) -> None:
     make_args, code = CASES[case]
     args = make_args(tmp_path)
-    result = runner.invoke(app, [*args, "--format", "json"])
+    result = cli([*args, "--format", "json"])
     assert result.exit_code == code, result.output
     document = json.loads(result.stdout)
     assert list(document)[:4] == ["$schema", "kind", "schema_version", "tool"]
@@ -241,23 +239,23 @@ def test_every_command_with_json_output_is_covered() -> None:
     assert kinds == {case.split()[0] for case in CASES} | {"score"}
 
 
-def test_embedded_check_report_on_the_failure_path(tmp_path: Path) -> None:
+def test_embedded_check_report_on_the_failure_path(tmp_path: Path, cli: Cli) -> None:
     args = ["evaluate", _broken_golden(tmp_path), "--dataset", str(GOLDEN / "dataset")]
-    document = json.loads(runner.invoke(app, [*args, "--format", "json"]).stdout)
+    document = json.loads(cli([*args, "--format", "json"]).stdout)
     assert document["scores"] is None
     assert document["check"]["status"] == "FAILED"
     assert "$schema" not in document["check"], "the envelope is only at the top"
 
 
 @pytest.mark.parametrize("command", ["evaluate", "match", "fix", "preview", "manifest"])
-def test_github_format_only_where_it_means_something(command: str) -> None:
-    result = runner.invoke(app, [command, "x", "--format", "github"])
+def test_github_format_only_where_it_means_something(command: str, cli: Cli) -> None:
+    result = cli([command, "x", "--format", "github"])
     assert result.exit_code == 2
     assert "github" in result.output
 
 
-def test_usage_errors_print_no_document(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["check", str(tmp_path / "nope"), "--format", "json"])
+def test_usage_errors_print_no_document(tmp_path: Path, cli: Cli) -> None:
+    result = cli(["check", str(tmp_path / "nope"), "--format", "json"])
     assert result.exit_code == 2
     assert result.stdout == "" or not result.stdout.lstrip().startswith("{")
     assert os.fspath(tmp_path / "nope") in result.output

@@ -15,15 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from submitkit.cli.app import app
 from submitkit.core.atomic import Inputs, check_target, write_text_atomic
 from submitkit.core.errors import UsageError
+from tests.conftest import Cli, invoke_cli
 from tests.server_helpers import build_bundle, platform_input
 
 GOLDEN = Path(__file__).parents[1] / "fixtures" / "golden" / "t50-real"
-runner = CliRunner()
 
 
 @dataclass(frozen=True)
@@ -49,8 +48,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     sub = Path(shutil.copytree(GOLDEN / "submission", root / "sub"))
     ds = Path(shutil.copytree(GOLDEN / "dataset", root / "ds"))
     manifest = root / "manifest.json"
-    made = runner.invoke(
-        app,
+    made = invoke_cli(
         [
             "manifest",
             "-o",
@@ -148,21 +146,20 @@ def _inputs_of(name: str, w: World) -> list[Path]:
 
 @pytest.mark.parametrize("name", sorted(OUTPUTS))
 def test_an_output_onto_an_input_is_refused_and_the_input_untouched(
-    world: World, name: str
+    world: World, name: str, cli: Cli
 ) -> None:
     argv, _suffix = OUTPUTS[name]
     for target in _inputs_of(name, world):
         before = _snapshot(target)
-        result = runner.invoke(app, argv(world, target))
+        result = cli(argv(world, target))
         _refused(result.output, result.exit_code, target)
         assert "reads" in result.output or "submission" in result.output, result.output
         assert _snapshot(target) == before
 
 
-def test_an_output_onto_the_manifest_read_is_refused(world: World) -> None:
+def test_an_output_onto_the_manifest_read_is_refused(world: World, cli: Cli) -> None:
     before = world.manifest.read_bytes()
-    result = runner.invoke(
-        app,
+    result = cli(
         [
             "evaluate",
             str(world.sub),
@@ -202,13 +199,13 @@ KINDS = ["fifo", "link", "link to an input", "dangling link", "device"]
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("name", sorted(OUTPUTS))
 def test_an_output_onto_a_device_fifo_or_link_is_refused(
-    world: World, name: str, kind: str, tmp_path: Path
+    world: World, name: str, kind: str, tmp_path: Path, cli: Cli
 ) -> None:
     argv, suffix = OUTPUTS[name]
     out = tmp_path / f"out{suffix}"
     _node(kind, out, world)
     before, truth = _snapshot(out), _snapshot(world.truth)
-    result = runner.invoke(app, argv(world, out))
+    result = cli(argv(world, out))
     _refused(result.output, result.exit_code, out)
     word = {"fifo": "FIFO", "device": "device", "link to an input": "this run reads"}
     assert word.get(kind, "symbolic link") in result.output
@@ -216,22 +213,22 @@ def test_an_output_onto_a_device_fifo_or_link_is_refused(
     assert [p.name for p in tmp_path.iterdir()] == [out.name]
 
 
-def test_score_never_writes_into_its_input(world: World) -> None:
+def test_score_never_writes_into_its_input(world: World, cli: Cli) -> None:
     ref = world.score_input / "ref"
     before = sorted(p.relative_to(ref) for p in ref.rglob("*"))
-    result = runner.invoke(app, ["score", str(world.score_input), str(ref)])
+    result = cli(["score", str(world.score_input), str(ref)])
     _refused(result.output, result.exit_code, ref)
     assert sorted(p.relative_to(ref) for p in ref.rglob("*")) == before
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_score_never_writes_over_a_device_fifo_or_link(
-    world: World, kind: str, tmp_path: Path
+    world: World, kind: str, tmp_path: Path, cli: Cli
 ) -> None:
     node = tmp_path / "scores.json"
     _node(kind, node, world)
     before = _snapshot(node)
-    result = runner.invoke(app, ["score", str(world.score_input), str(tmp_path)])
+    result = cli(["score", str(world.score_input), str(tmp_path)])
     _refused(result.output, result.exit_code, node)
     assert _snapshot(node) == before
     assert [p.name for p in tmp_path.iterdir()] == ["scores.json"]
@@ -262,10 +259,9 @@ def test_inputs_are_compared_by_real_path(tmp_path: Path) -> None:
     check_target(tmp_path / "beside.csv", replace=True, exists_hint="", inputs=inputs)
 
 
-def test_two_outputs_of_one_run_never_share_a_path(world: World, tmp_path: Path) -> None:
+def test_two_outputs_of_one_run_never_share_a_path(world: World, tmp_path: Path, cli: Cli) -> None:
     out = tmp_path / "both.txt"
-    result = runner.invoke(
-        app,
+    result = cli(
         [
             "evaluate",
             str(world.sub),
@@ -328,9 +324,9 @@ def _forged(w: World, root: Path, out: Path) -> dict[str, list[str]]:
     "command", ["check", "evaluate", "pack", "fix", "preview", "compare", "match"]
 )
 def test_a_line_break_in_the_submission_folder_cannot_forge_a_report_line(
-    world: World, forged_root: Path, command: str, tmp_path: Path
+    world: World, forged_root: Path, command: str, tmp_path: Path, cli: Cli
 ) -> None:
-    result = runner.invoke(app, _forged(world, forged_root, tmp_path)[command])
+    result = cli(_forged(world, forged_root, tmp_path)[command])
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     assert result.exit_code in (0, 1), result.output
     lines = result.output.splitlines()
@@ -340,26 +336,26 @@ def test_a_line_break_in_the_submission_folder_cannot_forge_a_report_line(
 
 @pytest.mark.parametrize("name", ["manifest -o", "fix -o", "evaluate --per-image"])
 def test_a_command_writes_an_output_whose_name_is_255_bytes(
-    world: World, name: str, tmp_path: Path
+    world: World, name: str, tmp_path: Path, cli: Cli
 ) -> None:
     argv, suffix = OUTPUTS[name]
     out = tmp_path / ("é" * 100 + "o" * (55 - len(suffix)) + suffix)  # 255 bytes in UTF-8
     assert len(os.fsencode(out.name)) == 255
-    result = runner.invoke(app, argv(world, out))
+    result = cli(argv(world, out))
     assert result.exit_code in (0, 1), result.output  # fix's copy has findings of its own
     assert out.is_file() and [p.name for p in tmp_path.iterdir()] == [out.name]
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_schemas_never_writes_over_a_device_fifo_or_link(
-    world: World, kind: str, tmp_path: Path
+    world: World, kind: str, tmp_path: Path, cli: Cli
 ) -> None:
     from submitkit.render.schemas import SCHEMAS
 
     node = tmp_path / sorted(SCHEMAS)[-1]  # the last one written: nothing is written before it
     _node(kind, node, world)
     before = _snapshot(node)
-    result = runner.invoke(app, ["schemas", "-o", str(tmp_path)])
+    result = cli(["schemas", "-o", str(tmp_path)])
     _refused(result.output, result.exit_code, node)
     assert _snapshot(node) == before and [p.name for p in tmp_path.iterdir()] == [node.name]
 

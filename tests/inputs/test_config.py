@@ -9,6 +9,7 @@ from submitkit.benchmark.protocols import Protocol
 from submitkit.benchmark.tracks import Split
 from submitkit.core.errors import SubmitkitError, UsageError
 from submitkit.inputs.config import load_settings
+from tests.conftest import Cli
 
 
 def write_pyproject(folder: Path, body: str) -> None:
@@ -95,16 +96,13 @@ def test_bad_flag_value_names_the_option(tmp_path: Path) -> None:
     assert caught.value.message.startswith("the option --jobs = 'many'")
 
 
-def test_config_error_reaches_the_terminal_with_its_brackets(tmp_path: Path) -> None:
-    from typer.testing import CliRunner
-
-    from submitkit.cli.app import app
+def test_config_error_reaches_the_terminal_with_its_brackets(tmp_path: Path, cli: Cli) -> None:
 
     write_pyproject(tmp_path, '[tool.submitkit]\nprotocl = "semi"\n')
     cwd = Path.cwd()
     os.chdir(tmp_path)
     try:
-        result = CliRunner().invoke(app, ["check"])
+        result = cli(["check"])
     finally:
         os.chdir(cwd)
     assert result.exit_code == 2
@@ -130,15 +128,13 @@ def test_unknown_environment_variables_are_named_with_the_nearest_setting() -> N
 
 def test_a_misspelt_variable_is_warned_about_and_changes_nothing(
     monkeypatch: pytest.MonkeyPatch,
+    cli: Cli,
 ) -> None:
-    from typer.testing import CliRunner
-
-    from submitkit.cli.app import app
 
     examples = Path(__file__).resolve().parents[2] / "examples"
     monkeypatch.setenv("SUBMITKIT_STIRCT", "1")
     args = ["check", str(examples / "submissions" / "valid")]
-    result = CliRunner().invoke(app, [*args, "--manifest", str(examples / "manifest.json")])
+    result = cli([*args, "--manifest", str(examples / "manifest.json")])
     assert result.exit_code == 0, result.output
     warning = "warning: SUBMITKIT_STIRCT is not a submitkit setting: ignored"
     assert result.stderr.splitlines()[0] == warning
@@ -193,15 +189,12 @@ def test_a_nul_in_a_configured_path_is_a_usage_error(tmp_path: Path, key: str) -
 
 
 def test_a_nul_in_a_configured_path_exits_2_without_a_traceback(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli
 ) -> None:
-    from typer.testing import CliRunner
-
-    from submitkit.cli.app import app
 
     write_pyproject(tmp_path, '[tool.submitkit]\nsubmission = "a\\u0000b"\n')
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(app, ["check"])
+    result = cli(["check"])
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert result.exit_code == 2
     assert result.output.startswith("error: `submission` in [tool.submitkit]")

@@ -14,9 +14,8 @@ import shlex
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from submitkit.cli.app import app
+from tests.conftest import Cli
 
 REPO = Path(__file__).resolve().parents[2]
 PAGES = [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]
@@ -51,12 +50,17 @@ def test_the_readme_tour_is_among_them() -> None:
     ("page", "command", "exit_code"), COMMANDS, ids=[c for _, c, _ in COMMANDS]
 )
 def test_documented_command_runs_as_shown(
-    page: str, command: str, exit_code: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    page: str,
+    command: str,
+    exit_code: int,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    cli: Cli,
 ) -> None:
     (tmp_path / "examples").symlink_to(REPO / "examples", target_is_directory=True)
     monkeypatch.chdir(tmp_path)
     for name in [n for n in os.environ if n.startswith("SUBMITKIT_")]:
         monkeypatch.delenv(name)
-    result = CliRunner().invoke(app, shlex.split(command)[1:])
+    result = cli(shlex.split(command)[1:])
     assert result.exit_code == exit_code, f"{page}: {command}\n{result.output}"
     assert "Traceback" not in result.output

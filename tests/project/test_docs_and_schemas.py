@@ -7,26 +7,24 @@ import re
 from pathlib import Path
 
 import jsonschema
-from typer.testing import CliRunner
 
-from submitkit.cli.app import app
 from submitkit.core.diagnostics import Code, Severity
 from submitkit.render.schemas import SCHEMAS, drifted, render
+from tests.conftest import Cli
 
 REPO = Path(__file__).resolve().parents[2]
-runner = CliRunner()
 
 
 def test_committed_schemas_match_models() -> None:
     assert drifted(REPO / "schemas") == [], "run `submitkit schemas` and commit the result"
 
 
-def test_schema_check_command_detects_drift(tmp_path: Path) -> None:
-    assert runner.invoke(app, ["schemas", "-o", str(tmp_path), "--check"]).exit_code == 1
-    assert runner.invoke(app, ["schemas", "-o", str(tmp_path)]).exit_code == 0
-    assert runner.invoke(app, ["schemas", "-o", str(tmp_path), "--check"]).exit_code == 0
+def test_schema_check_command_detects_drift(tmp_path: Path, cli: Cli) -> None:
+    assert cli(["schemas", "-o", str(tmp_path), "--check"]).exit_code == 1
+    assert cli(["schemas", "-o", str(tmp_path)]).exit_code == 0
+    assert cli(["schemas", "-o", str(tmp_path), "--check"]).exit_code == 0
     (tmp_path / "match.schema.json").write_text("{}")
-    result = runner.invoke(app, ["schemas", "-o", str(tmp_path), "--check"])
+    result = cli(["schemas", "-o", str(tmp_path), "--check"])
     assert result.exit_code == 1
 
 
@@ -35,9 +33,9 @@ def test_schemas_are_valid_json_schema() -> None:
         jsonschema.Draft202012Validator.check_schema(json.loads(render(factory)))
 
 
-def test_codes_page_holds_the_codes_table() -> None:
+def test_codes_page_holds_the_codes_table(cli: Cli) -> None:
     page = (REPO / "docs" / "codes" / "index.md").read_text(encoding="utf-8")
-    table = runner.invoke(app, ["codes", "--markdown"]).output
+    table = cli(["codes", "--markdown"]).output
     assert table.strip() in page, "run `submitkit docs` at the repository root and commit"
 
 
@@ -50,9 +48,9 @@ def test_codes_are_unique_documented_and_stable_shaped() -> None:
         assert isinstance(code.severity, Severity)
 
 
-def test_validate_files_json_follows_its_schema() -> None:
+def test_validate_files_json_follows_its_schema(cli: Cli) -> None:
     broken = next((REPO / "examples/submissions/broken").glob("T002-*")) / "method.txt"
-    result = runner.invoke(app, ["validate-files", str(broken), "--format", "json"])
+    result = cli(["validate-files", str(broken), "--format", "json"])
     assert result.exit_code == 1
     schema = json.loads((REPO / "schemas" / "files.schema.json").read_text())
     document = json.loads(result.stdout)

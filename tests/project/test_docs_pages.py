@@ -15,7 +15,6 @@ from types import ModuleType
 import pytest
 import typer.main
 from typer.core import TyperArgument, TyperOption
-from typer.testing import CliRunner
 
 from submitkit.cli.app import app
 from submitkit.cli.docs import setting_flags
@@ -23,10 +22,10 @@ from submitkit.core.code_docs import CODE_DOCS
 from submitkit.core.diagnostics import Code
 from submitkit.inputs.config import Settings
 from submitkit.render.docs import REGENERATE, fill_regions, region, stale_pages
+from tests.conftest import Cli
 
 REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / "docs"
-runner = CliRunner()
 GROUP = typer.main.get_command(app)
 assert isinstance(GROUP, typer.core.TyperGroup)
 
@@ -63,24 +62,24 @@ def test_every_code_has_a_page_naming_its_meaning_and_example() -> None:
         assert CODE_DOCS[code].example in page
 
 
-def test_docs_check_command_reports_drift_and_write_repairs_it(tmp_path: Path) -> None:
+def test_docs_check_command_reports_drift_and_write_repairs_it(tmp_path: Path, cli: Cli) -> None:
     root = tmp_path / "repo"
     shutil.copytree(DOCS, root / "docs")
     shutil.copytree(REPO / "examples", root / "examples", ignore=shutil.ignore_patterns("*.png"))
     shutil.copyfile(REPO / "pyproject.toml", root / "pyproject.toml")  # a submitkit clone
-    assert runner.invoke(app, ["docs", "--root", str(root), "--check"]).exit_code == 0
+    assert cli(["docs", "--root", str(root), "--check"]).exit_code == 0
     (root / "docs/codes/M003.md").write_text("edited by hand\n")
     (root / "docs/codes/X999.md").write_text("a removed code\n")
     guide = root / "docs/guide.md"
     guide.write_text(guide.read_text().replace("| required |", "| maybe |", 1))
-    result = runner.invoke(app, ["docs", "--root", str(root), "--check"])
+    result = cli(["docs", "--root", str(root), "--check"])
     assert result.exit_code == 1
     for name in ("M003.md", "X999.md", "guide.md"):
         assert name in result.output
     assert "submitkit docs" in result.output
-    assert runner.invoke(app, ["docs", "--root", str(root)]).exit_code == 0
+    assert cli(["docs", "--root", str(root)]).exit_code == 0
     assert not (root / "docs/codes/X999.md").exists()
-    assert runner.invoke(app, ["docs", "--root", str(root), "--check"]).exit_code == 0
+    assert cli(["docs", "--root", str(root), "--check"]).exit_code == 0
     assert (root / "docs/guide.md").read_text() == (DOCS / "guide.md").read_text()
 
 

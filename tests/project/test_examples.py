@@ -12,18 +12,16 @@ import importlib.util
 import json
 import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 import submitkit
-from submitkit.cli.app import app
 from submitkit.core.diagnostics import Code, Severity
+from tests.conftest import Cli, invoke_cli, run_submitkit
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
@@ -80,7 +78,7 @@ def cli_check(name: str, *extra: str) -> tuple[int, dict[str, Any]]:
         *INDEX[name]["args"],
         *extra,
     ]
-    result = CliRunner().invoke(app, args)
+    result = invoke_cli(args)
     assert result.exception is None or isinstance(result.exception, SystemExit), (
         f"{name}: {result.exception!r}\n{result.output}"
     )
@@ -282,11 +280,11 @@ def test_quick_mode_finds_layout_header_and_text_faults(name: str) -> None:
     assert _codes(report, "error") <= {_code_of(name).value, *INDEX[name]["also"]}
 
 
-def test_valid_passes_against_the_dataset_copy() -> None:
+def test_valid_passes_against_the_dataset_copy(cli: Cli) -> None:
     """Sizes from the example JPEG headers agree with the manifest's."""
     args = ["check", str(SUBMISSIONS / "valid"), "--dataset", str(EXAMPLES / "dataset")]
     args += ["--protocol", "semi", "--format", "json", "--quiet"]
-    result = CliRunner().invoke(app, args)
+    result = cli(args)
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     # Names from a partial dataset copy only: the one warning says so.
@@ -301,30 +299,27 @@ def test_json_report_has_a_schema() -> None:
 
 
 def test_module_entry_point(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SUBMITKIT_")}
-    base = [sys.executable, "-m", "submitkit", "check", "--manifest", str(MANIFEST), "-q"]
-    ok = subprocess.run(
-        [*base, str(SUBMISSIONS / "valid"), "--protocol", "semi"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    base = ["check", "--manifest", str(MANIFEST), "-q"]
+    ok = run_submitkit(
+        [*base, str(SUBMISSIONS / "valid"), "--protocol", "semi"], cwd=tmp_path, text=True
+    )
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "PASSED" in ok.stdout
-    bad = subprocess.run(
+    bad = run_submitkit(
         [*base, str(SUBMISSIONS / "broken" / "M003-grayscale"), "--protocol", "semi"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+        cwd=tmp_path, text=True,
     )  # fmt: skip
     assert bad.returncode == 1, bad.stdout + bad.stderr
     assert "M003" in bad.stdout
-    usage = subprocess.run(
-        [*base, str(SUBMISSIONS / "valid"), "--track", "300"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    usage = run_submitkit(
+        [*base, str(SUBMISSIONS / "valid"), "--track", "300"], cwd=tmp_path, text=True
+    )
     assert usage.returncode == 2, usage.stdout + usage.stderr
 
 
 def _cli_text(name: str, *extra: str) -> str:
     args = ["check", str(SUBMISSIONS / name), "--manifest", str(MANIFEST), "--quiet"]
-    result = CliRunner().invoke(app, [*args, "--jobs", "1", *INDEX[name]["args"], *extra])
+    result = invoke_cli([*args, "--jobs", "1", *INDEX[name]["args"], *extra])
     return result.stdout
 
 

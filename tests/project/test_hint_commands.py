@@ -21,9 +21,8 @@ from typing import Any
 import numpy as np
 import pytest
 from PIL import Image
-from typer.testing import CliRunner
 
-from submitkit.cli.app import app
+from tests.conftest import invoke_cli
 
 REPO = Path(__file__).resolve().parents[2]
 GOLDEN = REPO / "tests" / "fixtures" / "golden"
@@ -41,7 +40,7 @@ def _inside(folder: Path) -> Iterator[None]:
 
 
 def _invoke(args: list[str]) -> tuple[int, str]:
-    result = CliRunner().invoke(app, [*args, "--quiet"] if args[0] != "--help" else args)
+    result = invoke_cli([*args, "--quiet"] if args[0] != "--help" else args)
     return result.exit_code, result.stdout + result.stderr
 
 

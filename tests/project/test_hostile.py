@@ -19,12 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from submitkit.cli.app import app
 from submitkit.inputs.match_json import MAX_MATCH_BYTES
 from submitkit.inputs.method_txt import MAX_METHOD_BYTES
 from submitkit.inputs.source import MAX_MEMBER_BYTES
+from tests.conftest import Cli, run_submitkit
 from tests.probes.builders import (
     MANIFEST,
     MASK,
@@ -391,7 +390,7 @@ def _isolated(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize("probe", PROBES, ids=[p.name for p in PROBES])
-def test_probe(probe: Probe, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_probe(probe: Probe, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli) -> None:
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)  # a probe's pyproject.toml applies; no other one does
@@ -399,7 +398,7 @@ def test_probe(probe: Probe, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     if probe.json:
         args += ["--format", "json"]
     before = snapshot(work)
-    result = CliRunner().invoke(app, args)
+    result = cli(args)
     out, err = result.stdout, result.stderr
 
     assert result.exception is None or isinstance(result.exception, SystemExit), (
@@ -421,20 +420,20 @@ def test_probe(probe: Probe, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         assert json.loads(out)["status"].startswith("PASSED")
 
 
-def test_forged_status_line_stays_on_one_line(tmp_path: Path) -> None:
+def test_forged_status_line_stays_on_one_line(tmp_path: Path, cli: Cli) -> None:
     args = forged_status_line(tmp_path)
-    result = CliRunner().invoke(app, args)
+    result = cli(args)
     status = [line for line in result.stdout.splitlines() if line.startswith("PASSED")]
     assert status == ["PASSED with warnings: 0 error(s), 1 warning(s)"]
 
 
-def test_dot_slash_zip_packs_at_the_root(tmp_path: Path) -> None:
+def test_dot_slash_zip_packs_at_the_root(tmp_path: Path, cli: Cli) -> None:
     import zipfile
 
     args = dot_slash_zip(tmp_path)
     out = tmp_path / "packed.zip"
-    result = CliRunner().invoke(
-        app, ["pack", args[1], "--manifest", str(MANIFEST), "--protocol", "semi", "-o", str(out)]
+    result = cli(
+        ["pack", args[1], "--manifest", str(MANIFEST), "--protocol", "semi", "-o", str(out)]
     )
     assert result.exit_code == 0, result.output
     names = zipfile.ZipFile(out).namelist()
@@ -443,7 +442,7 @@ def test_dot_slash_zip_packs_at_the_root(tmp_path: Path) -> None:
 
 
 def test_pack_refuses_an_unwritable_folder_before_the_check(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli
 ) -> None:
     import errno
     import tempfile
@@ -460,7 +459,7 @@ def test_pack_refuses_an_unwritable_folder_before_the_check(
     monkeypatch.setattr(pack_workflow, "plan_pack", no_check)
     sub = valid_copy(tmp_path)
     args = ["pack", str(sub), "--manifest", str(MANIFEST), "--protocol", "semi"]
-    result = CliRunner().invoke(app, [*args, "-o", str(tmp_path / "ro" / "x.zip")])
+    result = cli([*args, "-o", str(tmp_path / "ro" / "x.zip")])
     assert result.exit_code == 2
     assert "does not take new files (Read-only file system)" in result.stderr
     assert not (tmp_path / "ro").exists()
@@ -478,7 +477,9 @@ WRITERS = {
 
 
 @pytest.mark.parametrize("command", sorted(WRITERS))
-def test_every_writer_refuses_an_output_below_a_file(command: str, tmp_path: Path) -> None:
+def test_every_writer_refuses_an_output_below_a_file(
+    command: str, tmp_path: Path, cli: Cli
+) -> None:
     # The output is judged before the work: the refusal names the file in the way.
     (tmp_path / "afile").write_bytes(b"")
     sub = valid_copy(tmp_path)
@@ -486,14 +487,14 @@ def test_every_writer_refuses_an_output_below_a_file(command: str, tmp_path: Pat
     out = str(tmp_path / "afile" / "out")
     args = [name, str(sub), *(o.format(out=out) for o in options)]
     before = snapshot(tmp_path)
-    result = CliRunner().invoke(app, args)
+    result = cli(args)
     assert result.exit_code == 2, result.output
     lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(lines) == 1 and "afile is not a folder" in lines[0], result.stderr
     assert snapshot(tmp_path) == before
 
 
-def test_manifest_and_bundle_refuse_an_output_below_a_file(tmp_path: Path) -> None:
+def test_manifest_and_bundle_refuse_an_output_below_a_file(tmp_path: Path, cli: Cli) -> None:
     (tmp_path / "afile").write_bytes(b"")
     out = tmp_path / "afile" / "out"
     commands = [
@@ -521,15 +522,17 @@ def test_manifest_and_bundle_refuse_an_output_below_a_file(tmp_path: Path) -> No
         ],
     ]
     for args in commands:
-        result = CliRunner().invoke(app, args)
+        result = cli(args)
         assert result.exit_code == 2, result.output
         assert "afile is not a folder" in result.stderr
 
 
-def test_an_enclosing_folder_s_name_never_lands_in_a_shell_command(tmp_path: Path) -> None:
+def test_an_enclosing_folder_s_name_never_lands_in_a_shell_command(
+    tmp_path: Path, cli: Cli
+) -> None:
     folder = "x$(touch PWNED);`id`/"
     archive = zip_members(tmp_path / "s.zip", valid_members(folder))
-    result = CliRunner().invoke(app, check_args(archive, "--format", "json"))
+    result = cli(check_args(archive, "--format", "json"))
     (finding,) = [d for d in json.loads(result.stdout)["diagnostics"] if d["code"] == "L001"]
     assert "$(touch PWNED)" in finding["message"]
     # Named in quotes, never inside a command to paste into a shell.
@@ -580,31 +583,12 @@ def test_probes_cover_every_new_code() -> None:
 # --- the terminal and the streams: the real entry point in a subprocess --------------
 
 
-def run_cli(
-    args: list[str], *, env: dict[str, str] | None = None, stdout: object = None
-) -> tuple[int, bytes, bytes]:
-    """``python -m submitkit ARGS`` with the real entry point (and its guard)."""
-    import subprocess
-
-    skip = ("SUBMITKIT_", "PYTHONIO")
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(skip)}
-    environ.update(env or {})
-    done = subprocess.run(
-        [sys.executable, "-m", "submitkit", *args],
-        stdout=stdout if stdout is not None else subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=environ,
-        timeout=120,
-        check=False,
-    )
-    return done.returncode, done.stdout or b"", done.stderr
-
-
 def test_legacy_output_encoding_escapes_what_it_cannot_show(tmp_path: Path) -> None:
     sub = valid_copy(tmp_path, "s\u540d")
     (sub / "caf\u00e9 \u540d.txt").write_bytes(b"x")
     before = snapshot(tmp_path)
-    code, out, err = run_cli(check_args(sub), env={"PYTHONIOENCODING": "cp1252"})
+    done = run_submitkit(check_args(sub), env={"PYTHONIOENCODING": "cp1252"})
+    code, out, err = done.returncode, done.stdout, done.stderr
     assert code == 0, err
     assert b"Traceback" not in out + err
     assert b"s\\u540d" in out and "caf\u00e9".encode("cp1252") in out
@@ -615,7 +599,8 @@ def test_legacy_output_encoding_escapes_what_it_cannot_show(tmp_path: Path) -> N
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
 def test_full_disk_on_stdout_is_one_line(tmp_path: Path) -> None:
     with open("/dev/full", "wb") as full:
-        code, _, err = run_cli(check_args(valid_copy(tmp_path)), stdout=full)
+        done = run_submitkit(check_args(valid_copy(tmp_path)), stdout=full)
+    code, err = done.returncode, done.stderr
     assert code == 2
     assert err.decode().splitlines()[0] == "error: cannot write the output: No space left on device"
     assert b"Traceback" not in err and b"Exception ignored" not in err
@@ -639,7 +624,8 @@ def test_broken_pipe_is_quiet() -> None:
 
 
 def test_error_printer_takes_markup_and_escapes_literally(tmp_path: Path) -> None:
-    code, out, err = run_cli(["check", str(tmp_path / "p[/v2]" / "\x1b[2Jsub")])
+    done = run_submitkit(["check", str(tmp_path / "p[/v2]" / "\x1b[2Jsub")])
+    code, out, err = done.returncode, done.stdout, done.stderr
     assert code == 2
     lines = err.decode().splitlines()
     assert lines[0] == f"error: {tmp_path}/p[/v2]/\\x1b[2Jsub does not exist"
@@ -649,7 +635,8 @@ def test_error_printer_takes_markup_and_escapes_literally(tmp_path: Path) -> Non
 def test_escape_sequences_in_names_never_reach_the_terminal(tmp_path: Path) -> None:
     args = escape_sequence_names(tmp_path)
     for output_format in ("text", "json", "github"):
-        code, out, err = run_cli([*args, "--format", output_format])
+        done = run_submitkit([*args, "--format", output_format])
+        code, out, err = done.returncode, done.stdout, done.stderr
         assert code == 0, err
         assert not CONTROL.search((out + err).decode()), out
         shown = out.decode()

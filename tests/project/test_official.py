@@ -24,14 +24,13 @@ from typing import Any
 import numpy as np
 import pytest
 from PIL import Image
-from typer.testing import CliRunner
 
 import submitkit
 from submitkit.benchmark.tracks import MERGED_919_CLASSES, TRACKS, Split
 from submitkit.checks.staged import resolve_target
-from submitkit.cli.app import app
 from submitkit.inputs.manifest import ManifestSources
 from submitkit.inputs.png import encode
+from tests.conftest import invoke_cli
 
 pytestmark = pytest.mark.official
 
@@ -200,7 +199,7 @@ def full_manifests(t50: Fixture, t919: Fixture, toolbox: Path) -> None:
         fx.manifest = fx.root / "manifest.json"
         args = ["manifest", "-o", str(fx.manifest), "--track", str(fx.k), "--split", "test"]
         args += ["--toolbox", str(toolbox), "--dataset", str(fx.dataset), "--quiet"]
-        result = CliRunner().invoke(app, args)
+        result = invoke_cli(args)
         assert result.exit_code == 0, result.output
 
 
@@ -213,7 +212,7 @@ def full(request: pytest.FixtureRequest) -> Fixture:
 
 def cli_check(path: Path, toolbox: Path, *extra: str) -> tuple[int, dict[str, Any]]:
     args = ["check", str(path), "--toolbox", str(toolbox), "--format", "json", "--quiet"]
-    result = CliRunner().invoke(app, [*args, *extra])
+    result = invoke_cli([*args, *extra])
     assert result.exit_code in (0, 1), (
         f"exit {result.exit_code}: {result.exception!r}\n{result.output}"
     )

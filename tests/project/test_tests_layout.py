@@ -37,3 +37,24 @@ def test_every_slow_test_exists() -> None:
         tree = ast.parse((TESTS.parent / path).read_text(encoding="utf-8"))
         names = {f.name for f in ast.walk(tree) if isinstance(f, ast.FunctionDef)}
         assert name in names, f"conftest.SLOW names {node}, which does not exist"
+
+
+def _names(path: Path) -> set[str]:
+    """Every name a module uses or imports (not what its strings say)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    names |= {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+    return names | {
+        a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names
+    }
+
+
+def test_the_command_line_runs_in_process_through_the_one_fixture() -> None:
+    # tests/conftest.py's `cli` (and `invoke_cli`) is the one in-process runner: a second
+    # would lose its check that no exception escapes a command.
+    own = sorted(
+        p.relative_to(TESTS).as_posix()
+        for p in TESTS.rglob("*.py")
+        if p.name != "conftest.py" and "CliRunner" in _names(p)
+    )
+    assert not own, f"run the command line through the `cli` fixture instead: {own}"

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
 from submitkit.checks.report import Report
-from submitkit.cli.app import app
 from submitkit.core.diagnostics import Code, Diagnostic
 from submitkit.render.github import (
     PER_SEVERITY,
@@ -20,10 +19,10 @@ from submitkit.render.github import (
     github_property,
     render_github,
 )
+from tests.conftest import Cli, invoke_cli
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
-runner = CliRunner()
 ANNOTATION = re.compile(
     r"^::(error|warning|notice) file=([^,:]*),(?:line=(\d+),)?title=([^,:]*)::(.*)$"
 )
@@ -86,7 +85,7 @@ def _example(name: str) -> Path:
 
 def check_github(sub: Path, *extra: str) -> Result:
     args = ["check", str(sub), "--manifest", str(EXAMPLES / "manifest.json")]
-    return runner.invoke(app, [*args, "--protocol", "semi", "--format", "github", *extra])
+    return invoke_cli([*args, "--protocol", "semi", "--format", "github", *extra])
 
 
 def test_check_format_github_marks_the_file(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -114,10 +113,9 @@ def test_check_format_github_warnings_and_passing_exit_code() -> None:
     assert "title=L002 JUNK_FILE::" in annotations[0]
 
 
-def test_pack_format_github_annotates_what_blocks_packing(tmp_path: Path) -> None:
+def test_pack_format_github_annotates_what_blocks_packing(tmp_path: Path, cli: Cli) -> None:
     sub = _example("broken/M003-grayscale")
-    result = runner.invoke(
-        app,
+    result = cli(
         [
             "pack",
             str(sub),
@@ -137,9 +135,9 @@ def test_pack_format_github_annotates_what_blocks_packing(tmp_path: Path) -> Non
     assert not (tmp_path / "s.zip").exists()
 
 
-def test_validate_files_github_annotations() -> None:
+def test_validate_files_github_annotations(cli: Cli) -> None:
     broken = next((EXAMPLES / "submissions" / "broken").glob("T002-*")) / "method.txt"
-    result = CliRunner().invoke(app, ["validate-files", str(broken), "--format", "github"])
+    result = cli(["validate-files", str(broken), "--format", "github"])
     assert result.exit_code == 1
     line, status = result.stdout.splitlines()
     assert line.startswith(f"::error file={broken.as_posix()},title=T002 METHOD_FIELD_MISSING::")
@@ -210,9 +208,9 @@ def test_zip_members_are_annotated_on_the_zip() -> None:
     assert _unescape(match.group(5)).startswith("n01/a.png: grayscale")
 
 
-def test_method_txt_findings_carry_their_line() -> None:
+def test_method_txt_findings_carry_their_line(cli: Cli) -> None:
     broken = next((EXAMPLES / "submissions" / "broken").glob("T003-*")) / "method.txt"
-    result = CliRunner().invoke(app, ["validate-files", str(broken), "--format", "github"])
+    result = cli(["validate-files", str(broken), "--format", "github"])
     annotation = ANNOTATION.match(result.stdout.splitlines()[0])
     assert annotation is not None and annotation.group(3) is not None
     number = int(annotation.group(3))

@@ -9,20 +9,17 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from typer.testing import CliRunner
 
-from submitkit.cli.app import app
+from tests.conftest import invoke_cli
 from tests.golden_lists import golden_manifest
 
 GOLDEN = Path(__file__).parents[1] / "fixtures" / "golden"
-runner = CliRunner()
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "chrome")
 
 
 def write_report(tmp_path: Path, case: str, *extra: str) -> Path:
     out = tmp_path / "report.html"
-    result = runner.invoke(
-        app,
+    result = invoke_cli(
         [
             "evaluate",
             str(GOLDEN / case / "submission"),

@@ -16,9 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
-from submitkit.cli.app import app
 from submitkit.scoring.engine import MatchRun, match_submission
 from submitkit.scoring.matching import agreement_of, many_to_one, mapped_miou
 from submitkit.scoring.tiebreak import (
@@ -29,11 +27,11 @@ from submitkit.scoring.tiebreak import (
     pass_mapping,
 )
 from submitkit.scoring.ties import find_ties
+from tests.conftest import Cli, invoke_cli
 
 GOLDEN = Path(__file__).parents[1] / "fixtures" / "golden"
 TIES = Path(__file__).parents[1] / "fixtures" / "ties"
 CASES = ["t50-small", "t50-real", "t919-small"]
-runner = CliRunner()
 
 
 @cache
@@ -67,7 +65,7 @@ def copy_masks(source: Path, target: Path) -> Path:
 
 
 def run_json(*args: str) -> tuple[int, dict[str, Any]]:
-    result = runner.invoke(app, [*args, "--format", "json", "--quiet"])
+    result = invoke_cli([*args, "--format", "json", "--quiet"])
     return result.exit_code, json.loads(result.stdout) if result.stdout.strip() else {}
 
 
@@ -205,8 +203,8 @@ def test_cli_ties_names_the_code_it_reproduces(mode: str, tmp_path: Path) -> Non
     assert image["tie_break"] == mode
 
 
-def test_match_help_says_which_tie_break_is_default_and_why() -> None:
-    result = runner.invoke(app, ["match", "--help"], env={"COLUMNS": "200"})
+def test_match_help_says_which_tie_break_is_default_and_why(cli: Cli) -> None:
+    result = cli(["match", "--help"], env={"COLUMNS": "200"})
     text = " ".join(result.stdout.split())
     assert "munkres3" in text and "munkres1" in text and "pass" in text
     assert "default: what `pip install munkres` gives today" in text
@@ -227,7 +225,7 @@ def _background_as(folder: Path, source: Path, cluster: int) -> Path:
     return folder
 
 
-def test_a_background_cluster_mapped_to_a_class_is_e003(tmp_path: Path) -> None:
+def test_a_background_cluster_mapped_to_a_class_is_e003(tmp_path: Path, cli: Cli) -> None:
     case = "t50-small"
     masks = _background_as(tmp_path / "bg", GOLDEN / case / "submission-overcluster", 88)
     args = ["match", str(masks), "--dataset", str(GOLDEN / case / "dataset")]
@@ -241,7 +239,7 @@ def test_a_background_cluster_mapped_to_a_class_is_e003(tmp_path: Path) -> None:
     (note,) = report["notes"]
     assert "the best on validation is the pixel-level many-to-one" in note
     assert "the official image-level Hungarian (evaluation/match.py) scores" in note
-    text = runner.invoke(app, [*args, "--overwrite", "--quiet"]).stdout
+    text = cli([*args, "--overwrite", "--quiet"]).stdout
     assert "E003 warning: id 88 is the background cluster" in text
 
 
@@ -313,7 +311,7 @@ def test_golden_ties_bracket_the_official_score(case: str) -> None:
     assert ties.search.startswith("exact")
 
 
-def test_match_reports_ties_in_text_and_json(tmp_path: Path) -> None:
+def test_match_reports_ties_in_text_and_json(tmp_path: Path, cli: Cli) -> None:
     case = GOLDEN / "t50-small"
     masks = copy_masks(case / "submission-unsup", tmp_path / "masks")
     base = ["match", str(masks), "--dataset", str(case / "dataset")]
@@ -322,7 +320,7 @@ def test_match_reports_ties_in_text_and_json(tmp_path: Path) -> None:
     ties = report["ties"]
     assert ties["classes"] and ties["mIoU_low"] < ties["mIoU_high"]
     assert "exact" in ties["search"]
-    text = runner.invoke(app, [*base, "-o", str(tmp_path / "b.json"), "--quiet"]).stdout
+    text = cli([*base, "-o", str(tmp_path / "b.json"), "--quiet"]).stdout
     assert "not unique" in text and "tie-break of evaluation/match.py under munkres 3.x" in text
 
 
@@ -374,12 +372,12 @@ def test_overclustered_match_writes_a_good_matching(tmp_path: Path) -> None:
     assert code == 0 and scored["scores"]["mIoU"] == pytest.approx(chosen["mIoU"], abs=1e-6)
 
 
-def test_ids_above_k_without_clusters_write_nothing(tmp_path: Path) -> None:
+def test_ids_above_k_without_clusters_write_nothing(tmp_path: Path, cli: Cli) -> None:
     case = GOLDEN / "t50-small"
     masks = copy_masks(case / "submission-overcluster", tmp_path / "oc")
     out = tmp_path / "m.json"
-    result = runner.invoke(
-        app, ["match", str(masks), "--dataset", str(case / "dataset"), "-o", str(out), "--quiet"]
+    result = cli(
+        ["match", str(masks), "--dataset", str(case / "dataset"), "-o", str(out), "--quiet"]
     )
     assert result.exit_code == 1 and not out.exists()
     assert "E002" in result.stdout
@@ -398,7 +396,7 @@ def test_ids_above_k_without_clusters_write_nothing(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
-def test_evaluate_warns_when_ids_look_unmatched(tmp_path: Path, jobs: str) -> None:
+def test_evaluate_warns_when_ids_look_unmatched(tmp_path: Path, jobs: str, cli: Cli) -> None:
     case = GOLDEN / "t50-small"
     masks = copy_masks(case / "submission-unsup", tmp_path / "masks")
     code, out = run_json("evaluate", str(masks), "--dataset", str(case / "dataset"), "--jobs", jobs)
@@ -406,9 +404,7 @@ def test_evaluate_warns_when_ids_look_unmatched(tmp_path: Path, jobs: str) -> No
     warnings = out["warnings"]
     assert [w["code"] for w in warnings] == ["E001"]
     assert "submitkit match" in warnings[0]["hint"]
-    text = runner.invoke(
-        app, ["evaluate", str(masks), "--dataset", str(case / "dataset"), "--quiet"]
-    )
+    text = cli(["evaluate", str(masks), "--dataset", str(case / "dataset"), "--quiet"])
     assert "E001" in text.stderr and "submitkit match" in text.stderr
 
 

@@ -9,11 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 import submitkit
-from submitkit.cli.app import app
 from submitkit.core.errors import EnvironmentProblem, SubmitkitError, UsageError
+from tests.conftest import invoke_cli
 
 REPO = Path(__file__).resolve().parents[2]
 GOLDEN = REPO / "tests" / "fixtures" / "golden"
@@ -21,18 +20,17 @@ EXAMPLES = REPO / "examples"
 MANIFEST = EXAMPLES / "manifest.json"
 VALID = EXAMPLES / "submissions" / "valid"
 FUNCTIONS = ("check", "evaluate", "match", "compare", "pack", "fix")
-runner = CliRunner()
 
 
 def cli_json(*args: str) -> tuple[int, dict[str, Any]]:
-    result = runner.invoke(app, [*args, "--format", "json", "--quiet"])
+    result = invoke_cli([*args, "--format", "json", "--quiet"])
     assert result.stdout.startswith("{"), result.stdout + result.stderr
     data: dict[str, Any] = json.loads(result.stdout)
     return result.exit_code, data
 
 
 def cli_error(*args: str) -> str:
-    result = runner.invoke(app, [*args, "--quiet"])
+    result = invoke_cli([*args, "--quiet"])
     assert result.exit_code == 2, result.stdout + result.stderr
     return " ".join(result.stderr.split())
 

@@ -14,11 +14,11 @@ import yaml
 
 from submitkit._version import __version__
 from submitkit.benchmark.tracks import Split
-from submitkit.cli.app import app
 from submitkit.scoring.leaderboard import leaderboard_columns
 from submitkit.workflows.bundle import PROGRAM_ZIP, reference_zip_name
 from submitkit.workflows.server import REFERENCE_MANIFEST, REFERENCE_MASKS
-from tests.server_helpers import EXAMPLES, GOLDEN, build_bundle, member_zip, runner
+from tests.conftest import Cli
+from tests.server_helpers import EXAMPLES, GOLDEN, build_bundle, member_zip
 
 # Every track, from the shipped example and the golden data. No golden case is
 # on the 300 track: its bundle reuses the t50-real ground truth (ids <= 50 are
@@ -103,10 +103,9 @@ def test_the_bundle_is_byte_identical_when_built_twice(tmp_path: Path) -> None:
     assert first.read_bytes() == second.read_bytes()
 
 
-def test_dry_run_lists_and_writes_nothing(tmp_path: Path) -> None:
+def test_dry_run_lists_and_writes_nothing(tmp_path: Path, cli: Cli) -> None:
     out = tmp_path / "b.zip"
-    result = runner.invoke(
-        app,
+    result = cli(
         [
             *("bundle", "-o", str(out), "--track", "50", "--protocol", "semi"),
             *("--ground-truth", str(EXAMPLES / "dataset")),
@@ -120,7 +119,7 @@ def test_dry_run_lists_and_writes_nothing(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_incomplete_ground_truth_is_refused(tmp_path: Path) -> None:
+def test_incomplete_ground_truth_is_refused(tmp_path: Path, cli: Cli) -> None:
     # The example manifest names 12 images; a ground truth without one is incomplete.
     partial = tmp_path / "gt"
     source = EXAMPLES / "dataset" / "ImageNetS50" / "validation-segmentation"
@@ -128,8 +127,7 @@ def test_incomplete_ground_truth_is_refused(tmp_path: Path) -> None:
         target = partial / mask.relative_to(source)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(mask.read_bytes())
-    result = runner.invoke(
-        app,
+    result = cli(
         [
             *("bundle", "-o", str(tmp_path / "b.zip"), "--track", "50", "--protocol", "semi"),
             *("--ground-truth", str(partial), "--manifest", str(EXAMPLES / "manifest.json")),
@@ -139,9 +137,8 @@ def test_incomplete_ground_truth_is_refused(tmp_path: Path) -> None:
     assert "lacks 1 of 12" in result.stderr and not (tmp_path / "b.zip").exists()
 
 
-def test_no_ground_truth_is_a_usage_error(tmp_path: Path) -> None:
-    result = runner.invoke(
-        app,
+def test_no_ground_truth_is_a_usage_error(tmp_path: Path, cli: Cli) -> None:
+    result = cli(
         [
             *("bundle", "-o", str(tmp_path / "b.zip"), "--track", "50"),
             *("--protocol", "free", "--ground-truth", "."),
@@ -150,9 +147,8 @@ def test_no_ground_truth_is_a_usage_error(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "ground-truth masks" in result.stderr
 
 
-def test_a_manifest_of_another_track_is_refused(tmp_path: Path) -> None:
-    result = runner.invoke(
-        app,
+def test_a_manifest_of_another_track_is_refused(tmp_path: Path, cli: Cli) -> None:
+    result = cli(
         [
             *("bundle", "-o", str(tmp_path / "b.zip"), "--track", "919", "--protocol", "free"),
             *(

@@ -33,15 +33,12 @@ from typing import Any
 import pytest
 import yaml
 from PIL import Image
-from typer.testing import CliRunner
 
 from submitkit.benchmark.protocols import Protocol
 from submitkit.benchmark.tracks import TRACKS
-from submitkit.cli.app import app
 from submitkit.workflows.bundle_kit import README, SAMPLE, WHEEL, method_template
+from tests.conftest import Cli
 from tests.server_helpers import EXAMPLES, GOLDEN, build_bundle
-
-runner = CliRunner()
 
 
 def _when(value: Any) -> dt.datetime | None:
@@ -171,10 +168,9 @@ def test_a_single_phase_bundle_passes_the_unpacker(tmp_path: Path) -> None:
     ],
 )
 def test_numbers_and_dates_codabench_would_misread_are_refused(
-    args: tuple[str, ...], said: str, tmp_path: Path
+    args: tuple[str, ...], said: str, tmp_path: Path, cli: Cli
 ) -> None:
-    result = runner.invoke(
-        app,
+    result = cli(
         [
             *("bundle", "-o", str(tmp_path / "b.zip"), "--track", "50", "--protocol", "semi"),
             *("--ground-truth", str(EXAMPLES / "dataset")),
@@ -185,7 +181,7 @@ def test_numbers_and_dates_codabench_would_misread_are_refused(
     assert said in result.stderr and not (tmp_path / "b.zip").exists()
 
 
-def test_a_truncated_ground_truth_mask_is_refused(tmp_path: Path) -> None:
+def test_a_truncated_ground_truth_mask_is_refused(tmp_path: Path, cli: Cli) -> None:
     source = EXAMPLES / "dataset" / "ImageNetS50" / "validation-segmentation"
     gt = tmp_path / "gt"
     for mask in sorted(source.rglob("*.png")):
@@ -195,8 +191,7 @@ def test_a_truncated_ground_truth_mask_is_refused(tmp_path: Path) -> None:
     victim = sorted(gt.rglob("*.png"))[0]
     victim.write_bytes(victim.read_bytes()[:-40])
     (tmp_path / "wheels").mkdir()  # not tmp_path: the output may not lie inside an input
-    result = runner.invoke(
-        app,
+    result = cli(
         [
             *("bundle", "-o", str(tmp_path / "b.zip"), "--track", "50", "--protocol", "semi"),
             *("--ground-truth", str(gt), "--manifest", str(EXAMPLES / "manifest.json")),
@@ -209,16 +204,18 @@ def test_a_truncated_ground_truth_mask_is_refused(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("protocol", list(Protocol))
-def test_each_protocol_template_passes_validate_files(protocol: Protocol, tmp_path: Path) -> None:
+def test_each_protocol_template_passes_validate_files(
+    protocol: Protocol, tmp_path: Path, cli: Cli
+) -> None:
     method = tmp_path / "method.txt"
     method.write_text(method_template(TRACKS[50], protocol))
-    result = runner.invoke(
-        app, ["validate-files", str(method), "--protocol", protocol.value, "--track", "50"]
-    )
+    result = cli(["validate-files", str(method), "--protocol", protocol.value, "--track", "50"])
     assert result.exit_code == 0, result.output
 
 
-def test_the_starting_kit_commands_run_as_written(two_phases: Path, tmp_path: Path) -> None:
+def test_the_starting_kit_commands_run_as_written(
+    two_phases: Path, tmp_path: Path, cli: Cli
+) -> None:
     with zipfile.ZipFile(two_phases) as outer:
         kit = zipfile.ZipFile(io.BytesIO(outer.read("starting_kit.zip")))
     kit.extractall(tmp_path)
@@ -234,16 +231,15 @@ def test_the_starting_kit_commands_run_as_written(two_phases: Path, tmp_path: Pa
     here = Path.cwd()
     os.chdir(tmp_path)
     try:
-        result = runner.invoke(app, shlex.split(check)[1:])
+        result = cli(shlex.split(check)[1:])
     finally:
         os.chdir(here)
     assert result.exit_code == 0, result.output
 
 
-def test_dry_run_json_names_its_schema_and_the_phases(tmp_path: Path) -> None:
+def test_dry_run_json_names_its_schema_and_the_phases(tmp_path: Path, cli: Cli) -> None:
     gt = GOLDEN / "t50-small" / "dataset" / "ImageNetS50" / "validation-segmentation"
-    result = runner.invoke(
-        app,
+    result = cli(
         [
             *("bundle", "-o", str(tmp_path / "b.zip"), "--track", "50", "--protocol", "semi"),
             *("--ground-truth", str(gt), "--test-ground-truth", str(gt)),
@@ -259,7 +255,7 @@ def test_dry_run_json_names_its_schema_and_the_phases(tmp_path: Path) -> None:
     assert not (tmp_path / "b.zip").exists()
 
 
-def test_rehearse_prints_each_phase_verdict(tmp_path: Path) -> None:
+def test_rehearse_prints_each_phase_verdict(tmp_path: Path, cli: Cli) -> None:
     from tests.server_helpers import method_txt, wheelhouse
 
     submission = tmp_path / "sub.zip"
@@ -268,8 +264,7 @@ def test_rehearse_prints_each_phase_verdict(tmp_path: Path) -> None:
         for path in sorted(folder.rglob("*.png")):
             archive.write(path, f"my-predictions/{path.relative_to(folder).as_posix()}")
         archive.writestr("my-predictions/method.txt", method_txt(Protocol.semi, 50))
-    result = runner.invoke(
-        app,
+    result = cli(
         [
             *("bundle", "-o", str(tmp_path / "b.zip"), "--track", "50", "--protocol", "semi"),
             *("--ground-truth", str(EXAMPLES / "dataset")),
@@ -304,7 +299,7 @@ def test_every_declared_dependency_is_vendored_for_the_image_python(two_phases: 
     assert declared and declared <= wheels, declared - wheels
 
 
-def test_a_pin_the_image_python_cannot_install_is_refused(tmp_path: Path) -> None:
+def test_a_pin_the_image_python_cannot_install_is_refused(tmp_path: Path, cli: Cli) -> None:
     from packaging.specifiers import SpecifierSet
 
     from submitkit.workflows.bundle_program import TargetPython, vendored_pins
@@ -320,8 +315,7 @@ def test_a_pin_the_image_python_cannot_install_is_refused(tmp_path: Path) -> Non
     ]
     if not excluded:
         pytest.skip(f"every installed dependency supports Python {older[0]}.{older[1]}")
-    result = runner.invoke(
-        app,
+    result = cli(
         [
             *("bundle", "-o", str(tmp_path / "b.zip"), "--track", "50", "--protocol", "semi"),
             *("--ground-truth", str(EXAMPLES / "dataset")),
@@ -376,7 +370,9 @@ def test_a_program_run_by_another_python_says_so_in_one_line(
 
 
 @pytest.mark.parametrize("enclosing", ["", "my-predictions/", "broken/"])
-def test_every_phase_scores_on_the_emulated_worker(enclosing: str, tmp_path: Path) -> None:
+def test_every_phase_scores_on_the_emulated_worker(
+    enclosing: str, tmp_path: Path, cli: Cli
+) -> None:
     # t50-small's ground truth stands in for both splits, so one upload fits both phases.
     from tests.server_helpers import method_txt, wheelhouse
 
@@ -389,8 +385,7 @@ def test_every_phase_scores_on_the_emulated_worker(enclosing: str, tmp_path: Pat
             archive.write(path, enclosing + name)
         archive.writestr(enclosing + "method.txt", method_txt(Protocol.semi, 50))
     gt = case / "dataset" / "ImageNetS50" / "validation-segmentation"
-    result = runner.invoke(
-        app,
+    result = cli(
         [
             *("bundle", "-o", str(tmp_path / "b.zip"), "--track", "50", "--protocol", "semi"),
             *("--ground-truth", str(gt), "--test-ground-truth", str(gt)),

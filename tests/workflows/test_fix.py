@@ -13,12 +13,10 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 from PIL import Image
-from typer.testing import CliRunner
 
 import submitkit.workflows.fix as fixmod
 from submitkit.benchmark.tracks import Split
 from submitkit.checks.report import Status
-from submitkit.cli.app import app
 from submitkit.core.diagnostics import Code
 from submitkit.core.errors import SubmitkitError, UsageError
 from submitkit.inputs.config import RunContext
@@ -30,11 +28,10 @@ from submitkit.workflows.fix import (
     fix_submission,
     resize_nearest,
 )
-from tests.conftest import png_bytes, write_tree
+from tests.conftest import Cli, png_bytes, write_tree
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
-runner = CliRunner()
 
 METHOD = """Method name: Fixture
 Training data: ImageNet-S50 train
@@ -574,23 +571,23 @@ def test_undecidable_track_stops_before_writing(tmp_path: Path) -> None:
 # --- the command ------------------------------------------------------------------
 
 
-def test_cli_exit_codes_and_summary(tmp_path: Path) -> None:
+def test_cli_exit_codes_and_summary(tmp_path: Path, cli: Cli) -> None:
     gray = save(Image.fromarray(ids_for(TARGET).astype(np.uint8), "L"))
     sub = make_submission(tmp_path / "sub", {f"{TARGET}.png": gray})
     manifest = manifest_from_names(50, Split.validation, list(SIZES), dict(SIZES))
     manifest.save(tmp_path / "m.json")
     args = ["fix", str(sub), "--manifest", str(tmp_path / "m.json"), "--jobs", "1"]
-    ok = runner.invoke(app, [*args, "-o", str(tmp_path / "a")])
+    ok = cli([*args, "-o", str(tmp_path / "a")])
     assert ok.exit_code == 0, ok.output
     assert "grayscale label maps encoded as RGB: 1" in ok.output
     assert ok.output.rstrip().endswith("PASSED: 0 error(s), 0 warning(s)")
-    again = runner.invoke(app, [*args, "-o", str(tmp_path / "a")])
+    again = cli([*args, "-o", str(tmp_path / "a")])
     assert again.exit_code == 2
     (sub / f"{TARGET}.png").write_bytes(_jpeg(ids_for(TARGET)))
-    bad = runner.invoke(app, [*args, "-o", str(tmp_path / "b")])
+    bad = cli([*args, "-o", str(tmp_path / "b")])
     assert bad.exit_code == 1
     assert "LEFT OUT" in bad.output and "[M001]" in bad.output and "FAILED" in bad.output
-    missing = runner.invoke(app, ["fix", str(tmp_path / "nope"), "-o", str(tmp_path / "c")])
+    missing = cli(["fix", str(tmp_path / "nope"), "-o", str(tmp_path / "c")])
     assert missing.exit_code == 2 and "Traceback" not in missing.output
 
 

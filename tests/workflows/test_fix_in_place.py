@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from typer.testing import CliRunner
 
 import submitkit.core.atomic as atomic
 import submitkit.workflows.fix as fixmod
-from submitkit.cli.app import app
+from tests.conftest import Cli, invoke_cli
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
@@ -30,7 +29,7 @@ def _snapshot(path: Path) -> dict[str, bytes]:
 
 
 def _fix(*args: str) -> tuple[int, str]:
-    done = CliRunner().invoke(app, ["fix", *args, "--quiet"])
+    done = invoke_cli(["fix", *args, "--quiet"])
     return done.exit_code, done.output
 
 
@@ -40,7 +39,9 @@ def _broken_copy(tmp_path: Path) -> Path:
     return sub
 
 
-def test_in_place_repair_leaves_a_passing_submission_at_the_same_path(tmp_path: Path) -> None:
+def test_in_place_repair_leaves_a_passing_submission_at_the_same_path(
+    tmp_path: Path, cli: Cli
+) -> None:
     sub = _broken_copy(tmp_path)
     code, output = _fix(str(sub), "--in-place", "--manifest", MANIFEST)
     # Repaired and passing, but changed: exit 1, as a pre-commit fixer that changed files.
@@ -49,7 +50,7 @@ def test_in_place_repair_leaves_a_passing_submission_at_the_same_path(tmp_path: 
     assert os.listdir(tmp_path) == ["M003-grayscale"]  # no temporary, no original set aside
     with Image.open(sub / MASK) as im:
         assert im.mode == "RGB"
-    checked = CliRunner().invoke(app, ["check", str(sub), "--manifest", MANIFEST, "--quiet"])
+    checked = cli(["check", str(sub), "--manifest", MANIFEST, "--quiet"])
     assert checked.exit_code == 0, checked.output
     # Run again: nothing left to repair, the submission is not rewritten, exit 0.
     before = {p: p.stat().st_mtime_ns for p in sub.rglob("*")}
@@ -60,7 +61,7 @@ def test_in_place_repair_leaves_a_passing_submission_at_the_same_path(tmp_path: 
     assert os.listdir(tmp_path) == ["M003-grayscale"]
 
 
-def test_in_place_repair_of_a_zip_keeps_it_a_zip(tmp_path: Path) -> None:
+def test_in_place_repair_of_a_zip_keeps_it_a_zip(tmp_path: Path, cli: Cli) -> None:
     sub = _broken_copy(tmp_path)
     archive = tmp_path / "sub.zip"
     with zipfile.ZipFile(archive, "w") as zf:
@@ -72,7 +73,7 @@ def test_in_place_repair_of_a_zip_keeps_it_a_zip(tmp_path: Path) -> None:
     assert code == 1, output
     assert os.listdir(tmp_path) == ["sub.zip"]
     assert zipfile.is_zipfile(archive)
-    checked = CliRunner().invoke(app, ["check", str(archive), "--manifest", MANIFEST, "--quiet"])
+    checked = cli(["check", str(archive), "--manifest", MANIFEST, "--quiet"])
     assert checked.exit_code == 0, checked.output
 
 

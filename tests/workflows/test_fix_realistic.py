@@ -21,20 +21,17 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 from PIL import Image
-from typer.testing import CliRunner
 
 from submitkit.benchmark.tracks import Split
 from submitkit.checks.report import Status
-from submitkit.cli.app import app
 from submitkit.core.diagnostics import Code
 from submitkit.core.errors import UsageError
 from submitkit.inputs.config import RunContext
 from submitkit.inputs.manifest import ManifestSources, manifest_from_names
 from submitkit.inputs.png import decode
 from submitkit.workflows.fix import ChangeKind, FixResult, fix_submission
-from tests.conftest import png_bytes
+from tests.conftest import invoke_cli, png_bytes
 
-runner = CliRunner()
 SHAPE = (6, 8)
 MERGED = {
     "n04356056": "n04355933",
@@ -220,11 +217,11 @@ def test_track_50_full_test_split_from_the_toolbox_via_the_cli(
     )
     before = tree_hash(sub)
     out = tmp_path / "fixed.zip"
-    cli = runner.invoke(app, ["fix", str(sub), "-o", str(out), "--toolbox", str(toolbox), "-q"])
+    cli = invoke_cli(["fix", str(sub), "-o", str(out), "--toolbox", str(toolbox), "-q"])
     assert cli.exit_code == 0, cli.output
     assert "moved from another wnid folder to the one the split's list names: 291" in cli.output
     assert tree_hash(sub) == before
-    check = runner.invoke(app, ["check", str(out), "--toolbox", str(toolbox), "-q"])
+    check = invoke_cli(["check", str(out), "--toolbox", str(toolbox), "-q"])
     assert check.exit_code == 0, check.output
     with zipfile.ZipFile(out) as archive:
         for image in images:
@@ -408,11 +405,11 @@ def test_one_fix_repairs_every_mistake_at_once(toolbox: Path, tmp_path: Path) ->
     out = tmp_path / "fixed.zip"
     args = ["fix", str(sub), "-o", str(out), "--manifest", str(tmp_path / "m.json"), "-q"]
     manifest_sources(tmp_path, toolbox, 919, test).manifest.rename(tmp_path / "m.json")  # type: ignore[union-attr]
-    cli = runner.invoke(app, [*args, "--drop-extra", "--from", "imagenet1k"])
+    cli = invoke_cli([*args, "--drop-extra", "--from", "imagenet1k"])
     assert cli.exit_code == 2 and "LOC_synset_mapping.txt" in cli.output
     assert not out.exists()
     synsets = str(tmp_path / "data" / "LOC_synset_mapping.txt")
-    cli = runner.invoke(app, [*args, "--drop-extra", "--from", "imagenet1k", "--synsets", synsets])
+    cli = invoke_cli([*args, "--drop-extra", "--from", "imagenet1k", "--synsets", synsets])
     assert cli.exit_code == 0, cli.output
     assert tree_hash(sub) == before
     for heading in (
@@ -452,7 +449,7 @@ def test_malformed_synset_list_is_a_usage_error(
     synsets.write_text(content)
     args = ["fix", str(sub), "-o", str(tmp_path / "out"), "--toolbox", str(toolbox)]
     args += ["--track", "50", "--split", "test"]
-    cli = runner.invoke(app, [*args, "--from", "imagenet1k", "--synsets", str(synsets), "-q"])
+    cli = invoke_cli([*args, "--from", "imagenet1k", "--synsets", str(synsets), "-q"])
     assert cli.exit_code == 2, cli.output
     assert message in cli.output
     assert not (tmp_path / "out").exists()

@@ -16,10 +16,9 @@ import jsonschema
 import numpy as np
 import pytest
 from PIL import Image
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
 from submitkit.benchmark.protocols import Protocol
-from submitkit.cli.app import app
 from submitkit.inputs.config import RunContext
 from submitkit.inputs.manifest import ManifestSources
 from submitkit.inputs.method_txt import parse_method
@@ -32,6 +31,7 @@ from submitkit.workflows.pack import (
     write_pack,
 )
 from submitkit.workflows.preview_stats import ImageStats, build_preview
+from tests.conftest import Cli, invoke_cli
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
@@ -66,8 +66,8 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 def pack(*args: str | Path) -> Result:
-    result = CliRunner().invoke(
-        app, ["pack", *map(str, args), "--manifest", str(MANIFEST), "--quiet", "--jobs", "1"]
+    result = invoke_cli(
+        ["pack", *map(str, args), "--manifest", str(MANIFEST), "--quiet", "--jobs", "1"]
     )
     assert result.exception is None or isinstance(result.exception, SystemExit), (
         f"{result.exception!r}\n{result.output}"
@@ -76,8 +76,8 @@ def pack(*args: str | Path) -> Result:
 
 
 def check(path: Path, *args: str) -> Result:
-    return CliRunner().invoke(
-        app, ["check", str(path), "--manifest", str(MANIFEST), "--quiet", "--jobs", "1", *args]
+    return invoke_cli(
+        ["check", str(path), "--manifest", str(MANIFEST), "--quiet", "--jobs", "1", *args]
     )
 
 
@@ -350,7 +350,9 @@ def test_method_file_that_breaks_the_protocol_is_a_usage_error(tmp_path: Path) -
     assert not out.exists()
 
 
-def test_method_from_pyproject_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_method_from_pyproject_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli
+) -> None:
     project = tmp_path / "project"
     submission = copy_example("warn/T001-no-method-txt", project / "outputs" / "s50")
     (project / "pyproject.toml").write_text(
@@ -362,7 +364,7 @@ def test_method_from_pyproject_config(tmp_path: Path, monkeypatch: pytest.Monkey
         encoding="utf-8",
     )
     monkeypatch.chdir(project)
-    result = CliRunner().invoke(app, ["pack", "--quiet", "--jobs", "1"])
+    result = cli(["pack", "--quiet", "--jobs", "1"])
     assert result.exit_code == 0, result.output
     assert "[tool.submitkit.method]" in result.output
     out = project / "outputs" / "s50-semi.zip"

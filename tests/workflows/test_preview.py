@@ -9,11 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from typer.testing import CliRunner
 
 from submitkit.benchmark.ids import IGNORE
 from submitkit.benchmark.tracks import Split
-from submitkit.cli.app import app
 from submitkit.core.errors import UsageError
 from submitkit.inputs.config import RunContext
 from submitkit.inputs.manifest import ManifestSources
@@ -26,11 +24,10 @@ from submitkit.workflows.preview import (
     preview_sheet,
     top_classes,
 )
-from tests.conftest import png_bytes, write_tree
+from tests.conftest import Cli, png_bytes, write_tree
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
-runner = CliRunner()
 
 
 def _colours(pixels: np.ndarray) -> set[tuple[int, int, int]]:
@@ -153,14 +150,14 @@ def test_bad_requests_are_usage_errors(tmp_path: Path) -> None:
         preview_sheet(sub, tmp_path / "s.png", RunContext(ManifestSources()), count=0)
 
 
-def test_cli_preview(tmp_path: Path) -> None:
+def test_cli_preview(tmp_path: Path, cli: Cli) -> None:
     example_sources()
     out = tmp_path / "p.png"
     args = ["preview", str(EXAMPLES / "submissions" / "valid"), "-o", str(out)]
-    ok = runner.invoke(app, [*args, "--dataset", str(EXAMPLES / "dataset"), "--count", "2"])
+    ok = cli([*args, "--dataset", str(EXAMPLES / "dataset"), "--count", "2"])
     assert ok.exit_code == 0, ok.output
     assert "2 of 12 predictions" in ok.output and out.is_file()
-    missing = runner.invoke(app, ["preview", str(tmp_path / "nope"), "-o", str(out)])
+    missing = cli(["preview", str(tmp_path / "nope"), "-o", str(out)])
     assert missing.exit_code == 2 and "Traceback" not in missing.output
 
 

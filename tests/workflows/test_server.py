@@ -16,9 +16,9 @@ import yaml
 from PIL import Image
 
 from submitkit.benchmark.protocols import Protocol
-from submitkit.cli.app import app
 from submitkit.scoring.leaderboard import COLUMNS, leaderboard_columns
 from submitkit.workflows.bundle import PROGRAM_ZIP
+from tests.conftest import Cli, invoke_cli
 from tests.server_helpers import (
     EXAMPLES,
     GOLDEN,
@@ -26,7 +26,6 @@ from tests.server_helpers import (
     method_txt,
     platform_input,
     rehearse,
-    runner,
 )
 
 CASES = ("t50-small", "t919-small", "t50-real")
@@ -72,8 +71,8 @@ def _with_method(folder: Path, target: Path, protocol: Protocol, track: int) -> 
 
 
 def _evaluate_json(submission: Path, dataset: Path) -> dict[str, Any]:
-    result = runner.invoke(
-        app, ["evaluate", str(submission), "--dataset", str(dataset), "--format", "json", "-q"]
+    result = invoke_cli(
+        ["evaluate", str(submission), "--dataset", str(dataset), "--format", "json", "-q"]
     )
     assert result.exit_code == 0, result.output
     document: dict[str, Any] = json.loads(result.stdout)
@@ -83,13 +82,13 @@ def _evaluate_json(submission: Path, dataset: Path) -> dict[str, Any]:
 @pytest.mark.parametrize("case", CASES)
 @pytest.mark.parametrize("entry", sorted(ENTRIES))
 def test_score_gives_the_numbers_of_evaluate_and_the_official_toolbox(
-    case: str, entry: str, golden_bundles: dict[str, Path], tmp_path: Path
+    case: str, entry: str, golden_bundles: dict[str, Path], tmp_path: Path, cli: Cli
 ) -> None:
     folder, protocol = ENTRIES[entry]
     submission = _with_method(GOLDEN / case / folder, tmp_path / "sub", protocol, _k(case))
     input_dir = platform_input(golden_bundles[case], submission, tmp_path)
-    result = runner.invoke(
-        app, ["score", str(input_dir), str(tmp_path / "out"), "--protocol", protocol.value, "-q"]
+    result = cli(
+        ["score", str(input_dir), str(tmp_path / "out"), "--protocol", protocol.value, "-q"]
     )
     assert result.exit_code == 0, result.output
     scores = json.loads((tmp_path / "out" / "scores.json").read_text())
@@ -120,7 +119,7 @@ def _broken_mask(submission: Path) -> str:
 
 
 def test_an_invalid_submission_gets_its_findings_and_no_score(
-    golden_bundles: dict[str, Path], tmp_path: Path
+    golden_bundles: dict[str, Path], tmp_path: Path, cli: Cli
 ) -> None:
     submission = _with_method(
         GOLDEN / "t50-small" / "submission", tmp_path / "sub", Protocol.semi, 50
@@ -128,7 +127,7 @@ def test_an_invalid_submission_gets_its_findings_and_no_score(
     name = _broken_mask(submission)
     input_dir = platform_input(golden_bundles["t50-small"], submission, tmp_path)
     out = tmp_path / "out"
-    result = runner.invoke(app, ["score", str(input_dir), str(out), "--protocol", "semi"])
+    result = cli(["score", str(input_dir), str(out), "--protocol", "semi"])
     assert result.exit_code == 1
     assert "M003" in result.stderr and name in result.stderr
     assert "no score" in result.stderr and "Traceback" not in result.stderr
@@ -137,26 +136,22 @@ def test_an_invalid_submission_gets_its_findings_and_no_score(
 
 
 def test_the_phase_protocol_is_checked_against_method_txt(
-    example_bundle: Path, tmp_path: Path
+    example_bundle: Path, tmp_path: Path, cli: Cli
 ) -> None:
     # The shipped valid example declares "Protocol: semi".
     input_dir = platform_input(example_bundle, EXAMPLES / "submissions" / "valid", tmp_path)
-    result = runner.invoke(
-        app, ["score", str(input_dir), str(tmp_path / "out"), "--protocol", "free"]
-    )
+    result = cli(["score", str(input_dir), str(tmp_path / "out"), "--protocol", "free"])
     assert result.exit_code == 1
     assert "P004" in result.stderr and not (tmp_path / "out").exists()
 
 
 def test_an_enclosing_folder_left_by_the_unzip_is_looked_through(
-    example_bundle: Path, tmp_path: Path
+    example_bundle: Path, tmp_path: Path, cli: Cli
 ) -> None:
     input_dir = platform_input(
         example_bundle, EXAMPLES / "submissions" / "valid", tmp_path, enclosing="my-upload"
     )
-    result = runner.invoke(
-        app, ["score", str(input_dir), str(tmp_path / "out"), "--protocol", "semi"]
-    )
+    result = cli(["score", str(input_dir), str(tmp_path / "out"), "--protocol", "semi"])
     assert result.exit_code == 0, result.output
     # The worker's own metadata file beside the folder changes nothing.
     assert (input_dir / "res" / "metadata").is_file()
@@ -165,28 +160,28 @@ def test_an_enclosing_folder_left_by_the_unzip_is_looked_through(
     assert "my-upload" in (tmp_path / "out" / "detailed_results.html").read_text()
 
 
-def test_an_empty_upload_is_a_finding(example_bundle: Path, tmp_path: Path) -> None:
+def test_an_empty_upload_is_a_finding(example_bundle: Path, tmp_path: Path, cli: Cli) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
     input_dir = platform_input(example_bundle, empty, tmp_path)
-    result = runner.invoke(app, ["score", str(input_dir), str(tmp_path / "out")])
+    result = cli(["score", str(input_dir), str(tmp_path / "out")])
     assert result.exit_code == 1 and "L009" in result.stderr
 
 
 def test_an_output_that_is_a_file_is_refused_before_scoring(
-    example_bundle: Path, tmp_path: Path
+    example_bundle: Path, tmp_path: Path, cli: Cli
 ) -> None:
     input_dir = platform_input(example_bundle, EXAMPLES / "submissions" / "valid", tmp_path)
     (tmp_path / "out").write_text("")
-    result = runner.invoke(app, ["score", str(input_dir), str(tmp_path / "out")])
+    result = cli(["score", str(input_dir), str(tmp_path / "out")])
     assert result.exit_code == 2
     assert "is a file: OUTPUT is the folder the scores are written into" in result.stderr
 
 
-def test_a_missing_reference_is_an_environment_error(tmp_path: Path) -> None:
+def test_a_missing_reference_is_an_environment_error(tmp_path: Path, cli: Cli) -> None:
     (tmp_path / "input" / "res").mkdir(parents=True)
     (tmp_path / "input" / "ref").mkdir()
-    result = runner.invoke(app, ["score", str(tmp_path / "input"), str(tmp_path / "out")])
+    result = cli(["score", str(tmp_path / "input"), str(tmp_path / "out")])
     assert result.exit_code == 2
     assert "manifest.json" in result.stderr and "Traceback" not in result.stderr
 
@@ -332,7 +327,7 @@ def test_a_rehearsal_on_a_golden_case_gives_the_official_mIoU(
 
 
 def test_the_shipped_ground_truth_is_read_and_nothing_is_written(
-    example_bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    example_bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli
 ) -> None:
     from submitkit.workflows.server import REFERENCE_TRUTH, ShippedTruth
 
@@ -350,8 +345,8 @@ def test_the_shipped_ground_truth_is_read_and_nothing_is_written(
     input_dir = platform_input(example_bundle, EXAMPLES / "submissions" / "valid", tmp_path)
     before = sorted(p.relative_to(input_dir).as_posix() for p in input_dir.rglob("*"))
     assert (input_dir / "ref" / REFERENCE_TRUTH).is_file()
-    result = runner.invoke(
-        app, ["score", str(input_dir), str(tmp_path / "out"), "--protocol", "semi", "--jobs", "1"]
+    result = cli(
+        ["score", str(input_dir), str(tmp_path / "out"), "--protocol", "semi", "--jobs", "1"]
     )
     assert result.exit_code == 0, result.output
     # Every ground truth came from the bundle's cache: none decoded, none cached anew.
@@ -361,11 +356,10 @@ def test_the_shipped_ground_truth_is_read_and_nothing_is_written(
 
 
 def test_score_json_names_its_schema_and_speaks_to_the_participant(
-    example_bundle: Path, tmp_path: Path
+    example_bundle: Path, tmp_path: Path, cli: Cli
 ) -> None:
     input_dir = platform_input(example_bundle, EXAMPLES / "submissions" / "valid", tmp_path)
-    ok = runner.invoke(
-        app,
+    ok = cli(
         [
             *("score", str(input_dir), str(tmp_path / "out")),
             *("--protocol", "semi", "--format", "json", "-q"),
@@ -379,8 +373,7 @@ def test_score_json_names_its_schema_and_speaks_to_the_participant(
     assert document["report"]["submission"] == "submission.zip"
     assert str(input_dir) not in ok.stdout
 
-    refused = runner.invoke(
-        app,
+    refused = cli(
         [
             *("score", str(input_dir), str(tmp_path / "out2")),
             *("--protocol", "free", "--format", "json", "-q"),
@@ -393,10 +386,10 @@ def test_score_json_names_its_schema_and_speaks_to_the_participant(
     assert "P004" in {d["code"] for d in document["report"]["diagnostics"]}
 
 
-def test_an_organiser_error_names_no_server_folder(tmp_path: Path) -> None:
+def test_an_organiser_error_names_no_server_folder(tmp_path: Path, cli: Cli) -> None:
     (tmp_path / "input" / "res").mkdir(parents=True)
     (tmp_path / "input" / "ref").mkdir()
-    result = runner.invoke(app, ["score", str(tmp_path / "input"), str(tmp_path / "out")])
+    result = cli(["score", str(tmp_path / "input"), str(tmp_path / "out")])
     assert result.exit_code == 2
     assert "INPUT/ref holds no manifest.json" in result.stderr
     assert str(tmp_path) not in result.stderr

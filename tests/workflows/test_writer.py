@@ -8,13 +8,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
 import submitkit
-from submitkit.cli.app import app
 from submitkit.core.errors import InputError, UsageError
 from submitkit.inputs.png import file_opener, read_official
 from submitkit.workflows.writer import WriteRefused
+from tests.conftest import Cli
 
 REPO = Path(__file__).resolve().parents[2]
 MANIFEST = REPO / "examples" / "manifest.json"
@@ -37,7 +36,7 @@ def _ids(h: int, w: int, top: int = 50) -> np.ndarray:
     return (np.arange(h * w, dtype=np.int64).reshape(h, w) // 7) % (top + 1)
 
 
-def test_a_written_submission_passes_the_check(tmp_path: Path) -> None:
+def test_a_written_submission_passes_the_check(tmp_path: Path, cli: Cli) -> None:
     out = tmp_path / "sub"
     with submitkit.SubmissionWriter(
         out, track=50, split="validation", manifest=MANIFEST, method=METHOD, protocol="unsupervised"
@@ -51,8 +50,8 @@ def test_a_written_submission_passes_the_check(tmp_path: Path) -> None:
     assert summary.complete and summary.written == summary.expected == len(_images())
     report = submitkit.check(out, manifest=MANIFEST, protocol="unsupervised")
     assert report.status.value == "PASSED", report.diagnostics
-    result = CliRunner().invoke(
-        app, ["check", str(out), "--manifest", str(MANIFEST), "--protocol", "unsupervised", "-q"]
+    result = cli(
+        ["check", str(out), "--manifest", str(MANIFEST), "--protocol", "unsupervised", "-q"]
     )
     assert result.exit_code == 0, result.stdout
     name, (h, w) = sorted(_images().items())[0]
