@@ -3,7 +3,7 @@
 Run from anywhere: ``python examples/make_examples.py [OUTPUT_DIR]`` (default: the
 folder of this script). The output is fully deterministic (fixed seed, fixed zip
 timestamps, PIL/zlib encodings), so rerunning it reproduces the committed files
-byte for byte; tests/test_examples.py checks that.
+byte for byte; tests/project/test_examples.py checks that.
 
 What it writes, all below OUTPUT_DIR:
 

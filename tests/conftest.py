@@ -1,15 +1,19 @@
-"""Shared fixtures: where the official lists are, and small submission builders."""
+"""Shared fixtures: where the official lists are, the command line, small submission builders."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 import pytest
 from PIL import Image
+from typer.testing import CliRunner, Result
 
 from submitkit.inputs.png import encode
 
@@ -18,14 +22,14 @@ REPO = Path(__file__).resolve().parent.parent
 
 SLOW: frozenset[str] = frozenset(
     {
-        "tests/test_precommit.py::test_check_hook_fails_on_a_broken_submission",
-        "tests/test_precommit.py::test_both_hooks_pass_on_a_good_repository",
-        "tests/test_precommit.py::test_method_hook_fails_on_a_broken_method_txt_and_match_json",
-        "tests/test_interrupt.py::test_ctrl_c_at_ten_moments",
-        "tests/test_interrupt.py::test_sigterm_and_sighup_stop_a_run_as_cleanly_as_ctrl_c",
-        "tests/test_fix_realistic.py::test_mixed_validation_and_test_needs_drop_extra",
-        "tests/test_hint_commands.py::test_every_command_printed_about_the_examples_runs",
-        "tests/test_hint_commands.py::test_every_command_printed_about_the_golden_cases_runs",
+        "tests/project/test_precommit.py::test_check_hook_fails_on_a_broken_submission",
+        "tests/project/test_precommit.py::test_both_hooks_pass_on_a_good_repository",
+        "tests/project/test_precommit.py::test_method_hook_fails_on_a_broken_method_txt_and_match_json",
+        "tests/project/test_interrupt.py::test_ctrl_c_at_ten_moments",
+        "tests/project/test_interrupt.py::test_sigterm_and_sighup_stop_a_run_as_cleanly_as_ctrl_c",
+        "tests/workflows/test_fix_realistic.py::test_mixed_validation_and_test_needs_drop_extra",
+        "tests/project/test_hint_commands.py::test_every_command_printed_about_the_examples_runs",
+        "tests/project/test_hint_commands.py::test_every_command_printed_about_the_golden_cases_runs",
     }
 )
 """Tests that take 5 s or more each on the 2-core machine (measured with --durations):
@@ -61,6 +65,82 @@ def toolbox() -> Path:
     if found is None:
         pytest.skip("official ImageNet-S lists not available: set SUBMITKIT_TEST_TOOLBOX")
     return found
+
+
+class Cli(Protocol):
+    """The type of the ``cli`` fixture (and of ``invoke_cli``)."""
+
+    def __call__(
+        self,
+        args: Sequence[str | Path],
+        *,
+        env: Mapping[str, str | None] | None = None,
+        input: str | None = None,
+        terminal_width: int | None = None,
+    ) -> Result: ...
+
+
+def invoke_cli(
+    args: Sequence[str | Path],
+    *,
+    env: Mapping[str, str | None] | None = None,
+    input: str | None = None,
+    terminal_width: int | None = None,
+) -> Result:
+    """``submitkit ARGS`` run in this process as a user runs it: the one in-process runner.
+
+    The result has the exit code, ``stdout`` and ``stderr`` apart, and ``output``
+    (both, interleaved as on a terminal). The streams are not terminals, so no
+    progress bar is drawn. An exception that escapes the command would be a
+    traceback for the user: it is raised here, so the test fails on it. Tests
+    take the ``cli`` fixture; helpers outside a test (module-level functions,
+    fixtures of a wider scope) call this function.
+    """
+    from submitkit.cli.app import app
+
+    extra: dict[str, Any] = {} if terminal_width is None else {"terminal_width": terminal_width}
+    result = CliRunner().invoke(app, [str(a) for a in args], input=input, env=env, **extra)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result
+
+
+@pytest.fixture
+def cli() -> Cli:
+    """The command line, run in this process as a user runs it (``invoke_cli``)."""
+    return invoke_cli
+
+
+def run_submitkit(
+    args: Sequence[str | Path],
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    stdout: Any = None,
+    text: bool = False,
+) -> subprocess.CompletedProcess[Any]:
+    """``python -m submitkit ARGS`` in a real process: the real entry point and streams.
+
+    For what only a process shows: signals, start-up, encodings, a full disk. The
+    environment is the caller's without ``SUBMITKIT_*`` and ``PYTHONIO*`` settings
+    (a developer's shell must not change the outcome; the tests' private cache
+    stays), plus ``env``.
+    """
+    skip = ("SUBMITKIT_", "PYTHONIO")
+    environ = {
+        k: v for k, v in os.environ.items() if not k.startswith(skip) or k == "SUBMITKIT_CACHE_DIR"
+    }
+    environ.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "submitkit", *[str(a) for a in args]],
+        stdout=stdout if stdout is not None else subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=environ,
+        cwd=cwd,
+        text=text,
+        timeout=120,
+        check=False,
+    )
 
 
 def write_mask(path: Path, ids: np.ndarray) -> Path:

@@ -10,21 +10,18 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from typer.testing import CliRunner
-
 from submitkit.benchmark.protocols import RULES, Protocol, RowKind
 from submitkit.benchmark.tracks import Split
-from submitkit.cli.app import app
 from submitkit.workflows.bundle import PROGRAM_ZIP, reference_zip_name
 from submitkit.workflows.bundle_program import TargetPython, fetch_wheels, vendored_pins
 from submitkit.workflows.method_writer import render_method
 from submitkit.workflows.rehearsal import ScoringRun, prediction_step, run_phase
+from tests.conftest import invoke_cli
 
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN = REPO / "tests" / "fixtures" / "golden"
 EXAMPLES = REPO / "examples"
 START = "2026-02-01"
-runner = CliRunner()
 
 
 def wheelhouse() -> Path:
@@ -48,8 +45,7 @@ def wheelhouse() -> Path:
 def build_bundle(
     out: Path, track: int, ground_truth: Path, *extra: str, protocol: str = "semi"
 ) -> Path:
-    result = runner.invoke(
-        app,
+    result = invoke_cli(
         [
             "bundle",
             "-o",

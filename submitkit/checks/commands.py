@@ -10,6 +10,7 @@ does not exist yet (fix and pack refuse to write over one).
 
 from __future__ import annotations
 
+import os
 import shlex
 from dataclasses import dataclass
 from pathlib import Path, PurePath
@@ -58,25 +59,52 @@ def command(*words: str | PurePath) -> str:
     return shlex.join(["submitkit", *(str(w) for w in words)])
 
 
-def fresh_path(candidate: str) -> str:
+def fresh_path(
+    candidate: str, mark: str = "", suffixes: tuple[str, ...] = (".zip", ".json")
+) -> str:
     """``candidate``, or ``candidate-2``, ``-3``, ... : the first that does not exist yet.
+
+    ``mark`` goes after the name, before the number and the suffix (``-fixed``); the
+    name is shortened, never the mark, where the whole would be too long to create.
 
     A hint that proposes an output the user already has would be refused as printed.
     """
     path = PurePath(candidate)
-    suffix = path.suffix if path.suffix.lower() in (".zip", ".json") else ""
+    suffix = path.suffix if path.suffix.lower() in suffixes else ""
     stem = path.name[: len(path.name) - len(suffix)]
     for n in range(1, 1000):
-        name = stem + (f"-{n}" if n > 1 else "") + suffix
+        name = _within_name_max(stem, mark + (f"-{n}" if n > 1 else "") + suffix)
         shown = str(path.with_name(name))
-        if not Path(shown).exists():
+        if not _exists(shown):
             return shown
     return str(path)
+
+
+NAME_MAX = 255
+"""The longest file name, in bytes, the usual file systems take (ext4, APFS, NTFS's 255 units)."""
+
+
+def _within_name_max(stem: str, tail: str) -> str:
+    """``stem + tail``, the stem shortened until the name fits :data:`NAME_MAX` bytes.
+
+    ``sub-fixed.zip`` beside a 255-byte ``sub.zip`` could not be created: the
+    hint would be refused as printed (and asking whether it exists raises).
+    """
+    while stem and len(os.fsencode(stem + tail)) > NAME_MAX:
+        stem = stem[:-1]
+    return stem + tail
+
+
+def _exists(shown: str) -> bool:
+    try:
+        return Path(shown).exists()
+    except OSError:  # unreadable parent, say: not a name to propose
+        return True
 
 
 def fixed_name(submission: str) -> str:
     """Where the repaired copy of ``submission`` could go: ``sub`` -> ``sub-fixed``, unused."""
     path = PurePath(submission.rstrip("/\\") or "submission")
     if path.suffix.lower() == ".zip":
-        return fresh_path(str(path.with_name(f"{path.stem}-fixed.zip")))
-    return fresh_path(str(path.with_name(f"{path.name}-fixed")))
+        return fresh_path(str(path.with_suffix(".zip")), "-fixed")
+    return fresh_path(str(path), "-fixed", suffixes=())

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from submitkit.workflows.bundle import BundleSettings
 
 # Written out here so that `submitkit --help` need not import the bundle workflow (Pillow);
-# tests/test_cli_habits.py keeps them equal to the workflow's defaults.
+# tests/cli/test_cli_habits.py keeps them equal to the workflow's defaults.
 DOCKER_IMAGE_SHOWN = "python:3.11-slim"
 TIME_LIMIT_SHOWN = 600
 

@@ -4,7 +4,7 @@ The ``Code`` catalogue says what a code means (its docstring) and what commands 
 about it (its policy); this table adds what a user needs on the code's page under
 docs/codes/: a small illustration of the fault and how to repair it. Kept beside
 the catalogue, keyed by its members, so a new code without an entry fails the
-docs drift test (``tests/test_docs_pages.py``) instead of getting an empty page.
+docs drift test (``tests/project/test_docs_pages.py``) instead of getting an empty page.
 ``submitkit docs`` renders the pages from both.
 """
 

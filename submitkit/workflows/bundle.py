@@ -1,6 +1,6 @@
 """`submitkit bundle`: a Codabench competition bundle whose scoring program is submitkit.
 
-Codabench's rules decide the design (read in its source; tests/test_bundle_codabench.py
+Codabench's rules decide the design (read in its source; tests/workflows/test_bundle_codabench.py
 re-states them with file and line): phases are a timeline, not parallel boards
 (every phase but the last needs an ``end``; each starts after the previous one
 ended), and every phase shows the competition's first leaderboard. So one

@@ -1,0 +1,1 @@
+"""Whole-tool tests: the README, docs, examples, hooks, signals and the layout itself."""
