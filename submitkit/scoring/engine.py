@@ -4,13 +4,14 @@ One pass over the data: every prediction and every ground-truth mask is read
 and decoded once (:func:`score_pass`). The prediction's decode *is* the check's
 pixel stage (:func:`submitkit.checks.masks.decode_mask`), so the findings the
 check makes about pixels (damaged files, blue channel, ids) come out of the
-same pass that counts the histograms. Plain functions for the workflows
-(nothing here prints):
+same pass that counts the histograms. Plain functions for the one evaluate
+and match path, ``submitkit.workflows`` (nothing here prints):
 
-* :func:`evaluate` returns the official metrics
+* with a match table or none, the pass counts each image's exact cells, and
+  :func:`evaluation_of` turns them into the official metrics
   (:class:`~submitkit.scoring.metrics.Scores`), one row per image and the
   diagnostics of predictions that could not be scored;
-* :func:`match_submission` gathers the statistics the matchings of
+* with ``clusters`` it gathers the statistics the matchings of
   :mod:`submitkit.scoring.matching` need, from which every candidate matching
   is scored without decoding again.
 
@@ -169,7 +170,7 @@ class ImageRow(BaseModel):
 
 
 class Evaluation(BaseModel):
-    """What :func:`evaluate` found."""
+    """What a scoring pass found, as scores (:func:`evaluation_of`)."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -238,18 +239,6 @@ class ScorePass:
     def complete(self) -> bool:
         """Every image was read and scored: a result may be produced from it."""
         return not any(d.severity is Severity.error for d in self.findings)
-
-
-@dataclass
-class MatchRun:
-    """What :func:`match_submission` found: statistics, and the masks it could not read.
-
-    Statistics gathered with unreadable masks left out are not the submission's:
-    callers must not match from a run with error diagnostics.
-    """
-
-    statistics: MatchStatistics
-    diagnostics: list[Diagnostic]
 
 
 # --- the pass --------------------------------------------------------------------
@@ -448,7 +437,9 @@ def score_pass(
     instead of scores. A missing or damaged ground truth raises
     EnvironmentProblem; faults of predictions are findings of the result.
     ``truth_cache`` serves decoded ground truth whose bytes it has seen, and learns the rest.
+    UsageError for no images, or a K or a number of clusters below 1.
     """
+    _check_args(tasks, k, clusters)
     ctx = _Context(_reader(ground_truth, "ground-truth"), k, table, clusters, truth_cache)
     workers = resolve_workers(jobs)
     parts = chunked(tasks, workers)
@@ -488,10 +479,12 @@ def _fold(result: ScorePass, chunk: _Chunk, k: int) -> None:
     result.rows += chunk.rows
 
 
-def _check_args(names: Sequence[object], k: int) -> None:
+def _check_args(tasks: Sequence[ImageTask], k: int, clusters: int | None) -> None:
     if k < 1:
         raise UsageError(f"K must be a positive number of classes, not {k}")
-    if not names:
+    if clusters is not None and clusters < 1:
+        raise UsageError(f"clusters must be positive, not {clusters}")
+    if not tasks:
         raise UsageError("there are no images to evaluate", "check the list of names")
 
 
@@ -507,50 +500,7 @@ def table_for(match: Mapping[int, int] | None, k: int) -> npt.NDArray[np.int32] 
         ) from exc
 
 
-# --- public entry points ---------------------------------------------------------
-
-
-def evaluate(
-    predictions: Path | MaskReader | Sequence[ImageTask],
-    ground_truth: Path | MaskReader,
-    names: Sequence[str],
-    k: int,
-    match: Mapping[int, int] | None = None,
-    jobs: int = 0,
-    progress: Progress | None = None,
-    truth_cache: TruthCache | None = None,
-) -> Evaluation:
-    """Score ``predictions`` against ``ground_truth`` with the official metrics.
-
-    ``predictions`` holds ``<wnid>/<stem>.png`` for each of ``names`` (``wnid/stem``);
-    ``ground_truth`` is ``<dataset>/ImageNetS{K}/validation-segmentation``. ``match``
-    maps predicted ids to classes 0..K (match.json). ``jobs``: worker threads, 0 for
-    one per usable CPU, 1 to stay on this thread. Faults of a prediction (missing,
-    not an RGB PNG, damaged, wrong size, an id the match lacks) come back as
-    diagnostics and leave ``scores`` None; a missing or damaged ground truth raises
-    EnvironmentProblem. ``truth_cache`` serves decoded ground truth it has seen.
-    """
-    _check_args(names, k)
-    table = table_for(match, k)
-    tasks = _tasks(predictions, names)
-    passed = score_pass(
-        tasks,
-        ground_truth,
-        k,
-        table=table,
-        jobs=jobs,
-        progress=progress,
-        truth_cache=truth_cache,
-    )
-    return evaluation_of(passed, k, matched=match is not None)
-
-
-def _tasks(
-    predictions: Path | MaskReader | Sequence[ImageTask], names: Sequence[str]
-) -> Sequence[ImageTask]:
-    if isinstance(predictions, (Path, MaskReader)):
-        return image_tasks(predictions, names)
-    return predictions
+# --- what a pass found ------------------------------------------------------------
 
 
 def evaluation_of(passed: ScorePass, k: int, *, matched: bool) -> Evaluation:
@@ -594,30 +544,3 @@ def _unmatched(pairs: AgreementPairs, scored: float) -> list[Diagnostic]:
             "match.json (--match)",
         )
     ]
-
-
-def match_submission(
-    predictions: Path | MaskReader | Sequence[ImageTask],
-    ground_truth: Path | MaskReader,
-    names: Sequence[str],
-    k: int,
-    clusters: int | None = None,
-    jobs: int = 0,
-    progress: Progress | None = None,
-) -> MatchRun:
-    """Gather image- and pixel-level agreement between predicted ids and classes.
-
-    ``clusters`` is the largest predicted id to consider (default K, as the
-    official matching; ids above it are left out). Masks that cannot be read are
-    diagnostics (and :meth:`MatchRun.score` refuses to score); feed
-    ``run.statistics`` to :func:`submitkit.scoring.matching.solve`.
-    """
-    _check_args(names, k)
-    n = k if clusters is None else clusters
-    if n < 1:
-        raise UsageError(f"clusters must be positive, not {n}")
-    passed = score_pass(
-        _tasks(predictions, names), ground_truth, k, clusters=n, jobs=jobs, progress=progress
-    )
-    assert passed.statistics is not None
-    return MatchRun(statistics=passed.statistics, diagnostics=passed.findings)

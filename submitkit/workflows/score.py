@@ -133,11 +133,18 @@ class EvaluationOutput(Document):
     """The check that ran first, with the scoring pass's own findings."""
 
     _counts: PerImageCounts | None = PrivateAttr(default=None)
+    _truth_from_cache: int = PrivateAttr(default=0)
 
     @property
     def counts(self) -> PerImageCounts | None:
         """The exact per-image counts behind the scores (kept out of the JSON)."""
         return self._counts
+
+    @property
+    def truth_from_cache(self) -> int:
+        """Ground-truth masks served decoded from the cache (kept out of the JSON: it
+        changes from run to run while the scores do not)."""
+        return self._truth_from_cache
 
     def is_failure(self) -> bool:
         return self.scores is None
@@ -183,6 +190,14 @@ class MatchOutput(Document):
     examined because --clusters exceeds K)."""
     check: Report
     """The check that ran first."""
+
+    _statistics: MatchStatistics | None = PrivateAttr(default=None)
+
+    @property
+    def statistics(self) -> MatchStatistics | None:
+        """The agreement statistics every candidate was scored from (kept out of the JSON);
+        ``None`` when the check or an unreadable mask stopped the pass."""
+        return self._statistics
 
     def is_failure(self) -> bool:
         return self.mapping is None
@@ -386,6 +401,8 @@ class Matched:
     """The chosen matching over every id 0..clusters: what was scored and is written."""
     notes: list[str] = field(default_factory=list)
     ties: Ties | None = None
+    statistics: MatchStatistics | None = None
+    """The agreement statistics of the pass, when it read every mask."""
 
 
 def run_match(
@@ -440,7 +457,7 @@ def run_match(
     assert stats is not None
     if stats.above:
         run.report.diagnostics = [*run.report.diagnostics, _above_finding(stats, clusters)]
-        return Matched(check=run, candidates=[])
+        return Matched(check=run, candidates=[], statistics=stats)
     return _choose(run, stats, level, many, ties)
 
 
@@ -516,6 +533,7 @@ def _choose(
         mapping=_total(chosen.mapping, top),
         notes=_notes(candidates),
         ties=found,
+        statistics=stats,
     )
 
 
@@ -613,6 +631,7 @@ def evaluation_document(
         check=check,
     )
     document._counts = counts
+    document._truth_from_cache = evaluation.truth_from_cache
     if bootstrap is not None and counts is not None:
         document.intervals = intervals(counts, bootstrap, rows)
         document.bootstrap = bootstrap.info()

@@ -171,9 +171,11 @@ def match_and_write(
         progress=progress,
     )
     if matched.chosen is None or matched.mapping is None:
-        return MatchOutput(submission=str(path), check=matched.check.report)
+        refused = MatchOutput(submission=str(path), check=matched.check.report)
+        refused._statistics = matched.statistics
+        return refused
     write_text_atomic(output, write_match(matched.mapping))
-    return MatchOutput(
+    document = MatchOutput(
         submission=str(path),
         output=str(output),
         mapping={str(i): c for i, c in sorted(matched.mapping.items())},
@@ -182,3 +184,5 @@ def match_and_write(
         ties=matched.ties,
         check=matched.check.report,
     )
+    document._statistics = matched.statistics
+    return document
