@@ -21,7 +21,7 @@ from submitkit.benchmark.class_names import class_names
 from submitkit.benchmark.protocols import MANY_TO_ONE_PROTOCOLS
 from submitkit.benchmark.tracks import TRACKS, Split
 from submitkit.checks.commands import Given, command, fresh_path
-from submitkit.checks.masks import MaskResult, inspect_masks
+from submitkit.checks.masks import inspect_masks
 from submitkit.checks.names import best_other_list
 from submitkit.checks.report import Report
 from submitkit.checks.staged import CheckRun, run_check
@@ -30,7 +30,7 @@ from submitkit.core.document import Document
 from submitkit.core.errors import EnvironmentProblem, UsageError
 from submitkit.core.progress import NoProgress, ProgressSink
 from submitkit.inputs.config import RunContext
-from submitkit.inputs.layout import read_layout
+from submitkit.inputs.layout import Prediction, read_layout
 from submitkit.inputs.manifest import (
     TRUTH_FOLDER,
     ManifestSources,
@@ -42,10 +42,8 @@ from submitkit.scoring.bootstrap import BootstrapInfo
 from submitkit.scoring.counts import PerImageCounts
 from submitkit.scoring.engine import (
     Evaluation,
-    ImageTask,
     ScorePass,
     evaluation_of,
-    image_tasks,
     score_pass,
     table_for,
 )
@@ -307,23 +305,23 @@ def _header_stage_passed(run: CheckRun, progress: ProgressSink) -> bool:
     return False
 
 
-def _pass_tasks(run: CheckRun, names: list[str]) -> list[ImageTask]:
-    """The check's own tasks for the images to score (a missing one reads as missing)."""
-    assert run.layout is not None
-    fallback = image_tasks(run.layout.source, names)
-    return [ImageTask(t.name, run.tasks.get(t.name, t.prediction)) for t in fallback]
+def _pass_tasks(run: CheckRun, names: list[str]) -> list[Prediction]:
+    """The check's own records for the images to score (one the layout lacks reads as
+    missing)."""
+    layout = run.layout
+    assert layout is not None
+    return [run.tasks.get(key) or layout.prediction(key, None) for key in names]
 
 
-def _finish(run: CheckRun, passed: ScorePass, names: list[str]) -> None:
-    """Hand the pass's pixel stage to the check; masks outside the list are decoded too."""
-    listed = set(names)
-    others = [t for key, t in run.tasks.items() if key not in listed]
-    results: dict[str, MaskResult] = {r.path: r for r in passed.masks}
-    for result in inspect_masks(others, jobs=run.context.jobs):
-        results[result.path] = result
-    known = {t.path for t in run.tasks.values()}
-    ordered = [results[t.path] for t in run.tasks.values() if t.path in results]
-    ordered += [r for r in passed.masks if r.path not in known]
+def _finish(run: CheckRun, passed: ScorePass) -> None:
+    """Hand the pass's pixel stage to the check, in the check's order; predictions
+    outside the list are decoded here."""
+    results = dict(passed.masks)
+    others = [task for key, task in run.tasks.items() if key not in results]
+    inspected = inspect_masks(others, jobs=run.context.jobs)
+    results.update(zip([t.key for t in others], inspected, strict=True))
+    ordered = [results.pop(key) for key in run.tasks]
+    ordered += results.values()  # listed images without a prediction, in list order
     run.finish_pixels(ordered, passed.diagnostics)
 
 
@@ -368,7 +366,7 @@ def run_evaluate(
         progress=sink.stage("Checking and scoring masks", len(names)),
         truth_cache=truth_cache or (TruthCache.for_folder(ground_truth) if cache else None),
     )
-    _finish(run, passed, names)
+    _finish(run, passed)
     if not scorable(run) or not passed.complete:
         # A mask that could not be read, or an id the evaluator would choke on: no score.
         return Scored(check=run)
@@ -449,7 +447,7 @@ def run_match(
         jobs=context.jobs,
         progress=sink.stage("Checking masks and gathering agreement", len(names)),
     )
-    _finish(run, passed, names)
+    _finish(run, passed)
     if not scorable(run) or not passed.complete:
         # Statistics without the masks that could not be read would write a wrong match.json.
         return Matched(check=run, candidates=[])
