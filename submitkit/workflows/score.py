@@ -124,7 +124,8 @@ class EvaluationOutput(Document):
     plot: str | None = None
     """The per-class IoU chart written, if asked for."""
     html: str | None = None
-    """The HTML report written, if asked for."""
+    """The HTML report written, if asked for (the page is rendered and written by
+    ``render/html_report.py``, from this document and its ``worst_images``)."""
     counts_file: str | None = None
     """The per-image counts written for `compare`, if asked for."""
     check: Report
@@ -132,6 +133,7 @@ class EvaluationOutput(Document):
 
     _counts: PerImageCounts | None = PrivateAttr(default=None)
     _truth_from_cache: int = PrivateAttr(default=0)
+    _worst_images: list[WorstImage] = PrivateAttr(default_factory=list)
 
     @property
     def counts(self) -> PerImageCounts | None:
@@ -143,6 +145,11 @@ class EvaluationOutput(Document):
         """Ground-truth masks served decoded from the cache (kept out of the JSON: it
         changes from run to run while the scores do not)."""
         return self._truth_from_cache
+
+    @property
+    def worst_images(self) -> list[WorstImage]:
+        """The worst images' thumbnails for the HTML report (empty unless ``html`` is set)."""
+        return self._worst_images
 
     def is_failure(self) -> bool:
         return self.scores is None

@@ -116,11 +116,10 @@ def _write_outputs(
         _plot(document, asked.plot)
         document.plot = str(asked.plot)
     if asked.html is not None:
-        from submitkit.render.html_report import report_html
-
-        images = report_images(scored, dataset, asked.worst)
+        # The page is render's to write (render/html_report.py write_report): the workflow
+        # hands over its data, the worst images included.
+        document._worst_images = report_images(scored, dataset, asked.worst)
         document.html = str(asked.html)
-        write_text_atomic(asked.html, report_html(document, images))
     if asked.save_counts is not None and evaluation.counts is not None:
         document.counts_file = str(asked.save_counts)
         data = {
