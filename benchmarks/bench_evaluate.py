@@ -6,7 +6,7 @@ blobby label maps and imperfect predictions, then times:
 
 * the floor: decoding every ground-truth and prediction PNG into ids, once;
 * what ``submitkit evaluate --jobs 1 --no-cache`` runs (the staged check and
-  the scoring pass, :func:`submitkit.workflows.score.run_evaluate`, every
+  the scoring pass, :func:`submitkit.workflows.evaluate.run_evaluate`, every
   ground-truth PNG decoded), then with every core, then ``--jobs 1`` with the
   ground-truth cache warm (the second evaluation of a checkpoint);
 * the scoring pass alone (``score_pass`` and ``evaluation_of``, no check), and
@@ -46,7 +46,7 @@ from submitkit.inputs.config import RunContext
 from submitkit.inputs.manifest import ManifestSources, manifest_from_names
 from submitkit.inputs.png import decode, encode
 from submitkit.scoring.engine import Evaluation, evaluation_of, image_tasks, score_pass
-from submitkit.workflows.score import run_evaluate, run_match
+from submitkit.workflows.evaluate import run_evaluate, run_match
 
 K = 50
 VALIDATION_IMAGES = 752

@@ -35,9 +35,9 @@ from submitkit.workflows.api import (
     pack_with,
 )
 from submitkit.workflows.compare import ComparisonOutput
+from submitkit.workflows.evaluate import EvaluationOutput, MatchOutput, TieBreak
 from submitkit.workflows.fix import FixResult
 from submitkit.workflows.pack import DEFAULT_MAX_SIZE, PackResult
-from submitkit.workflows.score import EvaluationOutput, MatchOutput, TieBreak
 from submitkit.workflows.validation import EvaluateRequest
 
 PathLike = str | Path

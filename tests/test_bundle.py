@@ -17,7 +17,7 @@ from submitkit.benchmark.tracks import Split
 from submitkit.cli.app import app
 from submitkit.scoring.leaderboard import leaderboard_columns
 from submitkit.workflows.bundle import PROGRAM_ZIP, reference_zip_name
-from submitkit.workflows.server import REFERENCE_MANIFEST, REFERENCE_MASKS
+from submitkit.workflows.codabench import REFERENCE_MANIFEST, REFERENCE_MASKS
 from tests.server_helpers import EXAMPLES, GOLDEN, build_bundle, member_zip, runner
 
 # Every track, from the shipped example and the golden data. No golden case is

@@ -27,7 +27,7 @@ from submitkit.inputs.config import Settings
 from submitkit.render.console import stderr_console
 
 if TYPE_CHECKING:
-    from submitkit.workflows.score import EvaluationOutput
+    from submitkit.workflows.evaluate import EvaluationOutput
 
 GroundTruthOpt = Annotated[
     Path | None,

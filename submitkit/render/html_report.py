@@ -25,8 +25,8 @@ from submitkit.core.atomic import write_text_atomic
 from submitkit.render.scoreboard import SUMMARY_ROWS
 from submitkit.scoring.bootstrap import SMALL_CLASS_IMAGES
 from submitkit.workflows.analysis import ClassRef, ClassScore, WorstImage
+from submitkit.workflows.evaluate import EvaluationOutput
 from submitkit.workflows.preview import class_iou_image, png_bytes
-from submitkit.workflows.score import EvaluationOutput
 
 _CSS = """
 :root{--fg:#1d2127;--muted:#5d6670;--line:#dde1e6;--bg:#f6f7f9;--accent:#2f6fdf;--bad:#c0392b}

@@ -26,9 +26,9 @@ from submitkit.inputs.config import (
 from submitkit.scoring.matching import MatchLevel
 from submitkit.workflows.analysis import BootstrapRequest
 from submitkit.workflows.compare import ComparisonOutput, Run, compare_runs, load_run
+from submitkit.workflows.evaluate import EvaluationOutput, MatchOutput, TieBreak
 from submitkit.workflows.fix import FixResult, fix_in_place, fix_submission
 from submitkit.workflows.pack import DEFAULT_MAX_SIZE, PackResult, pack_submission
-from submitkit.workflows.score import EvaluationOutput, MatchOutput, TieBreak
 from submitkit.workflows.validation import EvaluateRequest, evaluate_submission, match_and_write
 
 # --- one workflow per command, from settings -------------------------------------------

@@ -26,7 +26,7 @@ from submitkit.workflows.analysis import (
     Naming,
     counts_document,
 )
-from submitkit.workflows.score import (
+from submitkit.workflows.evaluate import (
     TIE_ALIASES,
     EvaluationOutput,
     MatchOutput,

@@ -27,7 +27,7 @@ from submitkit.inputs.manifest import Manifest, ManifestSources, load_manifest
 from submitkit.inputs.source import open_source
 from submitkit.scoring.truth_cache import Entry, TruthCache
 from submitkit.workflows.bundle_kit import manifest_name
-from submitkit.workflows.score import Scored, run_evaluate
+from submitkit.workflows.evaluate import Scored, run_evaluate
 
 REFERENCE_MANIFEST = "manifest.json"
 """In the reference data: the submitkit manifest (track, split, categories, images, sizes)."""
