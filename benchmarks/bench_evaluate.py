@@ -46,7 +46,8 @@ from submitkit.inputs.config import RunContext
 from submitkit.inputs.manifest import ManifestSources, manifest_from_names
 from submitkit.inputs.png import decode, encode
 from submitkit.scoring.engine import Evaluation, evaluation_of, image_tasks, score_pass
-from submitkit.workflows.evaluate import run_evaluate, run_match
+from submitkit.workflows.evaluate import run_evaluate
+from submitkit.workflows.match import run_match
 
 K = 50
 VALIDATION_IMAGES = 752

@@ -46,7 +46,7 @@ from submitkit.inputs.manifest import ManifestSources, manifest_from_names
 from submitkit.inputs.png import decode, encode
 from submitkit.scoring.engine import image_tasks, score_pass, table_for
 from submitkit.scoring.matching import hungarian, many_to_one
-from submitkit.workflows.evaluate import run_match
+from submitkit.workflows.match import run_match
 
 
 def to_clusters(pred_root: Path, out: Path, names: list[str], split: bool, seed: int) -> None:

@@ -35,10 +35,10 @@ from submitkit.workflows.api import (
     pack_with,
 )
 from submitkit.workflows.compare import ComparisonOutput
-from submitkit.workflows.evaluate import EvaluationOutput, MatchOutput, TieBreak
+from submitkit.workflows.evaluate import EvaluateRequest, EvaluationOutput
 from submitkit.workflows.fix import FixResult
+from submitkit.workflows.match import MatchOutput, TieBreak
 from submitkit.workflows.pack import DEFAULT_MAX_SIZE, PackResult
-from submitkit.workflows.validation import EvaluateRequest
 
 PathLike = str | Path
 Track = Literal[50, 300, 919]

@@ -24,7 +24,8 @@ import submitkit
 from submitkit.inputs.match_json import write_match
 from submitkit.scoring.matching import MatchStatistics, agreement_of, hungarian
 from submitkit.scoring.metrics import Scores
-from submitkit.workflows.evaluate import EvaluationOutput, MatchOutput
+from submitkit.workflows.evaluate import EvaluationOutput
+from submitkit.workflows.match import MatchOutput
 
 GOLDEN = Path(__file__).parent / "fixtures" / "golden"
 TOLERANCE = 1e-3

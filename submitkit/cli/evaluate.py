@@ -137,7 +137,7 @@ def evaluate(
     from submitkit.render.tables import TABLES, table_row
     from submitkit.workflows.analysis import DEFAULT_CONFUSIONS, BootstrapRequest
     from submitkit.workflows.api import evaluate_with
-    from submitkit.workflows.validation import EvaluateRequest
+    from submitkit.workflows.evaluate import EvaluateRequest
 
     flags = setting_flags(locals())
 

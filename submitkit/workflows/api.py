@@ -26,10 +26,10 @@ from submitkit.inputs.config import (
 from submitkit.scoring.matching import MatchLevel
 from submitkit.workflows.analysis import BootstrapRequest
 from submitkit.workflows.compare import ComparisonOutput, Run, compare_runs, load_run
-from submitkit.workflows.evaluate import EvaluationOutput, MatchOutput, TieBreak
+from submitkit.workflows.evaluate import EvaluateRequest, EvaluationOutput, evaluate_submission
 from submitkit.workflows.fix import FixResult, fix_in_place, fix_submission
+from submitkit.workflows.match import MatchOutput, TieBreak, match_and_write
 from submitkit.workflows.pack import DEFAULT_MAX_SIZE, PackResult, pack_submission
-from submitkit.workflows.validation import EvaluateRequest, evaluate_submission, match_and_write
 
 # --- one workflow per command, from settings -------------------------------------------
 

@@ -1,65 +1,39 @@
-"""`evaluate` and `match` as workflows: the staged check and the scoring, in one pass.
+"""`evaluate` as a workflow: the check, then the official metrics from the one pass.
 
-The check's header, name and method stages run first; its pixel stage runs
-inside the scoring pass (:func:`submitkit.scoring.engine.score_pass`), so each
-prediction and each ground-truth mask is decoded once. The server would crash
-on (or silently mis-score) a submission the check rejects, or one with a mask
-that cannot be read, so no score is computed for one; the check's report is
-returned instead.
+Validation predictions only (:mod:`submitkit.workflows.validation` runs the
+check and the pass); :func:`evaluate_submission` adds intervals and confusions,
+writes the data files asked for (per-image CSV, chart, counts) and returns the
+document. The HTML page is rendering: ``render/html_report.py`` writes it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import ClassVar
 
-import numpy as np
-from pydantic import BaseModel, Field, PrivateAttr
+from pydantic import Field, PrivateAttr
 
 from submitkit.benchmark.class_names import class_names
-from submitkit.benchmark.protocols import MANY_TO_ONE_PROTOCOLS
 from submitkit.benchmark.tracks import TRACKS, Split
-from submitkit.checks.commands import Given, command, fresh_path
-from submitkit.checks.masks import inspect_masks
-from submitkit.checks.names import best_other_list
+from submitkit.checks.commands import command, fresh_path
 from submitkit.checks.report import Report
-from submitkit.checks.staged import CheckRun, run_check
-from submitkit.core.diagnostics import Code, Diagnostic, Severity
+from submitkit.checks.staged import CheckRun
+from submitkit.core.atomic import Inputs, check_target, write_text_atomic
+from submitkit.core.diagnostics import Code, Diagnostic
 from submitkit.core.document import Document
-from submitkit.core.errors import EnvironmentProblem, UsageError
+from submitkit.core.errors import EnvironmentProblem
 from submitkit.core.progress import NoProgress, ProgressSink
 from submitkit.inputs.config import RunContext
-from submitkit.inputs.layout import Prediction, read_layout
-from submitkit.inputs.manifest import (
-    TRUTH_FOLDER,
-    ManifestSources,
-    dataset_split_dir,
-    dataset_truth_dir,
-)
-from submitkit.inputs.source import open_source
+from submitkit.inputs.manifest import dataset_split_dir
 from submitkit.scoring.bootstrap import BootstrapInfo
 from submitkit.scoring.counts import PerImageCounts
-from submitkit.scoring.engine import (
-    Evaluation,
-    ScorePass,
-    evaluation_of,
-    score_pass,
-    table_for,
-)
-from submitkit.scoring.matching import (
-    Matching,
-    MatchLevel,
-    MatchStatistics,
-    hungarian,
-    many_to_one,
-    mapped_miou,
-)
+from submitkit.scoring.engine import Evaluation, evaluation_of, per_image_csv, score_pass, table_for
 from submitkit.scoring.metrics import Scores
-from submitkit.scoring.tiebreak import munkres1_mapping, official_mapping, pass_mapping
-from submitkit.scoring.ties import Ties, find_ties
 from submitkit.scoring.truth_cache import TruthCache
 from submitkit.workflows.analysis import (
+    COUNTS_KIND,
     DEFAULT_CONFUSIONS,
     BootstrapRequest,
     ClassScore,
@@ -69,27 +43,36 @@ from submitkit.workflows.analysis import (
     bias_note,
     class_scores,
     confusion_rows,
+    counts_document,
     intervals,
     worst_images,
 )
-
-TieBreak = Literal["munkres3", "munkres1", "pass", "any"]
-"""Which optimal image-level assignment is written where several tie, named for the code
-it reproduces: evaluation/match.py under munkres 3.x (what `pip install munkres` gives
-since 2026-10) or 1.x (1.1.4: the old leaderboards and most published dictionaries),
-PASS's ``inference.py`` (integer costs), or ``any`` (SciPy's optimum)."""
-
-TIE_ALIASES: dict[str, TieBreak] = {"official": "munkres3"}
-"""Earlier names: ``official`` was the munkres 3.x tie-break before 1.x was reproduced."""
-
-_TIE_MAPPINGS = {
-    "munkres3": lambda square, count: official_mapping(square, count),
-    "munkres1": lambda square, count: munkres1_mapping(square, count),
-    "pass": lambda square, count: pass_mapping(square),
-}
+from submitkit.workflows.validation import (
+    finish_pass,
+    ground_truth_dir,
+    header_stage_passed,
+    pass_tasks,
+    scorable,
+    validation_check,
+)
 
 SYNSET_FILES = ("LOC_synset_mapping.txt", "synset_words.txt", "synsets.txt")
 """Files of ``wnid name, synonyms`` lines a dataset folder may hold."""
+
+
+@dataclass(frozen=True)
+class EvaluateRequest:
+    """What `evaluate` writes and adds beyond the score (every field optional)."""
+
+    synsets: Path | None = None
+    per_image: Path | None = None
+    plot: Path | None = None
+    bootstrap: BootstrapRequest | None = None
+    confusions: int = DEFAULT_CONFUSIONS
+    save_counts: Path | None = None
+    html: Path | None = None
+    worst: int = 8
+    cache: bool = True
 
 
 class EvaluationOutput(Document):
@@ -155,76 +138,12 @@ class EvaluationOutput(Document):
         return self.scores is None
 
 
-class MatchCandidate(BaseModel):
-    """One way of matching, and the validation score it yields."""
-
-    level: MatchLevel
-    many_to_one: bool
-    agreement: int
-    mIoU: float
-    chosen: bool
-    tie_break: TieBreak | None = None
-    """For the one-to-one image-level matching: which optimal assignment was taken."""
-
-
-def blocks_scoring(diag: Diagnostic) -> bool:
-    """Whether an error would crash the official evaluator or corrupt its score."""
-    return diag.severity is Severity.error and diag.code.policy.blocks_scoring
-
-
-def scorable(run: CheckRun) -> bool:
-    return not any(blocks_scoring(d) for d in run.report.diagnostics)
-
-
-class MatchOutput(Document):
-    """What `submitkit match` found: the check, then the matchings when it passed."""
-
-    kind: ClassVar[str] = "match"
-    schema_file: ClassVar[str] = "match-run.schema.json"
-
-    submission: str
-    output: str | None = None
-    """The match.json written; ``None`` when the check blocked matching."""
-    mapping: dict[str, int] | None = None
-    """Its content: predicted id (decimal string) -> class."""
-    candidates: list[MatchCandidate] = Field(default_factory=list)
-    notes: list[str] = Field(default_factory=list)
-    """Why the matching written is the one written, where another scores higher."""
-    ties: Ties | None = None
-    """Set when the optimal image-level assignment is not unique (null: unique, or not
-    examined because --clusters exceeds K)."""
-    check: Report
-    """The check that ran first."""
-
-    _statistics: MatchStatistics | None = PrivateAttr(default=None)
-
-    @property
-    def statistics(self) -> MatchStatistics | None:
-        """The agreement statistics every candidate was scored from (kept out of the JSON);
-        ``None`` when the check or an unreadable mask stopped the pass."""
-        return self._statistics
-
-    def is_failure(self) -> bool:
-        return self.mapping is None
-
-
 @dataclass
 class Scored:
     """The check that ran first, and the evaluation when the check passed."""
 
     check: CheckRun
     evaluation: Evaluation | None = None
-
-
-def ground_truth_dir(dataset: Path, k: int) -> Path:
-    """``<dataset>/ImageNetS{K}/validation-segmentation`` (the track folder is accepted)."""
-    found = dataset_truth_dir(dataset, TRACKS[k])
-    if found is None:
-        raise EnvironmentProblem(
-            f"{dataset} has no {TRACKS[k].folder}/{TRUTH_FOLDER} folder",
-            "point --dataset at the ImageNet-S copy that holds the validation ground truth",
-        )
-    return found
 
 
 def synset_names(dataset: Path, synsets: Path | None = None) -> dict[str, str]:
@@ -245,91 +164,6 @@ def synset_names(dataset: Path, synsets: Path | None = None) -> dict[str, str]:
             "give the LOC_synset_mapping.txt of the ImageNet devkit, or leave --synsets out",
         )
     return dict(class_names())
-
-
-def _validation_check(
-    path: Path,
-    context: RunContext,
-    progress: ProgressSink,
-    match_file: Path | None = None,
-    ground_truth: Path | None = None,
-    platform_files: frozenset[str] = frozenset(),
-) -> CheckRun:
-    sources = context.sources
-    if sources.dataset is None and ground_truth is None:
-        raise UsageError("scoring needs the ground truth", "give --dataset DIR")
-    if ground_truth is None and context.track is None:
-        _refuse_test_predictions(path, sources)
-    return run_check(
-        path,
-        context,
-        progress=progress,
-        match_file=match_file,
-        defer_pixels=True,
-        platform_files=platform_files,
-    )
-
-
-def _refuse_test_predictions(path: Path, sources: ManifestSources) -> None:
-    """UsageError when the predictions are a test split's: there is no ground truth to score.
-
-    Their names (with --toolbox) or their count name the test list; guessing a
-    validation list instead (the 919 track's holds many test images of the 50 and
-    300 tracks) would only fail later on a ground-truth folder the copy lacks.
-    """
-    predictions = list(read_layout(open_source(path)).predictions)
-    stems = {key.split("/", 1)[-1] for key in predictions}
-    found = best_other_list(stems, sources, None, whole=True) if stems else None
-    if found is not None:
-        pair: tuple[int, Split] | None = found[0]
-    else:
-        n = len(predictions)
-        sizes = [(k, s) for k in TRACKS for s in Split if TRACKS[k].count(s) == n]
-        pair = sizes[0] if len(sizes) == 1 else None
-    if pair is None or pair[1] is not Split.test:
-        return
-    k = pair[0]
-    check = command("check", path, *_sources_of(sources), "--track", str(k), "--split", "test")
-    raise UsageError(
-        f"these {len(predictions)} predictions are {TRACKS[k].name}'s test images: evaluate "
-        "scores validation predictions against their ground truth, which the test split "
-        "does not publish (the leaderboard scores test predictions)",
-        f"check them for the upload: `{check}`",
-    )
-
-
-def _sources_of(sources: ManifestSources) -> list[str]:
-    # Only the official lists: a validation manifest or a copy without the test
-    # folder would stop the check as printed.
-    return Given(toolbox=sources.toolbox).sources()
-
-
-def _header_stage_passed(run: CheckRun, progress: ProgressSink) -> bool:
-    """Whether scoring may start; if not, the check is completed here for its report."""
-    if scorable(run) and run.manifest is not None and run.layout is not None:
-        return True
-    run.run_pixels(run.context.jobs, progress.stage("Checking masks", len(run.tasks)))
-    return False
-
-
-def _pass_tasks(run: CheckRun, names: list[str]) -> list[Prediction]:
-    """The check's own records for the images to score (one the layout lacks reads as
-    missing)."""
-    layout = run.layout
-    assert layout is not None
-    return [run.tasks.get(key) or layout.prediction(key, None) for key in names]
-
-
-def _finish(run: CheckRun, passed: ScorePass) -> None:
-    """Hand the pass's pixel stage to the check, in the check's order; predictions
-    outside the list are decoded here."""
-    results = dict(passed.masks)
-    others = [task for key, task in run.tasks.items() if key not in results]
-    inspected = inspect_masks(others, jobs=run.context.jobs)
-    results.update(zip([t.key for t in others], inspected, strict=True))
-    ordered = [results.pop(key) for key in run.tasks]
-    ordered += results.values()  # listed images without a prediction, in list order
-    run.finish_pixels(ordered, passed.diagnostics)
 
 
 def run_evaluate(
@@ -355,8 +189,8 @@ def run_evaluate(
     """
     sink = progress or NoProgress()
     context = context.but(split=context.split or Split.validation, quick=False, strict=False)
-    run = _validation_check(path, context, sink, match_file, ground_truth, platform_files)
-    if not _header_stage_passed(run, sink):
+    run = validation_check(path, context, sink, match_file, ground_truth, platform_files)
+    if not header_stage_passed(run, sink):
         return Scored(check=run)
     assert run.manifest is not None
     k = run.manifest.track
@@ -365,7 +199,7 @@ def run_evaluate(
         ground_truth = ground_truth_dir(context.sources.dataset, k)
     names = list(run.manifest.images)
     passed = score_pass(
-        _pass_tasks(run, names),
+        pass_tasks(run, names),
         ground_truth,
         k,
         table=table_for(run.match, k),
@@ -373,7 +207,7 @@ def run_evaluate(
         progress=sink.stage("Checking and scoring masks", len(names)),
         truth_cache=truth_cache or (TruthCache.for_folder(ground_truth) if cache else None),
     )
-    _finish(run, passed)
+    finish_pass(run, passed)
     if not scorable(run) or not passed.complete:
         # A mask that could not be read, or an id the evaluator would choke on: no score.
         return Scored(check=run)
@@ -393,220 +227,6 @@ def _match_hint(diag: Diagnostic, report: Report) -> Diagnostic:
     evaluate = command("evaluate", report.submission, *given.sources(), *track, "--match", out)
     hint = f"run `{match}`, then `{evaluate}`"
     return diag.model_copy(update={"hint": hint})
-
-
-@dataclass
-class Matched:
-    """The check that ran first, and the matchings when it passed."""
-
-    check: CheckRun
-    candidates: list[MatchCandidate]
-    chosen: Matching | None = None
-    mapping: dict[int, int] | None = None
-    """The chosen matching over every id 0..clusters: what was scored and is written."""
-    notes: list[str] = field(default_factory=list)
-    ties: Ties | None = None
-    statistics: MatchStatistics | None = None
-    """The agreement statistics of the pass, when it read every mask."""
-
-
-def run_match(
-    path: Path,
-    context: RunContext,
-    *,
-    level: MatchLevel = "image",
-    clusters: int | None = None,
-    ties: TieBreak = "munkres3",
-    progress: ProgressSink | None = None,
-) -> Matched:
-    """Match predicted ids to classes on the validation split and score each matching.
-
-    One pass over the masks gathers the agreement statistics; every candidate is
-    scored from them (:func:`mapped_miou`). The image-level Hungarian matching
-    (with the tie-break ``ties`` names) and a pixel-level one are scored;
-    with ``clusters`` above K both many-to-one matchings are added and the one at
-    ``level`` is chosen, which only the fully unsupervised protocol admits.
-    """
-    sink = progress or NoProgress()
-    # Cluster ids may exceed K before matching, so the pixel-range checks cannot apply.
-    context = context.but(split=Split.validation, quick=True, strict=False)
-    run = _validation_check(path, context, sink)
-    if not _header_stage_passed(run, sink):
-        return Matched(check=run, candidates=[])
-    assert run.manifest is not None
-    k = run.manifest.track
-    many = clusters is not None and clusters > k
-    # The protocol the check settled on: given, or else the one method.txt declares.
-    protocol = run.context.protocol
-    if many and protocol is not None and protocol not in MANY_TO_ONE_PROTOCOLS:
-        raise UsageError(
-            f"--clusters {clusters} needs a many-to-one matching, which the "
-            f"{protocol.label} protocol does not admit",
-            "use --clusters at most K, or submit to the fully unsupervised protocol",
-        )
-    assert context.sources.dataset is not None
-    names = list(run.manifest.images)
-    passed = score_pass(
-        _pass_tasks(run, names),
-        ground_truth_dir(context.sources.dataset, k),
-        k,
-        clusters=clusters or k,
-        jobs=context.jobs,
-        progress=sink.stage("Checking masks and gathering agreement", len(names)),
-    )
-    _finish(run, passed)
-    if not scorable(run) or not passed.complete:
-        # Statistics without the masks that could not be read would write a wrong match.json.
-        return Matched(check=run, candidates=[])
-    stats = passed.statistics
-    assert stats is not None
-    if stats.above:
-        run.report.diagnostics = [*run.report.diagnostics, _above_finding(stats, clusters)]
-        return Matched(check=run, candidates=[], statistics=stats)
-    return _choose(run, stats, level, many, ties)
-
-
-def _above_finding(stats: MatchStatistics, clusters: int | None) -> Diagnostic:
-    """E002: ids the matching would leave out, and the flags that would take them in."""
-    top = stats.max_id
-    limit = f"K = {stats.k}" if clusters is None else f"--clusters {clusters}"
-    return Code.IDS_ABOVE_CLUSTERS.at(
-        "",
-        f"ids up to {top} found, {limit}: over-clustered predictions need "
-        f"`--clusters {top} --protocol unsupervised`",
-        f"pass --clusters {top} --protocol unsupervised (many-to-one matching); "
-        "nothing was written",
-    )
-
-
-def _image_hungarian(stats: MatchStatistics, ties: TieBreak) -> tuple[Matching, TieBreak | None]:
-    """The official image-level matching: on the K x K ids 1..K, with the official tie-break.
-
-    With more ids than classes it is no longer the official matching (which looks at ids
-    1..K only): the best K ids are matched and no tie-break is claimed.
-    """
-    if ties != "any" and stats.clusters <= stats.k:
-        square = np.zeros((stats.k + 1, stats.k + 1), dtype=np.int64)
-        square[: stats.clusters + 1] = stats.images
-        mapping = _TIE_MAPPINGS[ties](square, stats.count)
-        mapping = {i: c for i, c in mapping.items() if i <= stats.clusters}
-        agreement = int(sum(square[i, c] for i, c in mapping.items() if i > 0))
-        matching = Matching(mapping=mapping, level="image", many_to_one=False, agreement=agreement)
-        return matching, ties
-    return hungarian(stats.images, level="image"), ("any" if stats.clusters <= stats.k else None)
-
-
-def _choose(
-    run: CheckRun, stats: MatchStatistics, level: MatchLevel, many: bool, ties: TieBreak
-) -> Matched:
-    top = stats.clusters
-    image, tie_break = _image_hungarian(stats, ties)
-    options: list[tuple[Matching, TieBreak | None]] = [
-        (image, tie_break),
-        (hungarian(stats.pixels, level="pixel"), None),
-    ]
-    if many:
-        options += [(many_to_one(stats.images, level="image", tie_break=stats.pixels), None)]
-        options += [(many_to_one(stats.pixels, level="pixel"), None)]
-    candidates: list[MatchCandidate] = []
-    chosen: Matching | None = None
-    for matching, tb in options:
-        is_chosen = (matching.level, matching.many_to_one) == (level, many)
-        if is_chosen:
-            chosen = matching
-        candidates.append(
-            MatchCandidate(
-                level=matching.level,
-                many_to_one=matching.many_to_one,
-                agreement=matching.agreement,
-                mIoU=mapped_miou(stats.pixels, _total(matching.mapping, top)),
-                chosen=is_chosen,
-                tie_break=tb,
-            )
-        )
-    assert chosen is not None
-    found = None
-    if stats.clusters == stats.k:
-        found = find_ties(stats.images, stats.pixels, image.mapping)
-    background = background_finding(stats, _total(chosen.mapping, top))
-    if background is not None:
-        run.report.diagnostics = [*run.report.diagnostics, background]
-    return Matched(
-        check=run,
-        candidates=candidates,
-        chosen=chosen,
-        mapping=_total(chosen.mapping, top),
-        notes=_notes(candidates),
-        ties=found,
-        statistics=stats,
-    )
-
-
-def _label(c: MatchCandidate) -> str:
-    return f"{c.level}-level {'many-to-one' if c.many_to_one else 'Hungarian'}"
-
-
-def _notes(candidates: list[MatchCandidate]) -> list[str]:
-    """Why the matching written is written although another scores higher on validation:
-    the best candidate, and the official one (image-level Hungarian) where it is neither."""
-    written = next(c for c in candidates if c.chosen)
-    best = max(candidates, key=lambda c: c.mIoU)
-    if best.mIoU <= written.mIoU + 1e-9:
-        return []
-    official = next(c for c in candidates if c.level == "image" and not c.many_to_one)
-    if best.many_to_one == written.many_to_one:
-        how = f"pass --level {best.level} to write it"
-    else:
-        how = "a one-to-one matching maps only K of the ids; write it with --clusters K"
-    why = (
-        "it is the official matching (evaluation/match.py)"
-        if written is official
-        else f"it is the {written.level}-level matching asked for (--level {written.level})"
-    )
-    note = (
-        f"written: the {_label(written)} ({written.mIoU:.2f}), because {why}; the best on "
-        f"validation is the {_label(best)} ({best.mIoU:.2f}): {how}"
-    )
-    if official is not written and official is not best:
-        note += (
-            f"; the official {_label(official)} (evaluation/match.py) scores {official.mIoU:.2f}"
-        )
-    return [note]
-
-
-BACKGROUND_SHARE = 0.5
-"""A predicted id is the background cluster when at least this share of its pixels are
-ground-truth background ("other") and it holds more of them than any other id, 0 included."""
-
-
-def background_finding(stats: MatchStatistics, mapping: dict[int, int]) -> Diagnostic | None:
-    """E003: the id that predicts the background is mapped to a class (every background
-    pixel it covers then counts against that class)."""
-    pixels = stats.pixels[1:]
-    if not pixels.size or stats.pixels[:, 0].sum() == 0:
-        return None
-    cluster = int(np.argmax(pixels[:, 0])) + 1
-    own = int(stats.pixels[cluster].sum())
-    on_background = int(stats.pixels[cluster, 0])
-    target = mapping.get(cluster, 0)
-    if target == 0 or own == 0 or on_background < BACKGROUND_SHARE * own:
-        return None
-    if on_background <= int(stats.pixels[0, 0]):
-        return None  # id 0 predicts more of the background: the model's background is 0
-    share = on_background / int(stats.pixels[:, 0].sum())
-    return Code.BACKGROUND_MAPPED.at(
-        "",
-        f"id {cluster} is the background cluster ({on_background / own:.0%} of its pixels are "
-        f"background, {share:.0%} of all background pixels) and the matching maps it to class "
-        f"{target}: its background pixels count against class {target}",
-        f"write 0 (other) for id {cluster} in the masks: the matching leaves id 0 as "
-        "background and maps ids 1..K to classes",
-    )
-
-
-def _total(mapping: dict[int, int], top: int) -> dict[int, int]:
-    """Every id 0..top mapped: ids the matching left free go to "other" (0)."""
-    return {i: mapping.get(i, 0) for i in range(top + 1)}
 
 
 def evaluation_document(
@@ -658,3 +278,91 @@ def report_images(scored: Scored, dataset: Path, count: int) -> list[WorstImage]
         run.match if evaluation.matched else None,
         count,
     )
+
+
+def evaluate_submission(
+    path: Path,
+    context: RunContext,
+    *,
+    match_file: Path | None = None,
+    request: EvaluateRequest | None = None,
+    progress: ProgressSink | None = None,
+) -> EvaluationOutput:
+    """Check, then score ``path``; add intervals and confusions and write the files asked for.
+
+    Validation predictions only: the split is validation whatever ``context`` says.
+    """
+    asked = request or EvaluateRequest()
+    sources = context.sources
+    inputs = Inputs.of(path, *sources.paths, match_file, asked.synsets)
+    for output in (asked.per_image, asked.plot, asked.html, asked.save_counts):
+        if output is not None:
+            check_target(output, replace=True, exists_hint="", inputs=inputs)
+            inputs = inputs.adding(output)  # two outputs never share a path
+    if asked.synsets is not None and sources.dataset is not None:
+        synset_names(sources.dataset, asked.synsets)  # a missing list fails before the work
+    scored = run_evaluate(
+        path,
+        context.but(split=Split.validation),
+        match_file=match_file,
+        progress=progress,
+        cache=asked.cache,
+    )
+    report = scored.check.report.model_copy(deep=True)
+    evaluation = scored.evaluation
+    if evaluation is not None:
+        report.diagnostics = [*report.diagnostics, *evaluation.diagnostics]
+    if evaluation is None or evaluation.scores is None:
+        return EvaluationOutput(submission=str(path), track=report.track, check=report)
+    assert sources.dataset is not None and scored.check.manifest is not None
+    naming = Naming(scored.check.manifest.categories, synset_names(sources.dataset, asked.synsets))
+    document = evaluation_document(
+        path,
+        evaluation,
+        naming,
+        report,
+        bootstrap=asked.bootstrap,
+        confusions=asked.confusions,
+    )
+    document.warnings = list(evaluation.warnings)
+    _write_outputs(document, scored, sources.dataset, asked)
+    return document
+
+
+def _write_outputs(
+    document: EvaluationOutput, scored: Scored, dataset: Path, asked: EvaluateRequest
+) -> None:
+    evaluation = scored.evaluation
+    assert evaluation is not None
+    if asked.per_image is not None:
+        write_text_atomic(asked.per_image, per_image_csv(evaluation.images))
+        document.per_image = str(asked.per_image)
+    if asked.plot is not None:
+        _plot(document, asked.plot)
+        document.plot = str(asked.plot)
+    if asked.html is not None:
+        # The page is render's to write (render/html_report.py write_report): the workflow
+        # hands over its data, the worst images included.
+        document._worst_images = report_images(scored, dataset, asked.worst)
+        document.html = str(asked.html)
+    if asked.save_counts is not None and evaluation.counts is not None:
+        document.counts_file = str(asked.save_counts)
+        data = {
+            "kind": COUNTS_KIND,
+            "evaluation": document.to_document(),
+            "counts": counts_document(evaluation.counts),
+        }
+        write_text_atomic(asked.save_counts, json.dumps(data, separators=(",", ":")))
+
+
+def _plot(document: EvaluationOutput, out: Path) -> None:
+    # Pillow is needed only for the chart: imported when one is asked for.
+    from submitkit.benchmark.tracks import TRACKS
+    from submitkit.workflows.preview import plot_class_iou
+
+    by_id = sorted(document.classes, key=lambda row: row.id)
+    labels = [" ".join(filter(None, (str(r.id), r.wnid, r.name))) for r in by_id]
+    track = TRACKS[document.track].name if document.track in TRACKS else ""
+    name = Path(document.submission).name or document.submission
+    title = f"Per-class IoU: {name} ({track} validation)"
+    plot_class_iou([r.IoU for r in by_id], labels, out, title=title)
