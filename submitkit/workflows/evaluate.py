@@ -53,6 +53,7 @@ from submitkit.workflows.validation import (
     header_stage_passed,
     pass_tasks,
     scorable,
+    scoring_context,
     validation_check,
 )
 
@@ -188,7 +189,7 @@ def run_evaluate(
     ``truth_cache``: a given cache of the ground truth, used instead of the user's.
     """
     sink = progress or NoProgress()
-    context = context.but(split=context.split or Split.validation, quick=False, strict=False)
+    context = scoring_context(context, context.split or Split.validation, cluster_ids=False)
     run = validation_check(path, context, sink, match_file, ground_truth, platform_files)
     if not header_stage_passed(run, sink):
         return Scored(check=run)

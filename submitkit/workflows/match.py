@@ -43,6 +43,7 @@ from submitkit.workflows.validation import (
     header_stage_passed,
     pass_tasks,
     scorable,
+    scoring_context,
     validation_check,
 )
 
@@ -141,8 +142,7 @@ def run_match(
     ``level`` is chosen, which only the fully unsupervised protocol admits.
     """
     sink = progress or NoProgress()
-    # Cluster ids may exceed K before matching, so the pixel-range checks cannot apply.
-    context = context.but(split=Split.validation, quick=True, strict=False)
+    context = scoring_context(context, Split.validation, cluster_ids=True)
     run = validation_check(path, context, sink)
     if not header_stage_passed(run, sink):
         return Matched(check=run, candidates=[])

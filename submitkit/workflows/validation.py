@@ -48,6 +48,13 @@ def ground_truth_dir(dataset: Path, k: int) -> Path:
     return found
 
 
+def scoring_context(context: RunContext, split: Split, *, cluster_ids: bool) -> RunContext:
+    """The context a scoring run's check runs under: ``split``; never strict (a warning
+    never withholds a score); quick when the ids are clusters still to be matched (they
+    may exceed K, so the pixel-range checks cannot apply)."""
+    return context.but(split=split, quick=cluster_ids, strict=False)
+
+
 def validation_check(
     path: Path,
     context: RunContext,
