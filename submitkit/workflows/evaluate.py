@@ -189,7 +189,7 @@ def run_evaluate(
     ``truth_cache``: a given cache of the ground truth, used instead of the user's.
     """
     sink = progress or NoProgress()
-    context = scoring_context(context, context.split or Split.validation, cluster_ids=False)
+    context = scoring_context(context, matching=False)
     run = validation_check(path, context, sink, match_file, ground_truth, platform_files)
     if not header_stage_passed(run, sink):
         return Scored(check=run)

@@ -16,7 +16,6 @@ import numpy as np
 from pydantic import BaseModel, Field, PrivateAttr
 
 from submitkit.benchmark.protocols import MANY_TO_ONE_PROTOCOLS
-from submitkit.benchmark.tracks import Split
 from submitkit.checks.report import Report
 from submitkit.checks.staged import CheckRun
 from submitkit.core.atomic import Inputs, check_target, write_text_atomic
@@ -142,7 +141,7 @@ def run_match(
     ``level`` is chosen, which only the fully unsupervised protocol admits.
     """
     sink = progress or NoProgress()
-    context = scoring_context(context, Split.validation, cluster_ids=True)
+    context = scoring_context(context, matching=True)
     run = validation_check(path, context, sink)
     if not header_stage_passed(run, sink):
         return Matched(check=run, candidates=[])

@@ -48,11 +48,13 @@ def ground_truth_dir(dataset: Path, k: int) -> Path:
     return found
 
 
-def scoring_context(context: RunContext, split: Split, *, cluster_ids: bool) -> RunContext:
-    """The context a scoring run's check runs under: ``split``; never strict (a warning
-    never withholds a score); quick when the ids are clusters still to be matched (they
-    may exceed K, so the pixel-range checks cannot apply)."""
-    return context.but(split=split, quick=cluster_ids, strict=False)
+def scoring_context(context: RunContext, *, matching: bool) -> RunContext:
+    """The context a scoring run's check runs under: the validation split (for `evaluate`,
+    the split a scoring program named, the reference's); never strict (a warning never
+    withholds a score); quick when matching (cluster ids may exceed K before they are
+    matched, so the pixel-range checks cannot apply)."""
+    split = Split.validation if matching else context.split or Split.validation
+    return context.but(split=split, quick=matching, strict=False)
 
 
 def validation_check(
