@@ -6,10 +6,11 @@ blobby label maps and imperfect predictions, then times:
 
 * the floor: decoding every ground-truth and prediction PNG into ids, once;
 * what ``submitkit evaluate --jobs 1 --no-cache`` runs (the staged check and
-  the scoring pass, :func:`submitkit.workflows.score.run_evaluate`, every
+  the scoring pass, :func:`submitkit.workflows.evaluate.run_evaluate`, every
   ground-truth PNG decoded), then with every core, then ``--jobs 1`` with the
   ground-truth cache warm (the second evaluation of a checkpoint);
-* the scoring engine alone (``evaluate``), and ``match`` (one pass) with one thread.
+* the scoring pass alone (``score_pass`` and ``evaluation_of``, no check), and
+  ``match`` (check and one pass) with one thread.
 
 Target: ``evaluate --jobs 1 --no-cache`` within 1.3x the floor, boundaries included.
 The cache is kept in a temporary folder, never the user's.
@@ -44,8 +45,9 @@ from submitkit.benchmark.tracks import Split
 from submitkit.inputs.config import RunContext
 from submitkit.inputs.manifest import ManifestSources, manifest_from_names
 from submitkit.inputs.png import decode, encode
-from submitkit.scoring.engine import evaluate
-from submitkit.workflows.score import run_evaluate, run_match
+from submitkit.scoring.engine import Evaluation, evaluation_of, image_tasks, score_pass
+from submitkit.workflows.evaluate import run_evaluate
+from submitkit.workflows.match import run_match
 
 K = 50
 VALIDATION_IMAGES = 752
@@ -125,6 +127,12 @@ def _timed(fn: Callable[[], object], repeat: int = 1) -> float:
     return best
 
 
+def scoring_pass(pred_root: Path, gt_root: Path, names: list[str], jobs: int) -> Evaluation:
+    """The one pass `evaluate` runs after its check, on its own."""
+    passed = score_pass(image_tasks(pred_root, names), gt_root, K, jobs=jobs)
+    return evaluation_of(passed, K, matched=False)
+
+
 def workflow(
     root: Path, names: list[str], jobs: int, match: bool = False, cache: bool = False
 ) -> object:
@@ -174,9 +182,9 @@ def main() -> None:
         os.environ["SUBMITKIT_CACHE_DIR"] = str(root / "cache")
         workflow(root, names, 1, cache=True)  # fill the cache
         warm = _timed(lambda: workflow(root, names, 1, cache=True), repeat=r)
-        ev1 = _timed(lambda: evaluate(pred_root, gt_root, names, K, jobs=1), repeat=r)
+        ev1 = _timed(lambda: scoring_pass(pred_root, gt_root, names, 1), repeat=r)
         m1 = _timed(lambda: workflow(root, names, 1, match=True), repeat=r)
-        result = evaluate(pred_root, gt_root, names, K, jobs=0)
+        result = scoring_pass(pred_root, gt_root, names, 0)
         assert result.scores is not None and not result.diagnostics
 
         n = len(names)
@@ -189,7 +197,7 @@ def main() -> None:
             ("evaluate --jobs 1 --no-cache", wf1),
             (f"evaluate --jobs 0 --no-cache ({cores} cores)", wfn),
             ("evaluate --jobs 1, cache warm", warm),
-            ("scoring engine alone, jobs=1", ev1),
+            ("scoring pass alone, jobs=1", ev1),
             ("match --jobs 1 (check + one pass)", m1),
         ):
             print(f"{label:<40}{secs:>9.2f}{secs / n * 1000:>10.2f}{secs / floor:>9.2f}")

@@ -44,9 +44,9 @@ from submitkit.checks.staged import run_check
 from submitkit.inputs.config import RunContext
 from submitkit.inputs.manifest import ManifestSources, manifest_from_names
 from submitkit.inputs.png import decode, encode
-from submitkit.scoring.engine import evaluate, match_submission
+from submitkit.scoring.engine import image_tasks, score_pass, table_for
 from submitkit.scoring.matching import hungarian, many_to_one
-from submitkit.workflows.score import run_match
+from submitkit.workflows.match import run_match
 
 
 def to_clusters(pred_root: Path, out: Path, names: list[str], split: bool, seed: int) -> None:
@@ -66,13 +66,14 @@ def to_clusters(pred_root: Path, out: Path, names: list[str], split: bool, seed:
 def before(sub: Path, sources: ManifestSources, gt: Path, names: list[str], clusters: int) -> None:
     """The former flow: check, agreement pass, one evaluate pass per candidate."""
     run_check(sub, RunContext(sources, split=Split.validation, quick=True, jobs=1))
-    stats = match_submission(sub, gt, names, K, clusters=clusters, jobs=1).statistics
+    stats = score_pass(image_tasks(sub, names), gt, K, clusters=clusters, jobs=1).statistics
+    assert stats is not None
     candidates = [hungarian(stats.images), hungarian(stats.pixels, level="pixel")]
     if clusters > K:
         candidates.append(many_to_one(stats.pixels))
     for matching in candidates:
         total = {i: matching.mapping.get(i, 0) for i in range(clusters + 1)}
-        evaluate(sub, gt, names, K, match=total, jobs=1)
+        score_pass(image_tasks(sub, names), gt, K, table=table_for(total, K), jobs=1)
 
 
 def now(sub: Path, sources: ManifestSources, clusters: int) -> None:

@@ -51,14 +51,14 @@ from submitkit.workflows.bundle import (
     reference_zip_name,
     write_bundle,
 )
-from submitkit.workflows.rehearsal import prediction_step
-from submitkit.workflows.score import run_evaluate
-from submitkit.workflows.server import (
+from submitkit.workflows.codabench import (
     PLATFORM_FILES,
     REFERENCE_MANIFEST,
     REFERENCE_MASKS,
     find_reference,
 )
+from submitkit.workflows.evaluate import run_evaluate
+from submitkit.workflows.rehearsal import prediction_step
 
 K = 919
 

@@ -22,17 +22,17 @@ if TYPE_CHECKING:
     from submitkit.checks.report import Report, Status
     from submitkit.core.diagnostics import Code, Diagnostic, Severity
     from submitkit.core.errors import EnvironmentProblem, InputError, SubmitkitError, UsageError
+    from submitkit.facade import check, compare, evaluate, fix, match, pack
     from submitkit.scoring.evaluator import Evaluator, EvaluatorScores
-    from submitkit.workflows.api import check, compare, evaluate, fix, match, pack
     from submitkit.workflows.writer import SubmissionWriter, WriteRefused
 
 _LAZY = {
-    "check": "submitkit.workflows.api",
-    "evaluate": "submitkit.workflows.api",
-    "match": "submitkit.workflows.api",
-    "compare": "submitkit.workflows.api",
-    "pack": "submitkit.workflows.api",
-    "fix": "submitkit.workflows.api",
+    "check": "submitkit.facade",
+    "evaluate": "submitkit.facade",
+    "match": "submitkit.facade",
+    "compare": "submitkit.facade",
+    "pack": "submitkit.facade",
+    "fix": "submitkit.facade",
     "Evaluator": "submitkit.scoring.evaluator",
     "EvaluatorScores": "submitkit.scoring.evaluator",
     "SubmissionWriter": "submitkit.workflows.writer",

@@ -20,6 +20,7 @@ from submitkit.checks.protocol import protocol_findings
 from submitkit.core.diagnostics import Code, Diagnostic, Severity
 from submitkit.core.document import Document
 from submitkit.core.errors import UsageError
+from submitkit.inputs.config import RunContext
 from submitkit.inputs.files import read_user_file
 from submitkit.inputs.layout import MATCH_FILE, METHOD_FILE
 from submitkit.inputs.match_json import MAX_MATCH_BYTES, load_match, match_usage_findings
@@ -76,19 +77,15 @@ class FilesReport(Document):
 
 
 def files_report(
-    paths: Sequence[Path],
-    *,
-    protocol: Protocol | None = None,
-    track: int | None = None,
-    strict: bool = False,
-    skip: Sequence[Path] = (),
+    paths: Sequence[Path], context: RunContext, *, skip: Sequence[Path] = ()
 ) -> FilesReport:
-    """`validate-files` as one call: the findings, and whether they fail (errors, or warnings
-    under ``strict``); the files of ``skip`` are listed as skipped, not validated."""
+    """`validate-files` as one call: the findings (against ``context``'s protocol and track),
+    and whether they fail (errors, or warnings under its ``strict``); the files of ``skip``
+    are listed as skipped, not validated."""
     kept = [p for p in paths if p not in skip]
-    diagnostics = validate_files(kept, protocol=protocol, track=track)
+    diagnostics = validate_files(kept, protocol=context.protocol, track=context.track)
     failed = any(
-        d.severity is Severity.error or (strict and d.severity is Severity.warning)
+        d.severity is Severity.error or (context.strict and d.severity is Severity.warning)
         for d in diagnostics
     )
     return FilesReport(

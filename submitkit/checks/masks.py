@@ -14,9 +14,8 @@ the file's ``MaskResult``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import IO, Protocol, TypeVar
+from typing import TypeVar
 
 import numpy as np
 
@@ -24,6 +23,7 @@ from submitkit.benchmark.ids import IGNORE
 from submitkit.core.diagnostics import Code, Diagnostic
 from submitkit.core.workers import run_all
 from submitkit.inputs import png
+from submitkit.inputs.layout import Prediction
 from submitkit.inputs.png import PngFault, PngHeader
 
 T = TypeVar("T")
@@ -35,21 +35,8 @@ _MAX_LISTED = 8
 _X = "\N{MULTIPLICATION SIGN}"
 
 
-class Openable(Protocol):
-    """A file that can be opened for reading: a submission member, a reader's file."""
-
-    def open(self) -> AbstractContextManager[IO[bytes]]: ...
-
-
-@dataclass(frozen=True)
-class MaskTask:
-    """One prediction to inspect."""
-
-    ref: Openable
-    path: str
-    """Display path, relative to the submission root."""
-    expected_size: tuple[int, int] | None
-    """(height, width) of the source image; None if unknown."""
+MaskTask = Prediction
+"""One prediction to inspect: the layout's record (:class:`~submitkit.inputs.layout.Prediction`)."""
 
 
 @dataclass

@@ -11,7 +11,7 @@ from pathlib import Path
 from submitkit.benchmark.protocols import Protocol
 from submitkit.benchmark.tracks import TRACKS, Split
 from submitkit.checks.commands import Given
-from submitkit.checks.masks import MaskResult, MaskTask, id_findings, inspect_masks
+from submitkit.checks.masks import MaskResult, id_findings, inspect_masks
 from submitkit.checks.names import (
     COUNT_TOLERANCE,
     best_other_list,
@@ -30,6 +30,7 @@ from submitkit.inputs.config import RunContext
 from submitkit.inputs.files import read_user_file
 from submitkit.inputs.layout import (
     Layout,
+    Prediction,
     folder_findings,
     read_layout,
     stray_predictions,
@@ -61,8 +62,8 @@ class CheckRun:
     match: dict[int, int] | None = None
     method: MethodInfo | None = None
     masks: list[MaskResult] = field(default_factory=list)
-    tasks: dict[str, MaskTask] = field(default_factory=dict)
-    """The pixel stage's work: one task per prediction, by ``wnid/stem``."""
+    tasks: dict[str, Prediction] = field(default_factory=dict)
+    """The pixel stage's work: the layout's record of each prediction, by ``wnid/stem``."""
     pending: bool = False
     """The pixel stage has not run yet (see :meth:`finish_pixels`)."""
     base: list[Diagnostic] = field(default_factory=list)
@@ -300,10 +301,7 @@ def _pixel_stage(run: CheckRun, sink: ProgressSink, defer_pixels: bool) -> None:
     layout = run.layout
     assert layout is not None
     sizes = run.manifest.images if run.manifest is not None else {}
-    run.tasks = {
-        key: MaskTask(layout.source.ref(name), layout.enclosing + name, sizes.get(key))
-        for key, name in layout.predictions.items()
-    }
+    run.tasks = {key: layout.prediction(key, sizes.get(key)) for key in layout.predictions}
     quick = run.context.quick
     run.judge_ids = not quick
     headers_only = quick or defer_pixels

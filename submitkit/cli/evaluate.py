@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -25,6 +25,9 @@ from submitkit.cli.runner import run
 from submitkit.core.progress import ProgressSink
 from submitkit.inputs.config import Settings
 from submitkit.render.console import stderr_console
+
+if TYPE_CHECKING:
+    from submitkit.workflows.evaluate import EvaluationOutput
 
 GroundTruthOpt = Annotated[
     Path | None,
@@ -96,6 +99,15 @@ NoCacheOpt = Annotated[
 ]
 
 
+def _with_page(document: EvaluationOutput) -> EvaluationOutput:
+    """``--html``: the page is render's to write, from the document (imported only when asked)."""
+    if document.html is not None:
+        from submitkit.render.html_report import write_report
+
+        write_report(document)
+    return document
+
+
 def evaluate(
     path: _PathOpt,
     dataset: GroundTruthOpt = None,
@@ -125,8 +137,7 @@ def evaluate(
     from submitkit.render.tables import TABLES, table_row
     from submitkit.workflows.analysis import DEFAULT_CONFUSIONS, BootstrapRequest
     from submitkit.workflows.api import evaluate_with
-    from submitkit.workflows.score import EvaluationOutput
-    from submitkit.workflows.validation import EvaluateRequest
+    from submitkit.workflows.evaluate import EvaluateRequest
 
     flags = setting_flags(locals())
 
@@ -142,7 +153,8 @@ def evaluate(
             worst=worst,
             cache=not no_cache,
         )
-        return evaluate_with(settings, path, match_file=match, request=request, progress=progress)
+        found = evaluate_with(settings, path, match_file=match, request=request, progress=progress)
+        return _with_page(found)
 
     run(
         output_format,

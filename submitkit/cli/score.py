@@ -40,13 +40,13 @@ def score(
     A submission that fails the check gets its findings on stderr, exit 1, no scores.
     """
     from submitkit.render.detailed_results import server_outputs
-    from submitkit.workflows.platform_documents import ScoreResult
-    from submitkit.workflows.server import (
+    from submitkit.workflows.codabench import (
         participant_report,
         platform_paths,
         score_input,
         write_outputs,
     )
+    from submitkit.workflows.platform_documents import ScoreResult
 
     shown: dict[str, str] = {}
     """What the text view needs beyond the document: the split, scores.txt."""

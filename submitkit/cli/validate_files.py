@@ -38,15 +38,14 @@ def validate_files_command(
 ) -> None:
     """Validate method.txt and match.json files on their own (pre-commit): exit 1 on errors."""
     from submitkit.checks.files import check_hook_runs, files_report, inside_submission
+    from submitkit.inputs.config import RunContext
     from submitkit.render.reporting import render_findings_text
 
     run(
         output_format,
         lambda settings, _: files_report(
             files,
-            protocol=settings.protocol,
-            track=settings.track,
-            strict=settings.strict,
+            RunContext.of(settings),
             skip=inside_submission(files, settings.submission)
             if skip_submission and check_hook_runs()
             else (),

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import IO, Protocol
 
 from submitkit.core.diagnostics import Code, Diagnostic
 from submitkit.inputs.files import name_parts
@@ -47,6 +49,37 @@ def is_wnid(name: str) -> bool:
     return WNID.match(name) is not None
 
 
+class Openable(Protocol):
+    """A file that can be opened for reading: a submission member, a reader's file."""
+
+    def open(self) -> AbstractContextManager[IO[bytes]]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    """One prediction as every stage names it, made once by the layout.
+
+    The check judges it, the scoring pass reads it beside its ground truth and
+    hands its result back under ``key``, so nothing downstream matches results to
+    predictions by path. Small and flat: the scoring pass pickles thousands of
+    them to its forked workers.
+    """
+
+    ref: Openable
+    """Where its bytes are (a prediction the layout lacks reads as missing)."""
+    path: str
+    """Display path, relative to the submission root."""
+    expected_size: tuple[int, int] | None
+    """(height, width) of the source image; None if unknown."""
+    key: str = ""
+    """The image, ``wnid/stem`` (``""`` for a file judged alone, outside any layout)."""
+
+    @property
+    def truth(self) -> str:
+        """Its ground truth's file in ``validation-segmentation``: ``wnid/stem.png``."""
+        return self.key + MASK_SUFFIX
+
+
 @dataclass
 class Layout:
     """What the names of a submission say, after looking through enclosing folders."""
@@ -66,6 +99,14 @@ class Layout:
     folders: dict[str, int] = field(default_factory=dict)
     """Top-level prediction folders and how many predictions each holds."""
     diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def prediction(self, key: str, expected_size: tuple[int, int] | None) -> Prediction:
+        """The record of image ``key``'s prediction: the entry found, or, when there is
+        none, the file where it belongs (it then reads as missing)."""
+        name = self.predictions.get(key)
+        if name is None:
+            return Prediction(self.source.ref(key + MASK_SUFFIX), key + MASK_SUFFIX, None, key)
+        return Prediction(self.source.ref(name), self.enclosing + name, expected_size, key)
 
     @property
     def shipped(self) -> list[str]:

@@ -13,8 +13,7 @@ from submitkit.benchmark.class_names import class_names
 from submitkit.render.html_report import report_html
 from submitkit.scoring.leaderboard import leaderboard_scores, scores_txt
 from submitkit.workflows.analysis import Naming
-from submitkit.workflows.score import evaluation_document
-from submitkit.workflows.server import (
+from submitkit.workflows.codabench import (
     DETAILED_RESULTS,
     LEADERBOARD_BOOTSTRAP,
     PARTICIPANT_SUBMISSION,
@@ -23,6 +22,7 @@ from submitkit.workflows.server import (
     ServerRun,
     intervals_of,
 )
+from submitkit.workflows.evaluate import evaluation_document
 
 
 def server_outputs(run: ServerRun) -> dict[str, str]:

@@ -17,14 +17,16 @@ from __future__ import annotations
 import base64
 from collections.abc import Sequence
 from html import escape
+from pathlib import Path
 
 from submitkit._version import __version__
 from submitkit.benchmark.tracks import TRACKS
+from submitkit.core.atomic import write_text_atomic
 from submitkit.render.scoreboard import SUMMARY_ROWS
 from submitkit.scoring.bootstrap import SMALL_CLASS_IMAGES
 from submitkit.workflows.analysis import ClassRef, ClassScore, WorstImage
+from submitkit.workflows.evaluate import EvaluationOutput
 from submitkit.workflows.preview import class_iou_image, png_bytes
-from submitkit.workflows.score import EvaluationOutput
 
 _CSS = """
 :root{--fg:#1d2127;--muted:#5d6670;--line:#dde1e6;--bg:#f6f7f9;--accent:#2f6fdf;--bad:#c0392b}
@@ -121,6 +123,17 @@ def _ci(interval: Sequence[float | None] | None) -> str:
 
 def _label(ref: ClassRef) -> str:
     return " ".join(filter(None, (str(ref.id), ref.wnid, ref.name)))
+
+
+def write_report(document: EvaluationOutput) -> None:
+    """Write the page `evaluate --html` asked for (``document.html``), if any, atomically.
+
+    The workflow checked the path (never an input, never another output) and
+    gathered the worst images; the page is written here, on the render side.
+    """
+    if document.html is not None:
+        page = report_html(document, document.worst_images)
+        write_text_atomic(Path(document.html), page)
 
 
 def report_html(

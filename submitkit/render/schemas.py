@@ -19,12 +19,13 @@ from submitkit.inputs.match_json import match_schema
 from submitkit.render.code_pages import CodesOutput
 from submitkit.render.generated import DocsRun, SchemasRun
 from submitkit.workflows.compare import ComparisonOutput
+from submitkit.workflows.evaluate import EvaluationOutput
 from submitkit.workflows.fix import FixResult
 from submitkit.workflows.manifest import ManifestWritten
+from submitkit.workflows.match import MatchOutput
 from submitkit.workflows.pack import PackResult
 from submitkit.workflows.platform_documents import BundleResult, ScoreResult
 from submitkit.workflows.preview import PreviewResult
-from submitkit.workflows.score import EvaluationOutput, MatchOutput
 from submitkit.workflows.table import TableOutput
 
 DOCUMENTS: tuple[type[Document], ...] = (

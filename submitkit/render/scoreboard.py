@@ -15,7 +15,8 @@ from submitkit.render.reporting import TextReporter, finding_line, render_findin
 from submitkit.scoring.bootstrap import SMALL_CLASS_IMAGES
 from submitkit.scoring.ties import Ties
 from submitkit.workflows.analysis import ClassRef, ClassScore, ConfusionRow
-from submitkit.workflows.score import EvaluationOutput, MatchCandidate, MatchOutput
+from submitkit.workflows.evaluate import EvaluationOutput
+from submitkit.workflows.match import MatchCandidate, MatchOutput
 
 MAX_TIED_SHOWN = 12
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from submitkit.benchmark.tracks import TRACKS
-from submitkit.workflows.score import EvaluationOutput
+from submitkit.workflows.evaluate import EvaluationOutput
 from submitkit.workflows.table import TableOutput, TableRun
 
 TABLE_METRICS: tuple[str, ...] = ("mIoU", "Acc", "FMeasure", "mBIoU")

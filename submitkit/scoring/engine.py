@@ -4,13 +4,14 @@ One pass over the data: every prediction and every ground-truth mask is read
 and decoded once (:func:`score_pass`). The prediction's decode *is* the check's
 pixel stage (:func:`submitkit.checks.masks.decode_mask`), so the findings the
 check makes about pixels (damaged files, blue channel, ids) come out of the
-same pass that counts the histograms. Plain functions for the workflows
-(nothing here prints):
+same pass that counts the histograms. Plain functions for the one evaluate
+and match path, ``submitkit.workflows`` (nothing here prints):
 
-* :func:`evaluate` returns the official metrics
+* with a match table or none, the pass counts each image's exact cells, and
+  :func:`evaluation_of` turns them into the official metrics
   (:class:`~submitkit.scoring.metrics.Scores`), one row per image and the
   diagnostics of predictions that could not be scored;
-* :func:`match_submission` gathers the statistics the matchings of
+* with ``clusters`` it gathers the statistics the matchings of
   :mod:`submitkit.scoring.matching` need, from which every candidate matching
   is scored without decoding again.
 
@@ -38,11 +39,12 @@ import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
 from submitkit.benchmark.ids import IGNORE
-from submitkit.checks.masks import MaskResult, MaskTask, decode_mask, size_finding
+from submitkit.checks.masks import MaskResult, decode_mask, size_finding
 from submitkit.core.diagnostics import Code, Diagnostic, Severity
 from submitkit.core.errors import EnvironmentProblem, UsageError
 from submitkit.core.workers import chunked, resolve_workers, run_ordered
 from submitkit.inputs import png
+from submitkit.inputs.layout import Prediction
 from submitkit.inputs.png import IdArray, PngFault
 from submitkit.scoring.counts import PerImageCounts
 from submitkit.scoring.matching import AgreementPairs, MatchStatistics, matched_gain
@@ -126,25 +128,16 @@ def _stem_name(name: str) -> str:
     return name
 
 
-def _file_name(name: str) -> str:
-    return _stem_name(name) + ".png"
-
-
-@dataclass(frozen=True)
-class ImageTask:
-    """One image to score: its name (``wnid/stem``) and how to read and judge its prediction."""
-
-    name: str
-    prediction: MaskTask
-
-
-def image_tasks(predictions: Path | MaskReader, names: Sequence[str]) -> list[ImageTask]:
-    """Tasks for ``names`` read from a folder or reader (paths shown as ``wnid/stem.png``)."""
+def image_tasks(predictions: Path | MaskReader, names: Sequence[str]) -> list[Prediction]:
+    """Records for ``names`` read from a folder or reader outside any submission layout
+    (paths shown as ``wnid/stem.png``): for benchmarks and the pass's own tests."""
     reader = _reader(predictions, "predictions")
-    return [
-        ImageTask(_stem_name(n), MaskTask(_ReaderRef(reader, _file_name(n)), _file_name(n), None))
-        for n in names
-    ]
+    records = []
+    for name in names:
+        key = _stem_name(name)
+        file = key + ".png"
+        records.append(Prediction(_ReaderRef(reader, file), file, None, key))
+    return records
 
 
 # --- results ---------------------------------------------------------------------
@@ -169,7 +162,7 @@ class ImageRow(BaseModel):
 
 
 class Evaluation(BaseModel):
-    """What :func:`evaluate` found."""
+    """What a scoring pass found, as scores (:func:`evaluation_of`)."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -214,8 +207,9 @@ def per_image_csv(rows: Iterable[ImageRow]) -> str:
 class ScorePass:
     """What one pass over the images found."""
 
-    masks: list[MaskResult] = field(default_factory=list)
-    """The pixel stage of every prediction, in task order (the check's findings)."""
+    masks: list[tuple[str, MaskResult]] = field(default_factory=list)
+    """The pixel stage of every prediction (the check's findings) under its record's key,
+    in task order."""
     diagnostics: list[Diagnostic] = field(default_factory=list)
     """Findings of scoring itself: sizes against the ground truth, unmapped ids."""
     rows: list[ImageRow] = field(default_factory=list)
@@ -232,24 +226,12 @@ class ScorePass:
     @property
     def findings(self) -> list[Diagnostic]:
         """Every finding of the pass: the pixel stage's, then scoring's."""
-        return [d for m in self.masks for d in m.diagnostics] + self.diagnostics
+        return [d for _, m in self.masks for d in m.diagnostics] + self.diagnostics
 
     @property
     def complete(self) -> bool:
         """Every image was read and scored: a result may be produced from it."""
         return not any(d.severity is Severity.error for d in self.findings)
-
-
-@dataclass
-class MatchRun:
-    """What :func:`match_submission` found: statistics, and the masks it could not read.
-
-    Statistics gathered with unreadable masks left out are not the submission's:
-    callers must not match from a run with error diagnostics.
-    """
-
-    statistics: MatchStatistics
-    diagnostics: list[Diagnostic]
 
 
 # --- the pass --------------------------------------------------------------------
@@ -268,7 +250,7 @@ class _Context:
 
 @dataclass
 class _Chunk:
-    masks: list[MaskResult] = field(default_factory=list)
+    masks: list[tuple[str, MaskResult]] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     rows: list[ImageRow] = field(default_factory=list)
     pairs: AgreementPairs | None = None
@@ -333,29 +315,29 @@ def learn_truth(data: bytes, key: str) -> tuple[IdArray, BoolArray, TruthEntry |
     return gt, edge, entry
 
 
-def _prediction(task: ImageTask, gt: IdArray, out: _Chunk) -> IdArray | None:
+def _prediction(task: Prediction, gt: IdArray, out: _Chunk) -> IdArray | None:
     """The prediction's ids after its pixel stage, or None (its findings recorded)."""
-    result, pred = decode_mask(task.prediction, _ids)
+    result, pred = decode_mask(task, _ids)
     if result.missing:
         result.diagnostics = [
             Code.MISSING_PREDICTION.at(
-                task.prediction.path, f"no prediction for {task.name}", "predict every image"
+                task.path, f"no prediction for {task.key}", "predict every image"
             )
         ]
-    out.masks.append(result)
+    out.masks.append((task.key, result))
     if pred is None:
         return None
     if pred.shape != gt.shape:
-        if pred.shape == task.prediction.expected_size:
+        if pred.shape == task.expected_size:
             # The prediction has its image's size: the ground truth is what is wrong.
             (gh, gw), (h, w) = gt.shape, pred.shape
             raise _Fatal(
-                f"ground truth of {task.name} is {gw}{_X}{gh} but its image is {w}{_X}{h}: "
+                f"ground truth of {task.key} is {gw}{_X}{gh} but its image is {w}{_X}{h}: "
                 "the dataset copy is damaged",
                 "restore this ground-truth PNG (or the image) from the ImageNet-S release",
             )
         if not any(d.code is Code.SIZE_MISMATCH for d in result.diagnostics):
-            found = size_finding(task.prediction.path, pred.shape, gt.shape)
+            found = size_finding(task.path, pred.shape, gt.shape)
             assert found is not None
             result.diagnostics.append(found)
         return None
@@ -380,8 +362,8 @@ def _unmapped_diagnostic(
     )
 
 
-def _score_image(ctx: _Context, task: ImageTask, out: _Chunk) -> None:
-    gt, gt_edge = _ground_truth(ctx, _file_name(task.name), out)
+def _score_image(ctx: _Context, task: Prediction, out: _Chunk) -> None:
+    gt, gt_edge = _ground_truth(ctx, task.truth, out)
     pred = _prediction(task, gt, out)
     if pred is None:
         return
@@ -391,15 +373,14 @@ def _score_image(ctx: _Context, task: ImageTask, out: _Chunk) -> None:
         return
     counts = count_image(gt, pred, ctx.k, ctx.table, gt_edge)
     if ctx.table is not None and counts.unmapped_pixels:
-        path = task.prediction.path
-        out.diagnostics.append(_unmapped_diagnostic(path, gt, pred, ctx.table, ctx.k))
+        out.diagnostics.append(_unmapped_diagnostic(task.path, gt, pred, ctx.table, ctx.k))
         return
     out.counted.append(counts)
     if out.pairs is not None:
         out.pairs.add_region(*counts.region())
     out.rows.append(
         ImageRow(
-            name=task.name,
+            name=task.key,
             height=counts.height,
             width=counts.width,
             mIoU=counts.miou(),
@@ -410,7 +391,7 @@ def _score_image(ctx: _Context, task: ImageTask, out: _Chunk) -> None:
     )
 
 
-def _run_chunk(ctx: _Context, tasks: Sequence[ImageTask]) -> _Chunk:
+def _run_chunk(ctx: _Context, tasks: Sequence[Prediction]) -> _Chunk:
     out = _Chunk()
     if ctx.clusters is not None:
         # Sparse agreement travels back, not two dense (clusters+1) x (K+1) matrices.
@@ -432,7 +413,7 @@ def _run_chunk(ctx: _Context, tasks: Sequence[ImageTask]) -> _Chunk:
 
 
 def score_pass(
-    tasks: Sequence[ImageTask],
+    tasks: Sequence[Prediction],
     ground_truth: Path | MaskReader,
     k: int,
     *,
@@ -442,13 +423,15 @@ def score_pass(
     progress: Progress | None = None,
     truth_cache: TruthCache | None = None,
 ) -> ScorePass:
-    """Read, judge and score every image once; results in task order.
+    """Read, judge and score every image once; results in task order, each under its key.
 
     With ``clusters`` the pass gathers matching statistics and raw histograms
     instead of scores. A missing or damaged ground truth raises
     EnvironmentProblem; faults of predictions are findings of the result.
     ``truth_cache`` serves decoded ground truth whose bytes it has seen, and learns the rest.
+    UsageError for no images, or a K or a number of clusters below 1.
     """
+    _check_args(tasks, k, clusters)
     ctx = _Context(_reader(ground_truth, "ground-truth"), k, table, clusters, truth_cache)
     workers = resolve_workers(jobs)
     parts = chunked(tasks, workers)
@@ -488,10 +471,12 @@ def _fold(result: ScorePass, chunk: _Chunk, k: int) -> None:
     result.rows += chunk.rows
 
 
-def _check_args(names: Sequence[object], k: int) -> None:
+def _check_args(tasks: Sequence[Prediction], k: int, clusters: int | None) -> None:
     if k < 1:
         raise UsageError(f"K must be a positive number of classes, not {k}")
-    if not names:
+    if clusters is not None and clusters < 1:
+        raise UsageError(f"clusters must be positive, not {clusters}")
+    if not tasks:
         raise UsageError("there are no images to evaluate", "check the list of names")
 
 
@@ -507,50 +492,7 @@ def table_for(match: Mapping[int, int] | None, k: int) -> npt.NDArray[np.int32] 
         ) from exc
 
 
-# --- public entry points ---------------------------------------------------------
-
-
-def evaluate(
-    predictions: Path | MaskReader | Sequence[ImageTask],
-    ground_truth: Path | MaskReader,
-    names: Sequence[str],
-    k: int,
-    match: Mapping[int, int] | None = None,
-    jobs: int = 0,
-    progress: Progress | None = None,
-    truth_cache: TruthCache | None = None,
-) -> Evaluation:
-    """Score ``predictions`` against ``ground_truth`` with the official metrics.
-
-    ``predictions`` holds ``<wnid>/<stem>.png`` for each of ``names`` (``wnid/stem``);
-    ``ground_truth`` is ``<dataset>/ImageNetS{K}/validation-segmentation``. ``match``
-    maps predicted ids to classes 0..K (match.json). ``jobs``: worker threads, 0 for
-    one per usable CPU, 1 to stay on this thread. Faults of a prediction (missing,
-    not an RGB PNG, damaged, wrong size, an id the match lacks) come back as
-    diagnostics and leave ``scores`` None; a missing or damaged ground truth raises
-    EnvironmentProblem. ``truth_cache`` serves decoded ground truth it has seen.
-    """
-    _check_args(names, k)
-    table = table_for(match, k)
-    tasks = _tasks(predictions, names)
-    passed = score_pass(
-        tasks,
-        ground_truth,
-        k,
-        table=table,
-        jobs=jobs,
-        progress=progress,
-        truth_cache=truth_cache,
-    )
-    return evaluation_of(passed, k, matched=match is not None)
-
-
-def _tasks(
-    predictions: Path | MaskReader | Sequence[ImageTask], names: Sequence[str]
-) -> Sequence[ImageTask]:
-    if isinstance(predictions, (Path, MaskReader)):
-        return image_tasks(predictions, names)
-    return predictions
+# --- what a pass found ------------------------------------------------------------
 
 
 def evaluation_of(passed: ScorePass, k: int, *, matched: bool) -> Evaluation:
@@ -594,30 +536,3 @@ def _unmatched(pairs: AgreementPairs, scored: float) -> list[Diagnostic]:
             "match.json (--match)",
         )
     ]
-
-
-def match_submission(
-    predictions: Path | MaskReader | Sequence[ImageTask],
-    ground_truth: Path | MaskReader,
-    names: Sequence[str],
-    k: int,
-    clusters: int | None = None,
-    jobs: int = 0,
-    progress: Progress | None = None,
-) -> MatchRun:
-    """Gather image- and pixel-level agreement between predicted ids and classes.
-
-    ``clusters`` is the largest predicted id to consider (default K, as the
-    official matching; ids above it are left out). Masks that cannot be read are
-    diagnostics (and :meth:`MatchRun.score` refuses to score); feed
-    ``run.statistics`` to :func:`submitkit.scoring.matching.solve`.
-    """
-    _check_args(names, k)
-    n = k if clusters is None else clusters
-    if n < 1:
-        raise UsageError(f"clusters must be positive, not {n}")
-    passed = score_pass(
-        _tasks(predictions, names), ground_truth, k, clusters=n, jobs=jobs, progress=progress
-    )
-    assert passed.statistics is not None
-    return MatchRun(statistics=passed.statistics, diagnostics=passed.findings)

@@ -43,7 +43,7 @@ INTERVAL_SUFFIXES = ("_low", "_high")
 """Keys ``<metric>_low``/``<metric>_high`` carry a bootstrap interval's bounds."""
 
 INTERVAL_METRICS: tuple[str, ...] = ("mIoU",)
-"""Metrics whose bootstrap interval the leaderboard shows (``workflows.server.intervals_of``
+"""Metrics whose bootstrap interval the leaderboard shows (``workflows.codabench.intervals_of``
 computes them); the bundle's columns and scores.json follow this tuple."""
 
 

@@ -363,18 +363,3 @@ def mapped_miou(pixels: npt.ArrayLike, mapping: Mapping[int, int]) -> float:
     gt = p.sum(axis=0)
     iou = tp / (pred + gt - tp + 1e-10)
     return float(iou.mean() * 100.0)
-
-
-def solve(
-    stats: MatchStatistics, *, level: MatchLevel = "image", many: bool | None = None
-) -> Matching:
-    """Pick the matching for ``stats``: many-to-one when there are more ids than classes.
-
-    ``many`` forces the choice either way; ``level`` selects the agreement matrix. The
-    image-level many-to-one matching breaks co-occurrence ties by pixel overlap.
-    """
-    agreement = stats.images if level == "image" else stats.pixels
-    use_many = stats.clusters > stats.k if many is None else many
-    if use_many:
-        return many_to_one(agreement, level=level, tie_break=stats.pixels)
-    return hungarian(agreement, level=level)

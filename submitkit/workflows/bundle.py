@@ -45,6 +45,7 @@ from submitkit.scoring.truth_cache import Entry as TruthEntry
 from submitkit.scoring.truth_cache import TruthCache, digest
 from submitkit.workflows import bundle_kit, bundle_pages, bundle_program
 from submitkit.workflows.bundle_program import Pin, TargetPython
+from submitkit.workflows.codabench import REFERENCE_MANIFEST, REFERENCE_MASKS, REFERENCE_TRUTH
 from submitkit.workflows.competition_yaml import dump_yaml
 from submitkit.workflows.platform_documents import (
     BundleMember,
@@ -52,7 +53,6 @@ from submitkit.workflows.platform_documents import (
     BundleResult,
     RehearsalVerdict,
 )
-from submitkit.workflows.server import REFERENCE_MANIFEST, REFERENCE_MASKS, REFERENCE_TRUTH
 
 PROGRAM_ZIP = "scoring_program.zip"
 STARTING_KIT = "starting_kit.zip"

@@ -31,7 +31,7 @@ from submitkit.scoring.bootstrap import (
 )
 from submitkit.scoring.counts import PerImageCounts
 from submitkit.workflows.analysis import BootstrapRequest, read_counts_file
-from submitkit.workflows.score import EvaluationOutput
+from submitkit.workflows.evaluate import EvaluationOutput
 
 
 class MetricDelta(BaseModel):

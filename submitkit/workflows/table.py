@@ -31,7 +31,7 @@ from submitkit.scoring.bootstrap import (
 )
 from submitkit.scoring.counts import PerImageCounts
 from submitkit.workflows.analysis import COUNTS_KIND, BootstrapRequest, counts_from_document
-from submitkit.workflows.score import EvaluationOutput
+from submitkit.workflows.evaluate import EvaluationOutput
 
 DEFAULT_COLUMNS: tuple[str, ...] = ("mIoU", "Acc", "mBIoU")
 """Three columns: a run name and three metrics fit one column of a two-column paper."""

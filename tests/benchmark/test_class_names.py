@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from submitkit.benchmark.class_names import class_names
-from submitkit.workflows.score import synset_names
+from submitkit.workflows.evaluate import synset_names
 
 REPO = Path(__file__).resolve().parents[2]
 

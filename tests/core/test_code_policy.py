@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from submitkit.core.diagnostics import Code, Severity
-from submitkit.workflows.score import blocks_scoring
+from submitkit.workflows.validation import blocks_scoring
 
 
 def test_method_findings_never_block_scoring_and_are_rejudged_by_pack() -> None:

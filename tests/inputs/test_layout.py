@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from submitkit.core.diagnostics import Code
 from submitkit.inputs.layout import folder_findings, is_junk, read_layout
@@ -47,6 +49,26 @@ def test_enclosing_folder_in_zip_is_looked_through(tmp_path: Path) -> None:
     assert layout.predictions == {"n01443537/a": "n01443537/a.png"}
     assert layout.source.read("n01443537/a.png") == MASK
     assert Code.JUNK_FILE in codes(layout)
+
+
+def test_the_layout_makes_each_prediction_record_once(tmp_path: Path) -> None:
+    """One record a prediction (key, ground-truth file, shown path, expected size), the one
+    the check judges and the scoring pass reads; an image without one reads as missing."""
+    zpath = write_zip(tmp_path / "s.zip", {"results/n01443537/a.png": MASK})
+    layout = layout_of(zpath)
+    found = layout.prediction("n01443537/a", (3, 4))
+    assert (found.key, found.truth) == ("n01443537/a", "n01443537/a.png")
+    assert (found.path, found.expected_size) == ("results/n01443537/a.png", (3, 4))
+    with found.ref.open() as handle:
+        assert handle.read() == MASK
+    absent = layout.prediction("n01443537/b", (3, 4))
+    assert (absent.key, absent.truth, absent.path) == ("n01443537/b",) + ("n01443537/b.png",) * 2
+    assert absent.expected_size is None
+    with pytest.raises(KeyError):
+        absent.ref.open().__enter__()
+    # Slots, no per-instance dict: the scoring pass pickles thousands to its workers.
+    assert not hasattr(found, "__dict__")
+    assert pickle.loads(pickle.dumps(found)) == found
 
 
 def test_two_enclosing_levels(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ import submitkit
 from submitkit.core.errors import InputError, SubmitkitError, UsageError
 from submitkit.inputs.png import file_opener, read_official
 from submitkit.scoring.bootstrap import HEADLINE
-from submitkit.workflows.score import EvaluationOutput
+from submitkit.workflows.evaluate import EvaluationOutput
 
 GOLDEN = Path(__file__).parents[1] / "fixtures" / "golden"
 TOLERANCE = 1e-3

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,8 +17,17 @@ from submitkit.benchmark.ids import IGNORE
 from submitkit.core.diagnostics import Code
 from submitkit.core.errors import EnvironmentProblem, UsageError
 from submitkit.inputs.png import encode
-from submitkit.scoring.engine import evaluate, match_submission, per_image_csv
-from submitkit.scoring.matching import MatchStatistics, hungarian, many_to_one, solve
+from submitkit.scoring.engine import (
+    Evaluation,
+    MaskReader,
+    ScorePass,
+    evaluation_of,
+    image_tasks,
+    per_image_csv,
+    score_pass,
+    table_for,
+)
+from submitkit.scoring.matching import MatchStatistics, hungarian, many_to_one
 from submitkit.scoring.metrics import (
     Accumulator,
     Scores,
@@ -403,22 +413,47 @@ def test_pixel_and_image_levels_can_disagree() -> None:
         stats.add(ids([[1]]), ids([[2]]))
     stats.add(np.full((10, 10), 1), np.full((10, 10), 1))
     stats.add(np.full((10, 10), 2), np.full((10, 10), 2))
-    assert solve(stats, level="image").mapping == {0: 0, 1: 2, 2: 1}
-    assert solve(stats, level="image").agreement == 6
-    assert solve(stats, level="pixel").mapping == {0: 0, 1: 1, 2: 2}
-    assert solve(stats, level="pixel").agreement == 200
+    assert hungarian(stats.images, level="image").mapping == {0: 0, 1: 2, 2: 1}
+    assert hungarian(stats.images, level="image").agreement == 6
+    assert hungarian(stats.pixels, level="pixel").mapping == {0: 0, 1: 1, 2: 2}
+    assert hungarian(stats.pixels, level="pixel").agreement == 200
 
 
-def test_solve_goes_many_to_one_for_over_clustering() -> None:
+def test_many_to_one_for_over_clustering() -> None:
+    # Which of the two `match` writes is run_match's choice (--clusters above K), tested
+    # through the command in test_ties_and_overclustering.py.
     stats = MatchStatistics(k=1, clusters=3)
     stats.add(ids([[1, 1, 0, 0]]), ids([[1, 2, 3, 3]]))
-    m = solve(stats, level="pixel")
+    m = many_to_one(stats.pixels, level="pixel", tie_break=stats.pixels)
     assert m.many_to_one
     assert m.mapping == {0: 0, 1: 1, 2: 1, 3: 0}
-    assert not solve(stats, level="pixel", many=False).many_to_one
+    assert not hungarian(stats.pixels, level="pixel").many_to_one
 
 
-# --- evaluate: files, faults, parallelism ----------------------------------------
+# --- the scoring pass: files, faults, parallelism ---------------------------------
+#
+# `submitkit.evaluate` and `submitkit.match` take official tracks only; these cases use
+# K = 2 and names of their own, so they call the one pass those workflows run
+# (score_pass, then evaluation_of) with the arguments the workflow hands it.
+
+
+def evaluate(
+    predictions: Path | MaskReader,
+    ground_truth: Path,
+    names: list[str],
+    k: int,
+    match: dict[int, int] | None = None,
+    jobs: int = 0,
+    progress: Callable[[int], None] | None = None,
+) -> Evaluation:
+    table = table_for(match, k)
+    tasks = image_tasks(predictions, names)
+    passed = score_pass(tasks, ground_truth, k, table=table, jobs=jobs, progress=progress)
+    return evaluation_of(passed, k, matched=match is not None)
+
+
+def match_pass(predictions: Path, ground_truth: Path, names: list[str], k: int) -> ScorePass:
+    return score_pass(image_tasks(predictions, names), ground_truth, k, clusters=k, jobs=1)
 
 
 def png(label_map: Ids, mode: str = "RGB") -> bytes:
@@ -542,15 +577,16 @@ def test_any_picklable_reader_works_in_parallel(dataset: tuple[Path, Path]) -> N
     assert [d.code for d in missing.diagnostics] == [Code.MISSING_PREDICTION] * 2
 
 
-def test_match_submission_gathers_statistics(dataset: tuple[Path, Path]) -> None:
+def test_the_match_pass_gathers_statistics(dataset: tuple[Path, Path]) -> None:
     pred_root, gt_root = dataset
-    run = match_submission(pred_root, gt_root, NAMES, 2, jobs=1)
-    assert run.diagnostics == []
+    run = match_pass(pred_root, gt_root, NAMES, 2)
+    assert run.findings == []
+    assert run.statistics is not None
     assert run.statistics.count == 2
     # Every image shows ids {0, 1} and classes {0, 1}: all four pairs co-occur.
     assert run.statistics.images.tolist() == [[2, 2, 0], [2, 2, 0], [0, 0, 0]]
     assert run.statistics.pixels[1, 1] == 2 * 150
-    assert solve(run.statistics).mapping == {0: 0, 1: 1, 2: 2}
+    assert hungarian(run.statistics.images).mapping == {0: 0, 1: 1, 2: 2}
 
 
 def test_the_e001_bound_is_never_below_the_matched_miou() -> None:

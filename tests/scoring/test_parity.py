@@ -11,6 +11,7 @@ agree with it wherever the optimum forces a pair.
 from __future__ import annotations
 
 import json
+import tempfile
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -20,9 +21,11 @@ import pytest
 from scipy.optimize import linear_sum_assignment
 
 import submitkit
-from submitkit.scoring.engine import MatchRun, evaluate, match_submission
-from submitkit.scoring.matching import agreement_of, hungarian
-from submitkit.workflows.score import EvaluationOutput, MatchOutput
+from submitkit.inputs.match_json import write_match
+from submitkit.scoring.matching import MatchStatistics, agreement_of, hungarian
+from submitkit.scoring.metrics import Scores
+from submitkit.workflows.evaluate import EvaluationOutput
+from submitkit.workflows.match import MatchOutput
 
 GOLDEN = Path(__file__).parents[1] / "fixtures" / "golden"
 TOLERANCE = 1e-3
@@ -76,10 +79,6 @@ def _k(case: str) -> int:
     return int(_expected(case)["track"])
 
 
-def _ground_truth(case: str) -> Path:
-    return GOLDEN / case / "dataset" / f"ImageNetS{_k(case)}" / "validation-segmentation"
-
-
 def _names(case: str) -> list[str]:
     # The official list format: "wnid/stem.JPEG wnid/stem.png".
     lines = (GOLDEN / case / "names.txt").read_text().splitlines()
@@ -107,9 +106,23 @@ def _our_mapping(case: str, entry: str, tmp: Path) -> dict[int, int]:
 
 
 @cache
-def _match_run(case: str, entry: str) -> MatchRun:
+def _statistics(case: str, entry: str) -> MatchStatistics:
+    """The agreement statistics ``submitkit.match`` scored its candidates from."""
+    with tempfile.TemporaryDirectory() as tmp:
+        document = _matched(case, entry, Path(tmp) / "match.json")
+    assert document.statistics is not None, document.check
+    return document.statistics
+
+
+def _scores_with(case: str, entry: str, mapping: dict[int, int], match_file: Path) -> Scores:
+    """``submitkit.evaluate`` of the entry's masks under ``mapping`` given as --match."""
     folder = GOLDEN / case / _folder(entry.removeprefix(HUNGARIAN_PREFIX))
-    return match_submission(folder, _ground_truth(case), _names(case), _k(case), jobs=1)
+    match_file.write_text(write_match(mapping))
+    document = submitkit.evaluate(
+        folder, dataset=GOLDEN / case / "dataset", match=match_file, cache=False, jobs=1
+    )
+    assert document.scores is not None, document.check
+    return document.scores
 
 
 def test_golden_cases_present() -> None:
@@ -155,7 +168,7 @@ def test_match_writes_the_official_assignment(case: str, entry: str, tmp_path: P
 
 @pytest.mark.parametrize(("case", "entry"), _hungarian_params())
 def test_hungarian_reaches_official_cost(case: str, entry: str, tmp_path: Path) -> None:
-    stats = _match_run(case, entry).statistics
+    stats = _statistics(case, entry)
     official = {int(k): int(v) for k, v in _expected(case)[entry].items()}
     assert hungarian(stats.images).cost == -agreement_of(stats.images, official)
     ours = _our_mapping(case, entry, tmp_path)
@@ -193,7 +206,7 @@ def _forced_pairs(agreement: np.ndarray, mapping: dict[int, int]) -> list[tuple[
 def test_hungarian_agrees_where_the_optimum_is_unique(
     case: str, entry: str, tmp_path: Path
 ) -> None:
-    stats = _match_run(case, entry).statistics
+    stats = _statistics(case, entry)
     official = {int(k): int(v) for k, v in _expected(case)[entry].items()}
     ours = _our_mapping(case, entry, tmp_path)
     forced = _forced_pairs(stats.images, official)
@@ -201,10 +214,7 @@ def test_hungarian_agrees_where_the_optimum_is_unique(
     assert [(i, ours[i]) for i, _ in forced] == forced
 
     # Scores follow: a class whose id is forced gets the same IoU under both maps.
-    folder = GOLDEN / case / _folder(entry.removeprefix(HUNGARIAN_PREFIX))
-    args = (folder, _ground_truth(case), _names(case), _k(case))
-    with_ours = evaluate(*args, match=ours, jobs=1).scores
-    with_official = evaluate(*args, match=official, jobs=1).scores
-    assert with_ours is not None and with_official is not None
+    with_ours = _scores_with(case, entry, ours, tmp_path / "ours.json")
+    with_official = _scores_with(case, entry, official, tmp_path / "official.json")
     for _, cls in forced:
         assert with_ours.IoUs[cls] == pytest.approx(with_official.IoUs[cls], abs=1e-9)

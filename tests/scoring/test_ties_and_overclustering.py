@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import shutil
+import tempfile
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from submitkit.scoring.engine import MatchRun, match_submission
-from submitkit.scoring.matching import agreement_of, many_to_one, mapped_miou
+import submitkit
+from submitkit.scoring.matching import MatchStatistics, agreement_of, many_to_one, mapped_miou
 from submitkit.scoring.tiebreak import (
     munkres1_assignment,
     munkres1_mapping,
@@ -46,10 +47,20 @@ def names(case: str) -> list[str]:
 
 
 @cache
-def stats_of(case: str, folder: str, clusters: int | None = None) -> MatchRun:
-    k = int(expected(case)["track"])
-    gt = GOLDEN / case / "dataset" / f"ImageNetS{k}" / "validation-segmentation"
-    return match_submission(GOLDEN / case / folder, gt, names(case), k, clusters=clusters, jobs=1)
+def stats_of(case: str, folder: str, clusters: int | None = None) -> MatchStatistics:
+    """The agreement statistics ``submitkit.match`` scores its candidates from."""
+    many = clusters is not None and clusters > int(expected(case)["track"])
+    with tempfile.TemporaryDirectory() as tmp:
+        document = submitkit.match(
+            GOLDEN / case / folder,
+            output=Path(tmp) / "match.json",
+            dataset=GOLDEN / case / "dataset",
+            clusters=clusters,
+            protocol="unsupervised" if many else None,
+            jobs=1,
+        )
+    assert document.statistics is not None, document.check
+    return document.statistics
 
 
 def official_dict(case: str) -> dict[int, int]:
@@ -74,7 +85,7 @@ def run_json(*args: str) -> tuple[int, dict[str, Any]]:
 
 @pytest.mark.parametrize("case", CASES)
 def test_official_tie_break_reproduces_the_official_dictionary(case: str) -> None:
-    stats = stats_of(case, "submission-unsup").statistics
+    stats = stats_of(case, "submission-unsup")
     assert official_mapping(stats.images, stats.count) == official_dict(case)
 
 
@@ -192,7 +203,7 @@ def test_cli_ties_names_the_code_it_reproduces(mode: str, tmp_path: Path) -> Non
         mode,
     )
     assert code == 0
-    stats = stats_of(case, "submission-unsup").statistics
+    stats = stats_of(case, "submission-unsup")
     want = (
         munkres1_mapping(stats.images, stats.count)
         if mode == "munkres1"
@@ -302,7 +313,7 @@ def test_unique_optimum_has_no_ties() -> None:
 
 @pytest.mark.parametrize("case", CASES)
 def test_golden_ties_bracket_the_official_score(case: str) -> None:
-    stats = stats_of(case, "submission-unsup").statistics
+    stats = stats_of(case, "submission-unsup")
     official = official_dict(case)
     ties = find_ties(stats.images, stats.pixels, official)
     assert ties is not None, "the golden cases are small: most ids tie"
@@ -331,7 +342,7 @@ def test_match_reports_ties_in_text_and_json(tmp_path: Path, cli: Cli) -> None:
 @pytest.mark.parametrize("level", ["image", "pixel"])
 def test_many_to_one_reaches_the_shipped_match(case: str, level: str) -> None:
     k = int(expected(case)["track"])
-    stats = stats_of(case, "submission-overcluster", clusters=2 * k).statistics
+    stats = stats_of(case, "submission-overcluster", clusters=2 * k)
     matrix = stats.images if level == "image" else stats.pixels
     matching = many_to_one(matrix, level=level, tie_break=stats.pixels)  # type: ignore[arg-type]
     bound = expected(case)["evaluate_submission_overcluster_with_match_json"]["mIoU"]
@@ -428,7 +439,7 @@ def test_agreement_gathered_while_scoring_equals_the_match_pass() -> None:
         pred = read_official(file_opener(GOLDEN / case / "submission-unsup" / f"{name}.png"))
         pairs.add_region(*count_image(gt, pred, 50).region())
     ours = pairs.statistics()
-    reference = stats_of(case, "submission-unsup").statistics
+    reference = stats_of(case, "submission-unsup")
     assert np.array_equal(ours.images, reference.images)
     assert np.array_equal(ours.pixels, reference.pixels)
     assert ours.count == reference.count

@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import submitkit
 from submitkit.inputs.png import decode as decode_ids
 from submitkit.inputs.png import encode as encode_ids
 from submitkit.scoring import truth_cache as tc
-from submitkit.scoring.engine import evaluate
 from submitkit.scoring.metrics import boundary_mask
 from submitkit.scoring.truth_cache import ENV_VAR, TruthCache, cache_root, decode, encode
 
@@ -43,10 +43,9 @@ def gt_dir(root: Path) -> Path:
 
 
 def run(root: Path, cached: bool = True, jobs: int = 1):  # type: ignore[no-untyped-def]
-    folder = gt_dir(root)
-    cache = TruthCache.for_folder(folder) if cached else None
-    return evaluate(
-        root / "submission", folder, names_of("t50-real"), 50, jobs=jobs, truth_cache=cache
+    """``submitkit.evaluate`` of the case, with the user's ground-truth cache or --no-cache."""
+    return submitkit.evaluate(
+        root / "submission", dataset=root / "dataset", cache=cached, jobs=jobs
     )
 
 

@@ -16,7 +16,7 @@ from submitkit._version import __version__
 from submitkit.benchmark.tracks import Split
 from submitkit.scoring.leaderboard import leaderboard_columns
 from submitkit.workflows.bundle import PROGRAM_ZIP, reference_zip_name
-from submitkit.workflows.server import REFERENCE_MANIFEST, REFERENCE_MASKS
+from submitkit.workflows.codabench import REFERENCE_MANIFEST, REFERENCE_MASKS
 from tests.conftest import Cli
 from tests.server_helpers import EXAMPLES, GOLDEN, build_bundle, member_zip
 

@@ -329,7 +329,7 @@ def test_a_rehearsal_on_a_golden_case_gives_the_official_mIoU(
 def test_the_shipped_ground_truth_is_read_and_nothing_is_written(
     example_bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli
 ) -> None:
-    from submitkit.workflows.server import REFERENCE_TRUTH, ShippedTruth
+    from submitkit.workflows.codabench import REFERENCE_TRUTH, ShippedTruth
 
     monkeypatch.setenv("SUBMITKIT_CACHE_DIR", str(tmp_path / "user-cache"))
     hits: list[str] = []

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from submitkit.checks.commands import Given
 from submitkit.checks.report import Report
 from submitkit.core.atomic import Inputs, check_target, write_text_atomic
 from submitkit.core.diagnostics import Diagnostic
@@ -27,7 +26,7 @@ from submitkit.inputs.manifest import Manifest, ManifestSources, load_manifest
 from submitkit.inputs.source import open_source
 from submitkit.scoring.truth_cache import Entry, TruthCache
 from submitkit.workflows.bundle_kit import manifest_name
-from submitkit.workflows.score import Scored, run_evaluate
+from submitkit.workflows.evaluate import Scored, run_evaluate
 
 REFERENCE_MANIFEST = "manifest.json"
 """In the reference data: the submitkit manifest (track, split, categories, images, sizes)."""
@@ -215,13 +214,10 @@ def participant_report(run: ServerRun) -> Report:
     report.diagnostics = [_without(d, hidden) for d in report.diagnostics]
     # Commands in the closing lines run on the participant's machine: with the
     # starting kit's manifest of this split, never the server's reference path.
+    # The run's own options (the reference's track and split, the protocol given), with
+    # the manifest named as the starting kit ships it.
     given = run.scored.check.report.given
-    report.given = Given(
-        manifest=Path(manifest_name(manifest)),
-        track=manifest.track,
-        split=manifest.split,
-        protocol=given.protocol,
-    )
+    report.given = replace(given, manifest=Path(manifest_name(manifest)))
     return report
 
 
