@@ -451,13 +451,16 @@ def _write_zip(
                 assert out.result is not None
                 written.checked.append(out.result)
                 if out.data is None:
+                    written.stats[item.name] = ImageStats(item.name, out.result.ids)
                     advance(1)
                     continue
                 archive.add(item.name, out.data)
                 written.original_mask_bytes += out.original_size
                 written.written_mask_bytes += len(out.data)
                 written.optimize_failed += out.optimize_failed
-                written.stats[item.name] = ImageStats(item.name, None, out.counts, out.digest)
+                written.stats[item.name] = ImageStats(
+                    item.name, out.result.ids, out.counts, out.digest
+                )
             else:
                 data = item.data if item.data is not None else source.read(item.member or "")
                 archive.add(item.name, data)
@@ -605,19 +608,12 @@ def _estimate_saving(plan: PackPlan, mask_bytes: int) -> int:
 
 
 def _preview(plan: PackPlan, counted: Mapping[str, ImageStats]) -> Preview:
-    layout = plan.layout
-    by_path = {result.path: result for result in plan.run.masks}
-    images = []
-    for item in plan.items:
-        if not item.is_mask or item.member is None:
-            continue
-        checked = by_path.get(layout.enclosing + item.member)
-        ids = checked.ids if checked is not None else None
-        stats = counted.get(item.name)
-        if stats is not None:
-            images.append(ImageStats(item.name, ids, stats.counts, stats.digest))
-        else:
-            images.append(ImageStats(item.name, ids))
+    # Each mask's ids and counts were recorded with its own result as it was written.
+    images = [
+        counted[item.name]
+        for item in plan.items
+        if item.is_mask and item.member is not None and item.name in counted
+    ]
     manifest = plan.run.manifest
     return build_preview(
         images,
