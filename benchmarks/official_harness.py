@@ -136,9 +136,13 @@ def main() -> None:
         allow_abbrev=False,
         epilog="Other arguments go to evaluation/evaluator.py as they are.",
     )
-    parser.add_argument("toolbox", type=Path, help="a checkout of LUSSeg/ImageNet-S")
+    parser.add_argument(
+        "toolbox", type=Path, metavar="TOOLBOX", help="a checkout of LUSSeg/ImageNet-S"
+    )
     parser.add_argument("--subset", action="store_true", help="score the images of --gt-dir only")
-    parser.add_argument("--threads", type=int, help="torch's threads in the main process")
+    parser.add_argument(
+        "--threads", type=int, metavar="N", help="torch's threads in the main process"
+    )
     args, rest = parser.parse_known_args()
     folder = (args.toolbox / "evaluation").resolve()
     script = folder / "evaluator.py"
