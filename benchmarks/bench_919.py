@@ -10,19 +10,37 @@ process each, startup included):
 * the floor: every ground-truth and prediction PNG decoded once with Pillow
   (``np.asarray(Image.open(p))``), split over 2 processes;
 * ``evaluate --no-cache``, ``evaluate`` with the ground-truth cache warm,
-  ``check``, ``match --clusters 2K`` and ``pack``, all cores.
+  ``check``, ``match --clusters 2K`` and ``pack``, all cores;
+* with ``--official CMD``, the official evaluator, in the same rounds. CMD is a
+  command template with ``{submission}`` and ``{ground_truth}`` (the set's
+  prediction and ground-truth folders); on a CPU machine it runs the official
+  ``evaluation/evaluator.py`` through ``benchmarks/official_harness.py`` (its
+  docstring says what the venv needs and what the harness changes at run
+  time), for example::
+
+    --official "VENV/bin/python benchmarks/official_harness.py TOOLBOX --subset \
+        --threads 1 --predict-dir {submission} --gt-dir {ground_truth} \
+        --workers 2 --mode 919"
+
+  ``--subset`` scores the images of the set out of the official 12,419-name
+  list. The ratio official / ``evaluate --no-cache`` is printed against the
+  goal (>= 50x), and the official mIoU (at full precision, from the harness's
+  ``harness-metrics:`` line) against submitkit's, which must agree within 1e-3.
 
 Prints each command's median and spread, and the ratios the issue sets as
 goals (median of the per-round ratios, and their range), with met / NOT met.
 
     python benchmarks/bench_919.py [--root SET] [--images N] [--repeats R]
+        [--baseline PY] [--official CMD]
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import os
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -40,6 +58,11 @@ from submitkit.benchmark.tracks import Split
 from submitkit.inputs.manifest import manifest_from_names
 
 K = 919
+OFFICIAL = "official evaluator"
+OFFICIAL_GOAL = 50.0
+"""The official evaluator at least this many times slower than ``evaluate --no-cache``."""
+MIOU_TOLERANCE = 1e-3
+MARKER = "harness-metrics: "
 
 FLOOR = """
 import sys, numpy as np
@@ -116,12 +139,59 @@ def _prepare(root: Path, images: int) -> None:
 
 
 def _run(command: list[str], env: dict[str, str]) -> float:
+    return _run_capturing(command, env)[0]
+
+
+def _run_capturing(command: list[str], env: dict[str, str]) -> tuple[float, str]:
+    """Seconds the command took, and its stdout."""
     start = time.perf_counter()
     done = subprocess.run(command, env=env, capture_output=True, check=False)
     took = time.perf_counter() - start
     if done.returncode not in (0, 1):
         raise SystemExit(f"{command} failed ({done.returncode}):\n{done.stderr.decode()[-2000:]}")
-    return took
+    return took, done.stdout.decode(errors="replace")
+
+
+def _official_command(template: str, root: Path) -> list[str]:
+    filled = template.format(submission=root / "submission", ground_truth=_truth(root))
+    return shlex.split(filled)
+
+
+def _official_miou(stdout: str) -> float | None:
+    """The mIoU of the harness's full-precision line, None if the output has none."""
+    lines = [line for line in stdout.splitlines() if line.startswith(MARKER)]
+    return float(json.loads(lines[-1][len(MARKER) :])["mIoU"]) if lines else None
+
+
+def _submitkit_miou(command: list[str], env: dict[str, str]) -> float:
+    """evaluate's mIoU from its JSON document (this run also fills the cache)."""
+    stdout = _run_capturing([*command, "--format", "json"], env)[1]
+    return float(json.loads(stdout)["scores"]["mIoU"])
+
+
+def _ratio_line(label: str, ratios: list[float], goal: str, met: bool) -> str:
+    med = statistics.median(ratios)
+    spread = f"{min(ratios):.2f}-{max(ratios):.2f}"
+    return f"{label:56} {med:5.2f}x ({spread}); goal {goal}: {'met' if met else 'NOT met'}"
+
+
+def _report_official(
+    times: dict[str, list[float]], outputs: list[str], ours: float, baseline: bool
+) -> None:
+    """The official / evaluate --no-cache ratio against its goal, and the two mIoUs."""
+    goal = f">= {OFFICIAL_GOAL:.0f}x"
+    for over in ("evaluate --no-cache", "evaluate --no-cache (baseline)")[: 1 + baseline]:
+        ratios = [a / b for a, b in zip(times[OFFICIAL], times[over], strict=True)]
+        met = statistics.median(ratios) >= OFFICIAL_GOAL
+        print(_ratio_line(f"{OFFICIAL} / {over}", ratios, goal, met))
+    values = [_official_miou(out) for out in outputs]
+    theirs = values[0]
+    if theirs is None or any(v != theirs for v in values):
+        print(f"official mIoU: not one full-precision value in its outputs ({values})")
+        return
+    agree = "yes" if abs(theirs - ours) <= MIOU_TOLERANCE else "NO"
+    print(f"mIoU: official {theirs:.6f}, submitkit {ours:.6f}, difference {theirs - ours:+.2e}")
+    print(f"mIoU agree within {MIOU_TOLERANCE:g}: {agree}")
 
 
 def main() -> None:
@@ -131,6 +201,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument(
         "--baseline", help="another interpreter with submitkit installed (e.g. main), run alike"
+    )
+    parser.add_argument(
+        "--official",
+        metavar="CMD",
+        help="command template that runs the official evaluator ({submission}, {ground_truth})",
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -144,11 +219,18 @@ def main() -> None:
             base = _commands(root, out, args.baseline)
             commands |= {f"{name} (baseline)": base[name] for name in base if name != "floor"}
             _run(base["evaluate cached"], env)
-        _run(commands["evaluate cached"], env)  # fill the cache, warm the page cache
+        if args.official:
+            commands[OFFICIAL] = _official_command(args.official, root)
+        # fill the cache, warm the page cache
+        ours = _submitkit_miou(commands["evaluate cached"], env)
         times: dict[str, list[float]] = {name: [] for name in commands}
+        outputs: list[str] = []
         for _ in range(args.repeats):
             for name, command in commands.items():
-                times[name].append(_run(command, env))
+                took, stdout = _run_capturing(command, env)
+                times[name].append(took)
+                if name == OFFICIAL:
+                    outputs.append(stdout)
     n = len(list((root / "submission").rglob("*.png")))
     print(f"{n} images of the 919 track, {args.repeats} interleaved rounds, {os.cpu_count()} cores")
     for name, values in times.items():
@@ -159,13 +241,10 @@ def main() -> None:
         for name, base, goal in GOALS:
             over = base if base == "floor" else base + suffix
             ratios = [a / b for a, b in zip(times[name + suffix], times[over], strict=True)]
-            med = statistics.median(ratios)
-            verdict = "met" if med <= goal else "NOT met"
-            label = f"{name}{suffix} / {over}"
-            print(
-                f"{label:56} {med:5.2f}x ({min(ratios):.2f}-{max(ratios):.2f}); "
-                f"goal <= {goal}x: {verdict}"
-            )
+            met = statistics.median(ratios) <= goal
+            print(_ratio_line(f"{name}{suffix} / {over}", ratios, f"<= {goal}x", met))
+    if args.official:
+        _report_official(times, outputs, ours, bool(args.baseline))
 
 
 if __name__ == "__main__":

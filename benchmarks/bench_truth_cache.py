@@ -13,15 +13,15 @@ timed as a user runs it (``python -m submitkit evaluate ... --quiet``, all cores
 
 The official ``evaluation/evaluator.py`` needs CUDA, torchvision and OpenCV; on
 a CPU machine it runs from a checkout of the toolbox in a venv with torch
-(CPU build), numpy<2, opencv-python-headless, munkres, tqdm and prettytable,
-through a small harness (kept outside this repository) that makes
+(CPU build), numpy<2, opencv-python-headless, pillow, munkres, tqdm and
+prettytable, through ``benchmarks/official_harness.py``, which makes
 ``torch.Tensor.cuda`` the identity and gives ``torchvision.datasets.ImageFolder``
 as a bare ``Dataset`` (EvalDataset only calls its constructor), then runs
 ``evaluator.py`` from its own folder. The command is a template with
 ``{submission}`` and ``{ground_truth}``, for example::
 
-    --official "VENV/bin/python harness.py TOOLBOX --predict-dir {submission} \
-        --gt-dir {ground_truth} --workers 2 --mode 50"
+    --official "VENV/bin/python benchmarks/official_harness.py TOOLBOX \
+        --predict-dir {submission} --gt-dir {ground_truth} --workers 2 --mode 50"
 
 Without ``--official`` the ratio uses the 57 s recorded in
 /work/shared/performance.md for the same set on the same kind of machine,
