@@ -17,6 +17,7 @@ from submitkit.cli.options import (
     TrackChoice,
 )
 from submitkit.cli.runner import run
+from submitkit.inputs.config import RunContext
 from submitkit.inputs.manifest import ManifestSources
 from submitkit.render.console import stderr_console
 
@@ -44,9 +45,11 @@ def manifest_command(
     run(
         output_format,
         lambda settings, progress: write_manifest(
-            ManifestSources(settings.toolbox, settings.dataset),
-            int(track.value),
-            split,
+            RunContext(
+                sources=ManifestSources(settings.toolbox, settings.dataset),
+                track=int(track.value),
+                split=split,
+            ),
             output,
             progress,
         ),

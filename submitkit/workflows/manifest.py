@@ -11,7 +11,7 @@ from submitkit.core.diagnostics import Diagnostic
 from submitkit.core.document import Document
 from submitkit.core.errors import UsageError
 from submitkit.core.progress import ProgressSink
-from submitkit.inputs.manifest import ManifestSources
+from submitkit.inputs.config import RunContext
 
 
 class ManifestWritten(Document):
@@ -38,17 +38,17 @@ class ManifestWritten(Document):
 
 
 def write_manifest(
-    sources: ManifestSources,
-    track: int,
-    split: Split,
-    output: Path,
-    progress: ProgressSink | None = None,
+    context: RunContext, output: Path, progress: ProgressSink | None = None
 ) -> ManifestWritten:
-    """Build the manifest from the toolbox lists and/or a dataset copy and save it atomically."""
+    """Build the manifest of the context's track and split from its toolbox lists and/or
+    dataset copy, and save it atomically."""
+    sources = context.sources
     if not sources.any:
         raise UsageError("a manifest needs --toolbox, --dataset or both")
+    if context.track is None or context.split is None:
+        raise UsageError("a manifest needs --track and --split")
     check_target(output, replace=True, exists_hint="", inputs=Inputs.of(*sources.paths))
-    built, diags = sources.build(track, split, progress)
+    built, diags = sources.build(context.track, context.split, progress)
     built.save(output)
     return ManifestWritten(
         output=str(output),
