@@ -90,7 +90,9 @@ GOALS = (
 
 
 def _commands(root: Path, out: Path, python: str = sys.executable) -> dict[str, list[str]]:
-    exe = [python, "-c", "from submitkit.cli.entry import main; main()"]
+    # -I: the current folder (a checkout) is not put first on sys.path, so a baseline
+    # interpreter runs its own submitkit, not the one in the folder the script runs from.
+    exe = [python, "-I", "-c", "from submitkit.cli.entry import main; main()"]
     sub, data, manifest = root / "submission", root / "dataset", root / "manifest.json"
     common = ["--manifest", str(manifest), "--track", str(K), "--quiet"]
     packed = ["-o", str(out / "sub.zip"), "--overwrite"]
