@@ -5,12 +5,12 @@ cores). Pillow releases the GIL while it decodes, and with it checking masks
 on threads reached 92-102 % of the processes' throughput. The fast decoder
 (:mod:`~submitkit.inputs.fast_png`, libspng through ``pyspng``) does not
 release it: on 752 masks, check's decoding took 0.76 s on one thread, 0.90 s
-on two threads and 0.43 s in two processes. Scoring is, beside the decoding, some thirty short NumPy passes
-per image, each releasing and retaking the GIL; there two threads reached
-49 % of two processes' throughput. So work that decodes masks (the check's pixel
-stage, the scoring pass, pack) is declared ``processes=True`` and runs in
-worker processes where ``fork`` exists (Linux); everything else, or
-everywhere else, runs on threads.
+on two threads and 0.43 s in two processes. Scoring is, beside the decoding,
+some thirty short NumPy passes per image, each releasing and retaking the
+GIL; there two threads reached 49 % of two processes' throughput. So work
+that decodes masks (the check's pixel stage, the scoring pass, pack, fix) is
+declared ``processes=True`` and runs in worker processes where ``fork``
+exists (Linux); everything else, or everywhere else, runs on threads.
 
 Both are safe the same way: no ``if __name__ == "__main__":`` guard is needed
 in a script that calls the library (``fork`` starts no new interpreter), a
