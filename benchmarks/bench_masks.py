@@ -29,7 +29,8 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from submitkit.checks.masks import MaskTask, inspect_masks
+from submitkit.checks.masks import inspect_masks
+from submitkit.inputs.layout import Prediction
 from submitkit.inputs.png import encode
 from submitkit.inputs.source import MemberRef
 
@@ -108,7 +109,7 @@ def main() -> None:
             refs = [MemberRef(str(archive), n, True) for n in names]
         else:
             refs = [MemberRef(str(root), n, False) for n in names]
-        tasks = [MaskTask(r, n, None) for r, n in zip(refs, names, strict=True)]
+        tasks = [Prediction(r, n, None) for r, n in zip(refs, names, strict=True)]
         count = len(tasks)
 
         def floor_run() -> None:

@@ -35,10 +35,6 @@ _MAX_LISTED = 8
 _X = "\N{MULTIPLICATION SIGN}"
 
 
-MaskTask = Prediction
-"""One prediction to inspect: the layout's record (:class:`~submitkit.inputs.layout.Prediction`)."""
-
-
 @dataclass
 class MaskResult:
     """What inspecting one prediction found."""
@@ -109,7 +105,7 @@ def size_finding(path: str, size: tuple[int, int], expected: tuple[int, int]) ->
 # --- one mask -------------------------------------------------------------------------
 
 
-def _judged(task: MaskTask, result: MaskResult, header: PngHeader) -> PngFault | None:
+def _judged(task: Prediction, result: MaskResult, header: PngHeader) -> PngFault | None:
     """Record what the header says; the mode fault, if any, is returned for the caller."""
     result.width, result.height, result.mode = header.width, header.height, header.mode
     if task.expected_size is not None:
@@ -119,7 +115,7 @@ def _judged(task: MaskTask, result: MaskResult, header: PngHeader) -> PngFault |
     return png.mode_fault(header)
 
 
-def inspect_header(task: MaskTask) -> MaskResult:
+def inspect_header(task: Prediction) -> MaskResult:
     """The quick inspection: the first 64 bytes, judged; never raises for a bad file."""
     result = MaskResult(task.path)
     try:
@@ -138,7 +134,7 @@ def inspect_header(task: MaskTask) -> MaskResult:
 
 
 def decode_mask(
-    task: MaskTask, visit: Callable[[png.Pixels, bytes], T] | None = None
+    task: Prediction, visit: Callable[[png.Pixels, bytes], T] | None = None
 ) -> tuple[MaskResult, T | None]:
     """The full inspection of one prediction, and what ``visit`` makes of its pixels.
 
@@ -198,7 +194,7 @@ def _ids_of_other_mode(data: bytes) -> tuple[int, ...] | None:
     return tuple(int(i) for i in np.unique(label.ids))
 
 
-def _header_of_refused(task: MaskTask, result: MaskResult) -> None:
+def _header_of_refused(task: Prediction, result: MaskResult) -> None:
     # A file refused as a whole (a bomb, too many bytes) still has a header worth
     # judging: its size and mode findings come first, as in quick mode.
     try:
@@ -211,7 +207,7 @@ def _header_of_refused(task: MaskTask, result: MaskResult) -> None:
         result.diagnostics.append(fault.at(task.path))
 
 
-def inspect_mask(task: MaskTask, quick: bool) -> MaskResult:
+def inspect_mask(task: Prediction, quick: bool) -> MaskResult:
     """Inspect one prediction: header and size, and in full mode its pixels and ids.
 
     Never raises for a bad file; every problem is a diagnostic of the result.
@@ -223,7 +219,7 @@ def inspect_mask(task: MaskTask, quick: bool) -> MaskResult:
 
 
 def inspect_masks(
-    tasks: Sequence[MaskTask],
+    tasks: Sequence[Prediction],
     *,
     quick: bool = False,
     jobs: int = 0,

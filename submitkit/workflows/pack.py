@@ -29,7 +29,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from submitkit.benchmark.protocols import Protocol
-from submitkit.checks.masks import MaskResult, MaskTask, decode_mask
+from submitkit.checks.masks import MaskResult, decode_mask
 from submitkit.checks.protocol import protocol_findings
 from submitkit.checks.repairs import fix_suggestion
 from submitkit.checks.report import Report, Status
@@ -43,7 +43,7 @@ from submitkit.core.workers import run_ordered
 from submitkit.core.zipwrite import FIXED_DATE_TIME, DeterministicZip
 from submitkit.inputs import png
 from submitkit.inputs.config import RunContext
-from submitkit.inputs.layout import MATCH_FILE, METHOD_FILE, Layout, is_junk
+from submitkit.inputs.layout import MATCH_FILE, METHOD_FILE, Layout, Prediction, is_junk
 from submitkit.inputs.manifest import ManifestSources
 from submitkit.inputs.method_txt import (
     MAX_METHOD_BYTES,
@@ -359,7 +359,7 @@ def with_declarations(data: bytes, protocol: Protocol, track: int | None) -> byt
 
 @dataclass(frozen=True)
 class _MaskJob:
-    task: MaskTask
+    task: Prediction
     optimize: bool
 
 
@@ -425,7 +425,7 @@ class _Written:
     optimize_failed: int = 0
 
 
-def _tasks_by_member(plan: PackPlan) -> dict[str, MaskTask]:
+def _tasks_by_member(plan: PackPlan) -> dict[str, Prediction]:
     layout = plan.layout
     return {name: plan.run.tasks[key] for key, name in layout.predictions.items()}
 

@@ -18,13 +18,13 @@ from PIL import Image
 
 from submitkit.checks.masks import (
     MaskResult,
-    MaskTask,
     id_findings,
     inspect_mask,
     inspect_masks,
     used_ids,
 )
 from submitkit.core.diagnostics import Code
+from submitkit.inputs.layout import Prediction
 from submitkit.inputs.png import PNG_SIGNATURE, encode, parse_png_header
 from submitkit.inputs.source import MemberRef, forget_open_zips
 
@@ -69,20 +69,20 @@ def raw_png(width: int, height: int, depth: int, colour: int, *, pixels: bool = 
 
 def folder_task(
     tmp_path: Path, data: bytes, expected: tuple[int, int] | None = None, name: str = NAME
-) -> MaskTask:
+) -> Prediction:
     target = tmp_path / name
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(data)
-    return MaskTask(MemberRef(str(tmp_path), name, False), name, expected)
+    return Prediction(MemberRef(str(tmp_path), name, False), name, expected)
 
 
 def zip_tasks(
     path: Path, files: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED
-) -> list[MaskTask]:
+) -> list[Prediction]:
     with zipfile.ZipFile(path, "w", compression) as archive:
         for name, data in files.items():
             archive.writestr(name, data)
-    return [MaskTask(MemberRef(str(path), name, True), name, None) for name in files]
+    return [Prediction(MemberRef(str(path), name, True), name, None) for name in files]
 
 
 def codes(result: MaskResult) -> list[Code]:
@@ -262,7 +262,7 @@ def test_a_file_far_larger_than_its_pixels_is_not_read_whole(
 
 
 def test_unreadable_file_is_a_finding(tmp_path: Path) -> None:
-    task = MaskTask(MemberRef(str(tmp_path), "n0/missing.png", False), "n0/missing.png", None)
+    task = Prediction(MemberRef(str(tmp_path), "n0/missing.png", False), "n0/missing.png", None)
     for quick in (False, True):
         result = inspect_mask(task, quick)
         assert "cannot be read" in only(result, Code.CORRUPT_PNG)
@@ -518,7 +518,7 @@ def test_parallel_equals_serial(tmp_path: Path, container: str, quick: bool) -> 
         tasks = zip_tasks(tmp_path / "s.zip", files)
     else:
         tasks = [folder_task(tmp_path, data, None, name) for name, data in files.items()]
-    tasks = [MaskTask(t.ref, t.path, (7, 7)) for t in tasks]
+    tasks = [Prediction(t.ref, t.path, (7, 7)) for t in tasks]
     serial_steps: list[int] = []
     parallel_steps: list[int] = []
     serial = inspect_masks(tasks, quick=quick, jobs=1, progress=serial_steps.append)
@@ -546,7 +546,7 @@ def test_a_reader_that_fails_is_a_finding_not_a_crash(tmp_path: Path) -> None:
             raise MemoryError("no memory left")
 
     tasks = [
-        MaskTask(Failing(str(tmp_path), f"{i}.png", False), f"{i}.png", None) for i in range(70)
+        Prediction(Failing(str(tmp_path), f"{i}.png", False), f"{i}.png", None) for i in range(70)
     ]
     results = inspect_masks(tasks, jobs=2)
     assert [codes(r) for r in results] == [[Code.CORRUPT_PNG]] * 70

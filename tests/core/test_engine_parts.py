@@ -14,11 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from submitkit.checks.masks import MaskTask, inspect_masks
+from submitkit.checks.masks import inspect_masks
 from submitkit.core.errors import UsageError
 from submitkit.core.workers import can_fork, resolve_workers, run_all, run_ordered, usable_cpus
 from submitkit.core.zipwrite import DeterministicZip
 from submitkit.inputs import png
+from submitkit.inputs.layout import Prediction
 from submitkit.inputs.source import MemberRef
 from tests.conftest import png_bytes
 
@@ -90,7 +91,7 @@ def test_the_checks_pixel_stage_runs_in_worker_processes(tmp_path: Path) -> None
             raise OSError(f"read in process {os.getpid()}")
 
     tasks = [
-        MaskTask(Failing(str(tmp_path), f"{i}.png", False), f"{i}.png", None) for i in range(40)
+        Prediction(Failing(str(tmp_path), f"{i}.png", False), f"{i}.png", None) for i in range(40)
     ]
     messages = " ".join(d.message for r in inspect_masks(tasks, jobs=2) for d in r.diagnostics)
     # The fast decoder holds the GIL: on threads two workers decode no faster than one.
@@ -209,7 +210,7 @@ def test_pack_refuses_a_mask_it_cannot_decode(tmp_path: Path) -> None:
 def test_a_huge_file_named_as_a_mask_is_judged_without_reading_it_whole(tmp_path: Path) -> None:
     import resource
 
-    from submitkit.checks.masks import MaskTask, inspect_mask
+    from submitkit.checks.masks import inspect_mask
     from submitkit.inputs.source import MemberRef
 
     name = "n01443537/ILSVRC2012_val_00000001.png"
@@ -219,7 +220,7 @@ def test_a_huge_file_named_as_a_mask_is_judged_without_reading_it_whole(tmp_path
         handle.write(png_bytes(np.zeros((375, 500), dtype=np.int32)))
         handle.truncate(1 << 30)  # 1 GiB, sparse: no disk used
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    result = inspect_mask(MaskTask(MemberRef(str(tmp_path), name, False), name, None), False)
+    result = inspect_mask(Prediction(MemberRef(str(tmp_path), name, False), name, None), False)
     grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     assert [d.code.value for d in result.diagnostics] == ["M011"]
     assert grown_mib < 256, f"memory grew by {grown_mib:.0f} MiB"
